@@ -6,5 +6,7 @@
 //! outcome (r0 and memory).
 
 pub mod conformance;
+pub mod helpers;
+//TMP pub mod cli;
 pub mod insn;
 pub mod vm;

@@ -1,1 +1,23 @@
-//! interpreter
+//! The interpreter. Runs a lowered program ([`code::Op`]s) over checked memory: every load,
+//! store and atomic is translated through the [`memory::MemoryMap`] or the current stack
+//! frames; bpf-to-bpf calls get a fresh 512-byte frame (8 frames at most) and keep r6–r9;
+//! an instruction budget stops runaway programs.
+
+pub mod alu;
+pub mod code;
+mod error;
+mod interp;
+pub mod memory;
+
+pub use code::PrepareError;
+pub use error::{AccessKind, LoadError, VmError};
+pub use interp::{Interpreter, Outcome};
+
+/// Bytes of stack each call frame gets.
+pub const STACK_SIZE: usize = 512;
+/// Most call frames a program may have at once (the entry frame included), as in Linux.
+pub const MAX_CALL_FRAMES: usize = 8;
+/// Instructions a run may execute unless the embedder sets another budget.
+pub const DEFAULT_BUDGET: u64 = 100_000_000;
+/// Iterations `may_goto` allows before it jumps (Linux's `BPF_MAX_LOOPS`).
+pub const MAY_GOTO_LOOPS: u64 = 8 * 1024 * 1024;

@@ -1,0 +1,87 @@
+//! Helper functions: one table, shared by every engine, mapping a helper id to its name and
+//! implementation. For now it holds what raw programs and the bpf_conformance suite need;
+//! the kernel's helpers with their semantics come with the object loader.
+
+use crate::vm::memory::{Checked, MemoryMap, Region};
+use std::fmt;
+use thiserror::Error;
+
+/// Why a helper call failed (the run stops with this error).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum HelperError {
+    #[error("invalid memory access of {size} bytes at {addr:#x}")]
+    BadMemory { addr: u64, size: u64 },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What a helper sees of the running program: its memory.
+pub struct CallEnv<'r, 'a> {
+    pub(crate) map: &'r MemoryMap<'a>,
+    pub(crate) stack: Region,
+}
+
+impl CallEnv<'_, '_> {
+    /// Translates a program address range for a helper, as the interpreter does for loads
+    /// and stores.
+    pub fn translate(&self, addr: u64, size: u64, write: bool) -> Result<Checked, HelperError> {
+        if self.stack.contains(addr, size) || self.map.find(addr, size, write).is_some() {
+            Ok(Checked(addr))
+        } else {
+            Err(HelperError::BadMemory { addr, size })
+        }
+    }
+}
+
+/// A helper's implementation: arguments r1..r5, result r0.
+pub type HelperFn = fn(&mut CallEnv<'_, '_>, [u64; 5]) -> Result<u64, HelperError>;
+
+/// One helper of the table.
+#[derive(Clone, Copy)]
+pub struct Helper {
+    pub name: &'static str,
+    pub func: HelperFn,
+}
+
+impl fmt::Debug for Helper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Helpers by id.
+#[derive(Clone, Debug, Default)]
+pub struct HelperTable {
+    by_id: Vec<Option<Helper>>,
+}
+
+impl HelperTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The table the bpf_conformance suite expects: helper 5 returns its first argument.
+    pub fn conformance() -> Self {
+        let mut t = Self::new();
+        t.register(5, "conformance_identity", |_, args| Ok(args[0]));
+        t
+    }
+
+    /// Adds (or replaces) helper `id`.
+    pub fn register(&mut self, id: u32, name: &'static str, func: HelperFn) {
+        let i = id as usize;
+        if self.by_id.len() <= i {
+            self.by_id.resize(i + 1, None);
+        }
+        self.by_id[i] = Some(Helper { name, func });
+    }
+
+    /// The helper with this id, if the table has one.
+    #[inline]
+    pub fn get(&self, id: u64) -> Option<&Helper> {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.by_id.get(i))
+            .and_then(Option::as_ref)
+    }
+}

@@ -1,0 +1,468 @@
+//! The interpreter's pre-decoded form: one flat [`Op`] per slot, with the operation, its
+//! width and its operand kind folded into one dispatch byte and immediates pre-extended, so
+//! the run loop decodes nothing.
+
+use crate::insn::{
+    AluOp, AtomicOp, ByteOrder, CallTarget, Insn, JmpCond, Ld64Kind, Size, Source, Width,
+};
+use thiserror::Error;
+
+/// A program the interpreter cannot run as given.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PrepareError {
+    #[error(
+        "instruction {pc}: lddw with pseudo source {kind:?} needs a loaded object to resolve it"
+    )]
+    UnresolvedLd64 { pc: usize, kind: Ld64Kind },
+    #[error("instruction {pc}: call to unknown helper {id}")]
+    UnknownHelper { pc: usize, id: i64 },
+    #[error("program is empty")]
+    Empty,
+}
+
+/// Dispatch byte of an [`Op`]. The four variants of each ALU and jump operation are listed
+/// consecutively (64K, 64X, 32K, 32X): [`quad`] relies on that order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum OpKind {
+    Add64K,
+    Add64X,
+    Add32K,
+    Add32X,
+    Sub64K,
+    Sub64X,
+    Sub32K,
+    Sub32X,
+    Mul64K,
+    Mul64X,
+    Mul32K,
+    Mul32X,
+    Div64K,
+    Div64X,
+    Div32K,
+    Div32X,
+    SDiv64K,
+    SDiv64X,
+    SDiv32K,
+    SDiv32X,
+    Or64K,
+    Or64X,
+    Or32K,
+    Or32X,
+    And64K,
+    And64X,
+    And32K,
+    And32X,
+    Lsh64K,
+    Lsh64X,
+    Lsh32K,
+    Lsh32X,
+    Rsh64K,
+    Rsh64X,
+    Rsh32K,
+    Rsh32X,
+    Mod64K,
+    Mod64X,
+    Mod32K,
+    Mod32X,
+    SMod64K,
+    SMod64X,
+    SMod32K,
+    SMod32X,
+    Xor64K,
+    Xor64X,
+    Xor32K,
+    Xor32X,
+    Mov64K,
+    Mov64X,
+    Mov32K,
+    Mov32X,
+    Arsh64K,
+    Arsh64X,
+    Arsh32K,
+    Arsh32X,
+    MovSx64,
+    MovSx32,
+    Neg64,
+    Neg32,
+    Le,
+    Swap,
+    Ld64,
+    LdxB,
+    LdxH,
+    LdxW,
+    LdxDW,
+    LdxSB,
+    LdxSH,
+    LdxSW,
+    StB,
+    StH,
+    StW,
+    StDW,
+    StxB,
+    StxH,
+    StxW,
+    StxDW,
+    Atomic32,
+    Atomic64,
+    LdAbs,
+    LdInd,
+    Ja,
+    Jeq64K,
+    Jeq64X,
+    Jeq32K,
+    Jeq32X,
+    Jgt64K,
+    Jgt64X,
+    Jgt32K,
+    Jgt32X,
+    Jge64K,
+    Jge64X,
+    Jge32K,
+    Jge32X,
+    Jset64K,
+    Jset64X,
+    Jset32K,
+    Jset32X,
+    Jne64K,
+    Jne64X,
+    Jne32K,
+    Jne32X,
+    Jsgt64K,
+    Jsgt64X,
+    Jsgt32K,
+    Jsgt32X,
+    Jsge64K,
+    Jsge64X,
+    Jsge32K,
+    Jsge32X,
+    Jlt64K,
+    Jlt64X,
+    Jlt32K,
+    Jlt32X,
+    Jle64K,
+    Jle64X,
+    Jle32K,
+    Jle32X,
+    Jslt64K,
+    Jslt64X,
+    Jslt32K,
+    Jslt32X,
+    Jsle64K,
+    Jsle64X,
+    Jsle32K,
+    Jsle32X,
+    MayGoto,
+    CallHelper,
+    CallLocal,
+    CallX,
+    CallKfunc,
+    Exit,
+    /// The second slot of `lddw`: reaching it is an error.
+    Ld64Tail,
+}
+
+/// One pre-decoded slot. `off` is the memory offset, or the jump/call offset relative to the
+/// next slot; `imm` is the immediate already extended the way the operation uses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    pub kind: OpKind,
+    pub dst: u8,
+    pub src: u8,
+    /// Operation detail: byte-swap width, sign-extension width, atomic op, access size.
+    pub aux: u8,
+    pub off: i32,
+    pub imm: i64,
+}
+
+/// Four variants per ALU operation, in the order 64K, 64X, 32K, 32X.
+fn quad(base: OpKind, width: Width, src: Source) -> OpKind {
+    let idx = base as u8
+        + match (width, src) {
+            (Width::W64, Source::Imm(_)) => 0,
+            (Width::W64, Source::Reg(_)) => 1,
+            (Width::W32, Source::Imm(_)) => 2,
+            (Width::W32, Source::Reg(_)) => 3,
+        };
+    // OpKind lists the four variants of each operation consecutively, so the
+    // index is always a valid discriminant; `from_index` checks that anyway.
+    from_index(idx)
+}
+
+fn from_index(idx: u8) -> OpKind {
+    use OpKind::*;
+    const ALL: &[OpKind] = &[
+        Add64K, Add64X, Add32K, Add32X, Sub64K, Sub64X, Sub32K, Sub32X, Mul64K, Mul64X, Mul32K,
+        Mul32X, Div64K, Div64X, Div32K, Div32X, SDiv64K, SDiv64X, SDiv32K, SDiv32X, Or64K, Or64X,
+        Or32K, Or32X, And64K, And64X, And32K, And32X, Lsh64K, Lsh64X, Lsh32K, Lsh32X, Rsh64K,
+        Rsh64X, Rsh32K, Rsh32X, Mod64K, Mod64X, Mod32K, Mod32X, SMod64K, SMod64X, SMod32K, SMod32X,
+        Xor64K, Xor64X, Xor32K, Xor32X, Mov64K, Mov64X, Mov32K, Mov32X, Arsh64K, Arsh64X, Arsh32K,
+        Arsh32X, MovSx64, MovSx32, Neg64, Neg32, Le, Swap, Ld64, LdxB, LdxH, LdxW, LdxDW, LdxSB,
+        LdxSH, LdxSW, StB, StH, StW, StDW, StxB, StxH, StxW, StxDW, Atomic32, Atomic64, LdAbs,
+        LdInd, Ja, Jeq64K, Jeq64X, Jeq32K, Jeq32X, Jgt64K, Jgt64X, Jgt32K, Jgt32X, Jge64K, Jge64X,
+        Jge32K, Jge32X, Jset64K, Jset64X, Jset32K, Jset32X, Jne64K, Jne64X, Jne32K, Jne32X,
+        Jsgt64K, Jsgt64X, Jsgt32K, Jsgt32X, Jsge64K, Jsge64X, Jsge32K, Jsge32X, Jlt64K, Jlt64X,
+        Jlt32K, Jlt32X, Jle64K, Jle64X, Jle32K, Jle32X, Jslt64K, Jslt64X, Jslt32K, Jslt32X,
+        Jsle64K, Jsle64X, Jsle32K, Jsle32X, MayGoto, CallHelper, CallLocal, CallX, CallKfunc, Exit,
+        Ld64Tail,
+    ];
+    ALL[idx as usize]
+}
+
+fn size_code(size: Size) -> u8 {
+    size.bytes() as u8
+}
+
+/// Atomic detail byte: the operation in the low bits, bit 7 = fetch.
+pub const ATOMIC_FETCH: u8 = 0x80;
+
+pub fn atomic_code(op: AtomicOp, fetch: bool) -> u8 {
+    let base = match op {
+        AtomicOp::Add => 0,
+        AtomicOp::Or => 1,
+        AtomicOp::And => 2,
+        AtomicOp::Xor => 3,
+        AtomicOp::Xchg => 4,
+        AtomicOp::CmpXchg => 5,
+    };
+    base | if fetch { ATOMIC_FETCH } else { 0 }
+}
+
+/// Lowers a decoded program (one [`Insn`] per slot) to the interpreter's form.
+pub fn lower(insns: &[Insn]) -> Result<Vec<Op>, PrepareError> {
+    if insns.is_empty() {
+        return Err(PrepareError::Empty);
+    }
+    insns
+        .iter()
+        .enumerate()
+        .map(|(pc, i)| lower_one(pc, i))
+        .collect()
+}
+
+fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
+    use OpKind::*;
+    let mut op = Op {
+        kind: Exit,
+        dst: 0,
+        src: 0,
+        aux: 0,
+        off: 0,
+        imm: 0,
+    };
+    let set_src = |op: &mut Op, width: Width, src: Source| match src {
+        Source::Reg(r) => op.src = r.index(),
+        Source::Imm(i) => {
+            op.imm = match width {
+                Width::W64 => i as i64,
+                Width::W32 => i as u32 as i64,
+            }
+        }
+    };
+    match *insn {
+        Insn::Alu {
+            width,
+            op: alu,
+            dst,
+            src,
+        } => {
+            op.dst = dst.index();
+            set_src(&mut op, width, src);
+            op.kind = match alu {
+                AluOp::MovSx(bits) => {
+                    op.aux = bits;
+                    match width {
+                        Width::W64 => MovSx64,
+                        Width::W32 => MovSx32,
+                    }
+                }
+                AluOp::Add => quad(Add64K, width, src),
+                AluOp::Sub => quad(Sub64K, width, src),
+                AluOp::Mul => quad(Mul64K, width, src),
+                AluOp::Div => quad(Div64K, width, src),
+                AluOp::SDiv => quad(SDiv64K, width, src),
+                AluOp::Or => quad(Or64K, width, src),
+                AluOp::And => quad(And64K, width, src),
+                AluOp::Lsh => quad(Lsh64K, width, src),
+                AluOp::Rsh => quad(Rsh64K, width, src),
+                AluOp::Mod => quad(Mod64K, width, src),
+                AluOp::SMod => quad(SMod64K, width, src),
+                AluOp::Xor => quad(Xor64K, width, src),
+                AluOp::Mov => quad(Mov64K, width, src),
+                AluOp::Arsh => quad(Arsh64K, width, src),
+            };
+        }
+        Insn::Neg { width, dst } => {
+            op.dst = dst.index();
+            op.kind = match width {
+                Width::W64 => Neg64,
+                Width::W32 => Neg32,
+            };
+        }
+        Insn::Endian { order, bits, dst } => {
+            op.dst = dst.index();
+            op.aux = bits;
+            op.kind = match order {
+                ByteOrder::ToLe => Le,
+                ByteOrder::ToBe | ByteOrder::Swap => Swap,
+            };
+        }
+        Insn::Ld64 {
+            kind,
+            dst,
+            imm,
+            next_imm,
+        } => {
+            if kind != Ld64Kind::Imm {
+                return Err(PrepareError::UnresolvedLd64 { pc, kind });
+            }
+            op.kind = Ld64;
+            op.dst = dst.index();
+            op.imm = Insn::ld64_value(imm, next_imm) as i64;
+        }
+        Insn::Ld64Tail => op.kind = Ld64Tail,
+        Insn::Load {
+            size,
+            sign_extend,
+            dst,
+            src,
+            off,
+        } => {
+            op.dst = dst.index();
+            op.src = src.index();
+            op.off = off as i32;
+            op.kind = match (sign_extend, size) {
+                (false, Size::B) => LdxB,
+                (false, Size::H) => LdxH,
+                (false, Size::W) => LdxW,
+                (false, Size::DW) => LdxDW,
+                (true, Size::B) => LdxSB,
+                (true, Size::H) => LdxSH,
+                // The decoder never produces a sign-extending DW load.
+                (true, _) => LdxSW,
+            };
+        }
+        Insn::Store {
+            size,
+            dst,
+            off,
+            src,
+        } => {
+            op.dst = dst.index();
+            op.off = off as i32;
+            op.kind = match (src, size) {
+                (Source::Imm(i), s) => {
+                    op.imm = i as i64;
+                    match s {
+                        Size::B => StB,
+                        Size::H => StH,
+                        Size::W => StW,
+                        Size::DW => StDW,
+                    }
+                }
+                (Source::Reg(r), s) => {
+                    op.src = r.index();
+                    match s {
+                        Size::B => StxB,
+                        Size::H => StxH,
+                        Size::W => StxW,
+                        Size::DW => StxDW,
+                    }
+                }
+            };
+        }
+        Insn::Atomic {
+            size,
+            op: aop,
+            fetch,
+            dst,
+            src,
+            off,
+        } => {
+            op.dst = dst.index();
+            op.src = src.index();
+            op.off = off as i32;
+            op.aux = atomic_code(aop, fetch);
+            op.kind = if size == Size::DW { Atomic64 } else { Atomic32 };
+        }
+        Insn::LdAbs { size, imm } => {
+            op.kind = LdAbs;
+            op.aux = size_code(size);
+            op.imm = imm as i64;
+        }
+        Insn::LdInd { size, src, imm } => {
+            op.kind = LdInd;
+            op.src = src.index();
+            op.aux = size_code(size);
+            op.imm = imm as i64;
+        }
+        Insn::Ja { off, .. } => {
+            op.kind = Ja;
+            op.off = off;
+        }
+        Insn::Jump {
+            width,
+            cond,
+            dst,
+            src,
+            off,
+        } => {
+            op.dst = dst.index();
+            op.off = off as i32;
+            set_src(&mut op, width, src);
+            let base = match cond {
+                JmpCond::Eq => Jeq64K,
+                JmpCond::Gt => Jgt64K,
+                JmpCond::Ge => Jge64K,
+                JmpCond::Set => Jset64K,
+                JmpCond::Ne => Jne64K,
+                JmpCond::Sgt => Jsgt64K,
+                JmpCond::Sge => Jsge64K,
+                JmpCond::Lt => Jlt64K,
+                JmpCond::Le => Jle64K,
+                JmpCond::Slt => Jslt64K,
+                JmpCond::Sle => Jsle64K,
+            };
+            op.kind = quad(base, width, src);
+        }
+        Insn::MayGoto { off } => {
+            op.kind = MayGoto;
+            op.off = off as i32;
+        }
+        Insn::Call(CallTarget::Helper(id)) => {
+            op.kind = CallHelper;
+            op.imm = id as i64;
+        }
+        Insn::Call(CallTarget::Local(off)) => {
+            op.kind = CallLocal;
+            op.off = off;
+        }
+        Insn::Call(CallTarget::Kfunc { btf_id, .. }) => {
+            op.kind = CallKfunc;
+            op.imm = btf_id as i64;
+        }
+        Insn::CallX { reg } => {
+            op.kind = CallX;
+            op.dst = reg.index();
+        }
+        Insn::Exit => op.kind = Exit,
+    }
+    Ok(op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_index_matches_discriminants() {
+        for i in 0..=(OpKind::Ld64Tail as u8) {
+            assert_eq!(from_index(i) as u8, i);
+        }
+    }
+
+    #[test]
+    fn op_is_sixteen_bytes() {
+        assert_eq!(std::mem::size_of::<Op>(), 16);
+    }
+}

@@ -1,0 +1,424 @@
+//! The run loop: fetch an [`Op`], dispatch on its kind, repeat. No allocation and no decoding
+//! per instruction; registers live in a local array; memory goes through [`MemoryMap`].
+
+use super::alu;
+use super::code::{self, ATOMIC_FETCH, Op, OpKind, PrepareError};
+use super::error::{AccessKind, LoadError, VmError};
+use super::memory::{self, Checked, MemoryMap, Region, RegionKind};
+use super::{DEFAULT_BUDGET, MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE};
+use crate::helpers::{CallEnv, HelperTable};
+use crate::insn::{Insn, RawInsn, decode_program};
+
+/// The result of a run that reached `exit` in the entry frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// The program's return value.
+    pub r0: u64,
+    /// Instructions executed.
+    pub insns: u64,
+}
+
+/// A program made ready to run, with its helpers and its own stack.
+pub struct Interpreter {
+    code: Vec<Op>,
+    helpers: HelperTable,
+    budget: u64,
+    stack: Box<[u8]>,
+}
+
+/// A caller's state saved across a bpf-to-bpf call.
+#[derive(Clone, Copy, Default)]
+struct Frame {
+    return_pc: usize,
+    callee_saved: [u64; 4],
+}
+
+impl Interpreter {
+    /// Prepares a decoded program (one [`Insn`] per slot). Calls to helpers the table does
+    /// not have are refused here, before anything runs.
+    pub fn new(insns: &[Insn], helpers: HelperTable) -> Result<Self, PrepareError> {
+        let code = code::lower(insns)?;
+        for (pc, op) in code.iter().enumerate() {
+            if op.kind == OpKind::CallHelper && helpers.get(op.imm as u64).is_none() {
+                return Err(PrepareError::UnknownHelper { pc, id: op.imm });
+            }
+        }
+        Ok(Self {
+            code,
+            helpers,
+            budget: DEFAULT_BUDGET,
+            stack: vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice(),
+        })
+    }
+
+    /// Decodes and prepares a raw program (little-endian 8-byte slots).
+    pub fn from_bytes(bytes: &[u8], helpers: HelperTable) -> Result<Self, LoadError> {
+        let insns = decode_program(&RawInsn::slots(bytes)?)?;
+        Ok(Self::new(&insns, helpers)?)
+    }
+
+    /// Sets how many instructions one run may execute.
+    pub fn set_budget(&mut self, budget: u64) {
+        self.budget = budget;
+    }
+
+    pub fn budget(&self) -> u64 {
+        self.budget
+    }
+
+    /// Runs with r1 = the input memory, r2 = its length (the bpf_conformance convention).
+    pub fn run_raw(&mut self, input: &mut [u8]) -> Result<Outcome, VmError> {
+        let len = input.len() as u64;
+        let mut map = MemoryMap::new();
+        let addr = map.add_mut(RegionKind::Input, input);
+        self.run(&map, [addr, len, 0, 0, 0])
+    }
+
+    /// Runs with the given memory and r1..r5. The stack is zeroed first, so runs are
+    /// deterministic even for programs that read stack they never wrote.
+    pub fn run(&mut self, map: &MemoryMap<'_>, args: [u64; 5]) -> Result<Outcome, VmError> {
+        self.stack.fill(0);
+        let stack_top = self.stack.as_mut_ptr() as u64 + self.stack.len() as u64;
+        execute(&self.code, &self.helpers, self.budget, map, stack_top, args)
+    }
+}
+
+#[inline(always)]
+fn reg(i: u8) -> usize {
+    (i & 15) as usize
+}
+
+#[cold]
+#[inline(never)]
+fn memory_fault(
+    pc: usize,
+    kind: AccessKind,
+    addr: u64,
+    size: u64,
+    stack: Region,
+    map: &MemoryMap<'_>,
+) -> VmError {
+    let nearest = std::iter::once(stack)
+        .chain(map.nearest(addr))
+        .min_by_key(|r| {
+            if addr < r.start {
+                r.start - addr
+            } else {
+                addr.saturating_sub(r.start.saturating_add(r.len))
+            }
+        });
+    VmError::MemoryAccess {
+        pc,
+        kind,
+        addr,
+        size,
+        nearest,
+    }
+}
+
+fn execute(
+    code: &[Op],
+    helpers: &HelperTable,
+    budget: u64,
+    map: &MemoryMap<'_>,
+    stack_top: u64,
+    args: [u64; 5],
+) -> Result<Outcome, VmError> {
+    let mut regs = [0u64; 16];
+    regs[1..6].copy_from_slice(&args);
+    regs[10] = stack_top;
+    let mut stack = Region {
+        kind: RegionKind::Stack(0),
+        start: stack_top - STACK_SIZE as u64,
+        len: STACK_SIZE as u64,
+        writable: true,
+    };
+    let mut frames = [Frame::default(); MAX_CALL_FRAMES];
+    let mut depth = 0usize;
+    let mut remaining = budget;
+    let mut may_goto_left = MAY_GOTO_LOOPS;
+    let mut pc = 0usize;
+
+    // Translates an access or returns the fault from the enclosing function.
+    macro_rules! checked {
+        ($addr:expr, $size:expr, $write:expr, $kind:expr) => {{
+            let addr: u64 = $addr;
+            let size: u64 = $size;
+            if stack.contains(addr, size) || map.find(addr, size, $write).is_some() {
+                Checked(addr)
+            } else {
+                return Err(memory_fault(pc - 1, $kind, addr, size, stack, map));
+            }
+        }};
+    }
+    macro_rules! load {
+        ($op:expr, $size:expr, $read:ident) => {{
+            let addr = regs[reg($op.src)].wrapping_add($op.off as i64 as u64);
+            let p = checked!(addr, $size, false, AccessKind::Load);
+            memory::$read(p)
+        }};
+    }
+    macro_rules! store {
+        ($op:expr, $size:expr, $write:ident, $value:expr) => {{
+            let addr = regs[reg($op.dst)].wrapping_add($op.off as i64 as u64);
+            let p = checked!(addr, $size, true, AccessKind::Store);
+            memory::$write(p, $value);
+        }};
+    }
+    macro_rules! jump {
+        ($op:expr, $taken:expr) => {
+            if $taken {
+                pc = pc.wrapping_add_signed($op.off as isize);
+            }
+        };
+    }
+
+    loop {
+        let Some(op) = code.get(pc) else {
+            return Err(VmError::PcOutOfRange {
+                pc,
+                len: code.len(),
+            });
+        };
+        if remaining == 0 {
+            return Err(VmError::BudgetExhausted { pc, budget });
+        }
+        remaining -= 1;
+        pc += 1;
+        let d = reg(op.dst);
+        let s = reg(op.src);
+        let k = op.imm as u64;
+        use OpKind::*;
+        match op.kind {
+            Add64K => regs[d] = regs[d].wrapping_add(k),
+            Add64X => regs[d] = regs[d].wrapping_add(regs[s]),
+            Add32K => regs[d] = (regs[d] as u32).wrapping_add(k as u32) as u64,
+            Add32X => regs[d] = (regs[d] as u32).wrapping_add(regs[s] as u32) as u64,
+            Sub64K => regs[d] = regs[d].wrapping_sub(k),
+            Sub64X => regs[d] = regs[d].wrapping_sub(regs[s]),
+            Sub32K => regs[d] = (regs[d] as u32).wrapping_sub(k as u32) as u64,
+            Sub32X => regs[d] = (regs[d] as u32).wrapping_sub(regs[s] as u32) as u64,
+            Mul64K => regs[d] = regs[d].wrapping_mul(k),
+            Mul64X => regs[d] = regs[d].wrapping_mul(regs[s]),
+            Mul32K => regs[d] = (regs[d] as u32).wrapping_mul(k as u32) as u64,
+            Mul32X => regs[d] = (regs[d] as u32).wrapping_mul(regs[s] as u32) as u64,
+            Div64K => regs[d] = alu::div64(regs[d], k),
+            Div64X => regs[d] = alu::div64(regs[d], regs[s]),
+            Div32K => regs[d] = alu::div32(regs[d], k),
+            Div32X => regs[d] = alu::div32(regs[d], regs[s]),
+            SDiv64K => regs[d] = alu::sdiv64(regs[d], k),
+            SDiv64X => regs[d] = alu::sdiv64(regs[d], regs[s]),
+            SDiv32K => regs[d] = alu::sdiv32(regs[d], k),
+            SDiv32X => regs[d] = alu::sdiv32(regs[d], regs[s]),
+            Or64K => regs[d] |= k,
+            Or64X => regs[d] |= regs[s],
+            Or32K => regs[d] = (regs[d] as u32 | k as u32) as u64,
+            Or32X => regs[d] = (regs[d] as u32 | regs[s] as u32) as u64,
+            And64K => regs[d] &= k,
+            And64X => regs[d] &= regs[s],
+            And32K => regs[d] = (regs[d] as u32 & k as u32) as u64,
+            And32X => regs[d] = (regs[d] as u32 & regs[s] as u32) as u64,
+            Lsh64K => regs[d] = alu::lsh64(regs[d], k),
+            Lsh64X => regs[d] = alu::lsh64(regs[d], regs[s]),
+            Lsh32K => regs[d] = alu::lsh32(regs[d], k),
+            Lsh32X => regs[d] = alu::lsh32(regs[d], regs[s]),
+            Rsh64K => regs[d] = alu::rsh64(regs[d], k),
+            Rsh64X => regs[d] = alu::rsh64(regs[d], regs[s]),
+            Rsh32K => regs[d] = alu::rsh32(regs[d], k),
+            Rsh32X => regs[d] = alu::rsh32(regs[d], regs[s]),
+            Mod64K => regs[d] = alu::mod64(regs[d], k),
+            Mod64X => regs[d] = alu::mod64(regs[d], regs[s]),
+            Mod32K => regs[d] = alu::mod32(regs[d], k),
+            Mod32X => regs[d] = alu::mod32(regs[d], regs[s]),
+            SMod64K => regs[d] = alu::smod64(regs[d], k),
+            SMod64X => regs[d] = alu::smod64(regs[d], regs[s]),
+            SMod32K => regs[d] = alu::smod32(regs[d], k),
+            SMod32X => regs[d] = alu::smod32(regs[d], regs[s]),
+            Xor64K => regs[d] ^= k,
+            Xor64X => regs[d] ^= regs[s],
+            Xor32K => regs[d] = (regs[d] as u32 ^ k as u32) as u64,
+            Xor32X => regs[d] = (regs[d] as u32 ^ regs[s] as u32) as u64,
+            Mov64K => regs[d] = k,
+            Mov64X => regs[d] = regs[s],
+            Mov32K => regs[d] = k as u32 as u64,
+            Mov32X => regs[d] = regs[s] as u32 as u64,
+            Arsh64K => regs[d] = alu::arsh64(regs[d], k),
+            Arsh64X => regs[d] = alu::arsh64(regs[d], regs[s]),
+            Arsh32K => regs[d] = alu::arsh32(regs[d], k),
+            Arsh32X => regs[d] = alu::arsh32(regs[d], regs[s]),
+            MovSx64 => regs[d] = alu::sign_extend(regs[s], op.aux),
+            MovSx32 => regs[d] = alu::sign_extend(regs[s], op.aux) as u32 as u64,
+            Neg64 => regs[d] = regs[d].wrapping_neg(),
+            Neg32 => regs[d] = (regs[d] as u32).wrapping_neg() as u64,
+            Le => regs[d] = alu::to_le(regs[d], op.aux),
+            Swap => regs[d] = alu::swap(regs[d], op.aux),
+            Ld64 => {
+                regs[d] = k;
+                pc += 1;
+            }
+            LdxB => regs[d] = load!(op, 1, read_u8) as u64,
+            LdxH => regs[d] = load!(op, 2, read_u16) as u64,
+            LdxW => regs[d] = load!(op, 4, read_u32) as u64,
+            LdxDW => regs[d] = load!(op, 8, read_u64),
+            LdxSB => regs[d] = load!(op, 1, read_u8) as i8 as i64 as u64,
+            LdxSH => regs[d] = load!(op, 2, read_u16) as i16 as i64 as u64,
+            LdxSW => regs[d] = load!(op, 4, read_u32) as i32 as i64 as u64,
+            StB => store!(op, 1, write_u8, k as u8),
+            StH => store!(op, 2, write_u16, k as u16),
+            StW => store!(op, 4, write_u32, k as u32),
+            StDW => store!(op, 8, write_u64, k),
+            StxB => store!(op, 1, write_u8, regs[s] as u8),
+            StxH => store!(op, 2, write_u16, regs[s] as u16),
+            StxW => store!(op, 4, write_u32, regs[s] as u32),
+            StxDW => store!(op, 8, write_u64, regs[s]),
+            Atomic32 | Atomic64 => {
+                let size = if op.kind == Atomic64 { 8 } else { 4 };
+                let addr = regs[d].wrapping_add(op.off as i64 as u64);
+                let p = checked!(addr, size, true, AccessKind::Atomic);
+                atomic(op.aux, size, p, &mut regs, s);
+            }
+            LdAbs | LdInd => {
+                return Err(VmError::Unsupported {
+                    pc: pc - 1,
+                    what: "a legacy packet load (ld_abs/ld_ind) without a socket buffer",
+                });
+            }
+            Ja => jump!(op, true),
+            Jeq64K => jump!(op, regs[d] == k),
+            Jeq64X => jump!(op, regs[d] == regs[s]),
+            Jeq32K => jump!(op, regs[d] as u32 == k as u32),
+            Jeq32X => jump!(op, regs[d] as u32 == regs[s] as u32),
+            Jgt64K => jump!(op, regs[d] > k),
+            Jgt64X => jump!(op, regs[d] > regs[s]),
+            Jgt32K => jump!(op, regs[d] as u32 > k as u32),
+            Jgt32X => jump!(op, regs[d] as u32 > regs[s] as u32),
+            Jge64K => jump!(op, regs[d] >= k),
+            Jge64X => jump!(op, regs[d] >= regs[s]),
+            Jge32K => jump!(op, regs[d] as u32 >= k as u32),
+            Jge32X => jump!(op, regs[d] as u32 >= regs[s] as u32),
+            Jset64K => jump!(op, regs[d] & k != 0),
+            Jset64X => jump!(op, regs[d] & regs[s] != 0),
+            Jset32K => jump!(op, regs[d] as u32 & k as u32 != 0),
+            Jset32X => jump!(op, regs[d] as u32 & regs[s] as u32 != 0),
+            Jne64K => jump!(op, regs[d] != k),
+            Jne64X => jump!(op, regs[d] != regs[s]),
+            Jne32K => jump!(op, regs[d] as u32 != k as u32),
+            Jne32X => jump!(op, regs[d] as u32 != regs[s] as u32),
+            Jsgt64K => jump!(op, regs[d] as i64 > k as i64),
+            Jsgt64X => jump!(op, regs[d] as i64 > regs[s] as i64),
+            Jsgt32K => jump!(op, regs[d] as i32 > k as i32),
+            Jsgt32X => jump!(op, regs[d] as i32 > regs[s] as i32),
+            Jsge64K => jump!(op, regs[d] as i64 >= k as i64),
+            Jsge64X => jump!(op, regs[d] as i64 >= regs[s] as i64),
+            Jsge32K => jump!(op, regs[d] as i32 >= k as i32),
+            Jsge32X => jump!(op, regs[d] as i32 >= regs[s] as i32),
+            Jlt64K => jump!(op, regs[d] < k),
+            Jlt64X => jump!(op, regs[d] < regs[s]),
+            Jlt32K => jump!(op, (regs[d] as u32) < k as u32),
+            Jlt32X => jump!(op, (regs[d] as u32) < regs[s] as u32),
+            Jle64K => jump!(op, regs[d] <= k),
+            Jle64X => jump!(op, regs[d] <= regs[s]),
+            Jle32K => jump!(op, regs[d] as u32 <= k as u32),
+            Jle32X => jump!(op, regs[d] as u32 <= regs[s] as u32),
+            Jslt64K => jump!(op, (regs[d] as i64) < k as i64),
+            Jslt64X => jump!(op, (regs[d] as i64) < regs[s] as i64),
+            Jslt32K => jump!(op, (regs[d] as i32) < k as i32),
+            Jslt32X => jump!(op, (regs[d] as i32) < regs[s] as i32),
+            Jsle64K => jump!(op, regs[d] as i64 <= k as i64),
+            Jsle64X => jump!(op, regs[d] as i64 <= regs[s] as i64),
+            Jsle32K => jump!(op, regs[d] as i32 <= k as i32),
+            Jsle32X => jump!(op, regs[d] as i32 <= regs[s] as i32),
+            MayGoto => {
+                if may_goto_left == 0 {
+                    pc = pc.wrapping_add_signed(op.off as isize);
+                } else {
+                    may_goto_left -= 1;
+                }
+            }
+            CallHelper | CallX => {
+                let id = if op.kind == CallX { regs[d] } else { k };
+                let Some(helper) = helpers.get(id) else {
+                    return Err(VmError::UnknownHelper { pc: pc - 1, id });
+                };
+                let mut env = CallEnv { map, stack };
+                let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
+                regs[0] = (helper.func)(&mut env, args).map_err(|source| VmError::Helper {
+                    pc: pc - 1,
+                    name: helper.name,
+                    source,
+                })?;
+            }
+            CallLocal => {
+                if depth + 1 >= MAX_CALL_FRAMES {
+                    return Err(VmError::CallDepth {
+                        pc: pc - 1,
+                        max: MAX_CALL_FRAMES,
+                    });
+                }
+                frames[depth] = Frame {
+                    return_pc: pc,
+                    callee_saved: [regs[6], regs[7], regs[8], regs[9]],
+                };
+                depth += 1;
+                regs[10] -= STACK_SIZE as u64;
+                stack.start -= STACK_SIZE as u64;
+                stack.len += STACK_SIZE as u64;
+                stack.kind = RegionKind::Stack(depth);
+                pc = pc.wrapping_add_signed(op.off as isize);
+            }
+            CallKfunc => {
+                return Err(VmError::Unsupported {
+                    pc: pc - 1,
+                    what: "a kfunc call",
+                });
+            }
+            Exit => {
+                if depth == 0 {
+                    return Ok(Outcome {
+                        r0: regs[0],
+                        insns: budget - remaining,
+                    });
+                }
+                depth -= 1;
+                let f = frames[depth];
+                pc = f.return_pc;
+                regs[6..10].copy_from_slice(&f.callee_saved);
+                regs[10] += STACK_SIZE as u64;
+                stack.start += STACK_SIZE as u64;
+                stack.len -= STACK_SIZE as u64;
+                stack.kind = RegionKind::Stack(depth);
+            }
+            Ld64Tail => return Err(VmError::JumpIntoLd64 { pc: pc - 1 }),
+        }
+    }
+}
+
+/// Atomic read-modify-write of `size` (4 or 8) bytes at `p`; 32-bit operations zero-extend
+/// what they fetch. The interpreter is single-threaded, so plain reads and writes are atomic.
+#[inline(never)]
+fn atomic(code: u8, size: u64, p: Checked, regs: &mut [u64; 16], s: usize) {
+    let mask = if size == 8 { u64::MAX } else { u32::MAX as u64 };
+    let old = memory::read_sized(p, size);
+    let src = regs[s] & mask;
+    let fetch = code & ATOMIC_FETCH != 0;
+    let new = match code & !ATOMIC_FETCH {
+        0 => old.wrapping_add(src),
+        1 => old | src,
+        2 => old & src,
+        3 => old ^ src,
+        4 => src,
+        _ => {
+            // cmpxchg: compare with r0, always load the old value into r0.
+            let expected = regs[0] & mask;
+            regs[0] = old;
+            if old == expected {
+                memory::write_sized(p, size, src);
+            }
+            return;
+        }
+    };
+    memory::write_sized(p, size, new & mask);
+    if fetch {
+        regs[s] = old;
+    }
+}

@@ -1,0 +1,206 @@
+//! The memory a program can touch: a list of host regions (input memory, and later context,
+//! packet and map values) plus the interpreter's own stack frames. Every load, store and
+//! atomic is translated here: an address range either lies wholly inside one region (with the
+//! right permission) or the access is refused. This module holds the interpreter's only
+//! `unsafe` code: the raw reads and writes done after a successful translation.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+/// What a region holds; named in out-of-bounds errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionKind {
+    /// The program's input memory (r1 in raw mode).
+    Input,
+    /// The stack of call frame `n` (0 = the entry frame).
+    Stack(usize),
+    /// A read-only or writable region the embedder added.
+    Other(&'static str),
+}
+
+impl fmt::Display for RegionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegionKind::Input => f.write_str("input memory"),
+            RegionKind::Stack(n) => write!(f, "stack of frame {n}"),
+            RegionKind::Other(name) => f.write_str(name),
+        }
+    }
+}
+
+/// One host memory range a program may access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub kind: RegionKind,
+    /// First address (a host address).
+    pub start: u64,
+    /// Length in bytes.
+    pub len: u64,
+    pub writable: bool,
+}
+
+impl Region {
+    /// Whether `[addr, addr + size)` lies inside the region.
+    #[inline(always)]
+    pub fn contains(&self, addr: u64, size: u64) -> bool {
+        addr.wrapping_sub(self.start) <= self.len.wrapping_sub(size) && size <= self.len
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} [{:#x}, {:#x})",
+            self.kind,
+            self.start,
+            self.start.wrapping_add(self.len)
+        )
+    }
+}
+
+/// The regions a run may access, borrowed for `'a` from their owners. Built by the embedder
+/// before a run; the interpreter adds its stack itself.
+#[derive(Debug, Default)]
+pub struct MemoryMap<'a> {
+    regions: Vec<Region>,
+    _borrow: PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> MemoryMap<'a> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a writable region; returns its start address (what the program sees).
+    pub fn add_mut(&mut self, kind: RegionKind, bytes: &'a mut [u8]) -> u64 {
+        let start = bytes.as_mut_ptr() as u64;
+        self.regions.push(Region {
+            kind,
+            start,
+            len: bytes.len() as u64,
+            writable: true,
+        });
+        start
+    }
+
+    /// Adds a read-only region; returns its start address.
+    pub fn add_ro(&mut self, kind: RegionKind, bytes: &'a [u8]) -> u64 {
+        let start = bytes.as_ptr() as u64;
+        self.regions.push(Region {
+            kind,
+            start,
+            len: bytes.len() as u64,
+            writable: false,
+        });
+        start
+    }
+
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// Finds the region that holds `[addr, addr + size)` with the needed permission.
+    #[inline(always)]
+    pub fn find(&self, addr: u64, size: u64, write: bool) -> Option<&Region> {
+        self.regions
+            .iter()
+            .find(|r| r.contains(addr, size) && (r.writable || !write))
+    }
+
+    /// The region nearest to `addr` (for error messages).
+    pub fn nearest(&self, addr: u64) -> Option<Region> {
+        self.regions
+            .iter()
+            .min_by_key(|r| distance(r, addr))
+            .copied()
+    }
+}
+
+fn distance(r: &Region, addr: u64) -> u64 {
+    if addr < r.start {
+        r.start - addr
+    } else {
+        addr.saturating_sub(r.start.saturating_add(r.len))
+    }
+}
+
+/// A host address the translation proved valid for an access of its size.
+#[derive(Clone, Copy, Debug)]
+pub struct Checked(pub(crate) u64);
+
+macro_rules! access {
+    ($read:ident, $write:ident, $t:ty) => {
+        #[inline(always)]
+        pub fn $read(p: Checked) -> $t {
+            // SAFETY: `Checked` is only built after `[p, p + size_of::<$t>())` was found inside
+            // a region of a live `MemoryMap` or the interpreter's stack, whose owners are
+            // borrowed for the whole run; unaligned access is allowed.
+            unsafe { std::ptr::read_unaligned(p.0 as *const $t) }
+        }
+
+        #[inline(always)]
+        pub fn $write(p: Checked, v: $t) {
+            // SAFETY: as for the read, and the region was checked to be writable.
+            unsafe { std::ptr::write_unaligned(p.0 as *mut $t, v) }
+        }
+    };
+}
+
+access!(read_u8, write_u8, u8);
+access!(read_u16, write_u16, u16);
+access!(read_u32, write_u32, u32);
+access!(read_u64, write_u64, u64);
+
+/// Reads `size` (1, 2, 4, 8) bytes, zero-extended.
+#[inline(always)]
+pub fn read_sized(p: Checked, size: u64) -> u64 {
+    match size {
+        1 => read_u8(p) as u64,
+        2 => read_u16(p) as u64,
+        4 => read_u32(p) as u64,
+        _ => read_u64(p),
+    }
+}
+
+/// Writes the low `size` (1, 2, 4, 8) bytes of `v`.
+#[inline(always)]
+pub fn write_sized(p: Checked, size: u64, v: u64) {
+    match size {
+        1 => write_u8(p, v as u8),
+        2 => write_u16(p, v as u16),
+        4 => write_u32(p, v as u32),
+        _ => write_u64(p, v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_handles_edges_and_overflow() {
+        let r = Region {
+            kind: RegionKind::Input,
+            start: 100,
+            len: 8,
+            writable: true,
+        };
+        assert!(r.contains(100, 8));
+        assert!(r.contains(107, 1));
+        assert!(!r.contains(107, 2));
+        assert!(!r.contains(99, 1));
+        assert!(!r.contains(u64::MAX, 2));
+        let empty = Region { len: 0, ..r };
+        assert!(!empty.contains(100, 1));
+    }
+
+    #[test]
+    fn read_only_regions_refuse_writes() {
+        let data = [1u8, 2, 3, 4];
+        let mut m = MemoryMap::new();
+        let a = m.add_ro(RegionKind::Other("rodata"), &data);
+        assert!(m.find(a, 4, false).is_some());
+        assert!(m.find(a, 4, true).is_none());
+    }
+}
