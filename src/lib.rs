@@ -5,8 +5,8 @@
 //! Data flows one way: [`insn`] (bytes → typed instructions) → [`vm`] (interpreter) → an
 //! outcome (r0 and memory).
 
+pub mod cli;
 pub mod conformance;
 pub mod helpers;
-//TMP pub mod cli;
 pub mod insn;
 pub mod vm;

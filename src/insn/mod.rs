@@ -68,7 +68,7 @@ impl RawInsn {
 
     /// Splits a byte string into slots; a trailing partial slot is an error.
     pub fn slots(bytes: &[u8]) -> Result<Vec<RawInsn>, DecodeError> {
-        if bytes.len() % SLOT_SIZE != 0 {
+        if !bytes.len().is_multiple_of(SLOT_SIZE) {
             return Err(DecodeError {
                 index: bytes.len() / SLOT_SIZE,
                 kind: DecodeErrorKind::TruncatedSlot {

@@ -162,13 +162,37 @@ pub enum OpKind {
     Ld64Tail,
 }
 
+/// A register index the compiler can prove is below 16, so indexing the 16-entry register
+/// file needs neither a bounds check nor a mask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+#[rustfmt::skip]
+pub enum RegIdx {
+    #[default]
+    R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, R12, R13, R14, R15,
+}
+
+impl RegIdx {
+    pub fn new(n: u8) -> RegIdx {
+        use RegIdx::*;
+        [
+            R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, R12, R13, R14, R15,
+        ][(n & 15) as usize]
+    }
+
+    #[inline(always)]
+    pub fn get(self) -> usize {
+        self as usize
+    }
+}
+
 /// One pre-decoded slot. `off` is the memory offset, or the jump/call offset relative to the
 /// next slot; `imm` is the immediate already extended the way the operation uses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Op {
     pub kind: OpKind,
-    pub dst: u8,
-    pub src: u8,
+    pub dst: RegIdx,
+    pub src: RegIdx,
     /// Operation detail: byte-swap width, sign-extension width, atomic op, access size.
     pub aux: u8,
     pub off: i32,
@@ -244,14 +268,14 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
     use OpKind::*;
     let mut op = Op {
         kind: Exit,
-        dst: 0,
-        src: 0,
+        dst: RegIdx::R0,
+        src: RegIdx::R0,
         aux: 0,
         off: 0,
         imm: 0,
     };
     let set_src = |op: &mut Op, width: Width, src: Source| match src {
-        Source::Reg(r) => op.src = r.index(),
+        Source::Reg(r) => op.src = RegIdx::new(r.index()),
         Source::Imm(i) => {
             op.imm = match width {
                 Width::W64 => i as i64,
@@ -266,7 +290,7 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
             dst,
             src,
         } => {
-            op.dst = dst.index();
+            op.dst = RegIdx::new(dst.index());
             set_src(&mut op, width, src);
             op.kind = match alu {
                 AluOp::MovSx(bits) => {
@@ -293,14 +317,14 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
             };
         }
         Insn::Neg { width, dst } => {
-            op.dst = dst.index();
+            op.dst = RegIdx::new(dst.index());
             op.kind = match width {
                 Width::W64 => Neg64,
                 Width::W32 => Neg32,
             };
         }
         Insn::Endian { order, bits, dst } => {
-            op.dst = dst.index();
+            op.dst = RegIdx::new(dst.index());
             op.aux = bits;
             op.kind = match order {
                 ByteOrder::ToLe => Le,
@@ -317,7 +341,7 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
                 return Err(PrepareError::UnresolvedLd64 { pc, kind });
             }
             op.kind = Ld64;
-            op.dst = dst.index();
+            op.dst = RegIdx::new(dst.index());
             op.imm = Insn::ld64_value(imm, next_imm) as i64;
         }
         Insn::Ld64Tail => op.kind = Ld64Tail,
@@ -328,8 +352,8 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
             src,
             off,
         } => {
-            op.dst = dst.index();
-            op.src = src.index();
+            op.dst = RegIdx::new(dst.index());
+            op.src = RegIdx::new(src.index());
             op.off = off as i32;
             op.kind = match (sign_extend, size) {
                 (false, Size::B) => LdxB,
@@ -348,7 +372,7 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
             off,
             src,
         } => {
-            op.dst = dst.index();
+            op.dst = RegIdx::new(dst.index());
             op.off = off as i32;
             op.kind = match (src, size) {
                 (Source::Imm(i), s) => {
@@ -361,7 +385,7 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
                     }
                 }
                 (Source::Reg(r), s) => {
-                    op.src = r.index();
+                    op.src = RegIdx::new(r.index());
                     match s {
                         Size::B => StxB,
                         Size::H => StxH,
@@ -379,8 +403,8 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
             src,
             off,
         } => {
-            op.dst = dst.index();
-            op.src = src.index();
+            op.dst = RegIdx::new(dst.index());
+            op.src = RegIdx::new(src.index());
             op.off = off as i32;
             op.aux = atomic_code(aop, fetch);
             op.kind = if size == Size::DW { Atomic64 } else { Atomic32 };
@@ -392,7 +416,7 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
         }
         Insn::LdInd { size, src, imm } => {
             op.kind = LdInd;
-            op.src = src.index();
+            op.src = RegIdx::new(src.index());
             op.aux = size_code(size);
             op.imm = imm as i64;
         }
@@ -407,7 +431,7 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
             src,
             off,
         } => {
-            op.dst = dst.index();
+            op.dst = RegIdx::new(dst.index());
             op.off = off as i32;
             set_src(&mut op, width, src);
             let base = match cond {
@@ -443,7 +467,7 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
         }
         Insn::CallX { reg } => {
             op.kind = CallX;
-            op.dst = reg.index();
+            op.dst = RegIdx::new(reg.index());
         }
         Insn::Exit => op.kind = Exit,
     }

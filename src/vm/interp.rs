@@ -74,18 +74,14 @@ impl Interpreter {
         self.run(&map, [addr, len, 0, 0, 0])
     }
 
-    /// Runs with the given memory and r1..r5. The stack is zeroed first, so runs are
+    /// Runs with the given memory and r1..r5. Each frame's stack starts zeroed, so runs are
     /// deterministic even for programs that read stack they never wrote.
     pub fn run(&mut self, map: &MemoryMap<'_>, args: [u64; 5]) -> Result<Outcome, VmError> {
-        self.stack.fill(0);
+        let frame0 = self.stack.len() - STACK_SIZE;
+        self.stack[frame0..].fill(0);
         let stack_top = self.stack.as_mut_ptr() as u64 + self.stack.len() as u64;
         execute(&self.code, &self.helpers, self.budget, map, stack_top, args)
     }
-}
-
-#[inline(always)]
-fn reg(i: u8) -> usize {
-    (i & 15) as usize
 }
 
 #[cold]
@@ -135,7 +131,10 @@ fn execute(
     };
     let mut frames = [Frame::default(); MAX_CALL_FRAMES];
     let mut depth = 0usize;
-    let mut remaining = budget;
+    // Instructions are counted per straight-line run: a run ends at a taken jump, a call or an
+    // exit, and only there is the budget checked (a program can only loop through those).
+    let mut executed = 0u64;
+    let mut run_start = 0usize;
     let mut may_goto_left = MAY_GOTO_LOOPS;
     let mut pc = 0usize;
 
@@ -153,22 +152,33 @@ fn execute(
     }
     macro_rules! load {
         ($op:expr, $size:expr, $read:ident) => {{
-            let addr = regs[reg($op.src)].wrapping_add($op.off as i64 as u64);
+            let addr = regs[$op.src.get()].wrapping_add($op.off as i64 as u64);
             let p = checked!(addr, $size, false, AccessKind::Load);
             memory::$read(p)
         }};
     }
     macro_rules! store {
         ($op:expr, $size:expr, $write:ident, $value:expr) => {{
-            let addr = regs[reg($op.dst)].wrapping_add($op.off as i64 as u64);
+            let addr = regs[$op.dst.get()].wrapping_add($op.off as i64 as u64);
             let p = checked!(addr, $size, true, AccessKind::Store);
             memory::$write(p, $value);
+        }};
+    }
+    // Ends the current straight-line run at `pc` and starts the next one at `$target`.
+    macro_rules! transfer {
+        ($target:expr) => {{
+            executed += (pc - run_start) as u64;
+            if executed > budget {
+                return Err(VmError::BudgetExhausted { pc: pc - 1, budget });
+            }
+            pc = $target;
+            run_start = pc;
         }};
     }
     macro_rules! jump {
         ($op:expr, $taken:expr) => {
             if $taken {
-                pc = pc.wrapping_add_signed($op.off as isize);
+                transfer!(pc.wrapping_add_signed($op.off as isize));
             }
         };
     }
@@ -180,13 +190,9 @@ fn execute(
                 len: code.len(),
             });
         };
-        if remaining == 0 {
-            return Err(VmError::BudgetExhausted { pc, budget });
-        }
-        remaining -= 1;
         pc += 1;
-        let d = reg(op.dst);
-        let s = reg(op.src);
+        let d = op.dst.get();
+        let s = op.src.get();
         let k = op.imm as u64;
         use OpKind::*;
         match op.kind {
@@ -254,7 +260,9 @@ fn execute(
             Swap => regs[d] = alu::swap(regs[d], op.aux),
             Ld64 => {
                 regs[d] = k;
+                // Skip the second slot; it does not count as an instruction.
                 pc += 1;
+                run_start += 1;
             }
             LdxB => regs[d] = load!(op, 1, read_u8) as u64,
             LdxH => regs[d] = load!(op, 2, read_u16) as u64,
@@ -330,7 +338,7 @@ fn execute(
             Jsle32X => jump!(op, regs[d] as i32 <= regs[s] as i32),
             MayGoto => {
                 if may_goto_left == 0 {
-                    pc = pc.wrapping_add_signed(op.off as isize);
+                    transfer!(pc.wrapping_add_signed(op.off as isize));
                 } else {
                     may_goto_left -= 1;
                 }
@@ -364,7 +372,8 @@ fn execute(
                 stack.start -= STACK_SIZE as u64;
                 stack.len += STACK_SIZE as u64;
                 stack.kind = RegionKind::Stack(depth);
-                pc = pc.wrapping_add_signed(op.off as isize);
+                memory::zero(Checked(stack.start), STACK_SIZE);
+                transfer!(pc.wrapping_add_signed(op.off as isize));
             }
             CallKfunc => {
                 return Err(VmError::Unsupported {
@@ -376,12 +385,12 @@ fn execute(
                 if depth == 0 {
                     return Ok(Outcome {
                         r0: regs[0],
-                        insns: budget - remaining,
+                        insns: executed + (pc - run_start) as u64,
                     });
                 }
                 depth -= 1;
                 let f = frames[depth];
-                pc = f.return_pc;
+                transfer!(f.return_pc);
                 regs[6..10].copy_from_slice(&f.callee_saved);
                 regs[10] += STACK_SIZE as u64;
                 stack.start += STACK_SIZE as u64;

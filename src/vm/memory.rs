@@ -152,6 +152,14 @@ access!(read_u16, write_u16, u16);
 access!(read_u32, write_u32, u32);
 access!(read_u64, write_u64, u64);
 
+/// Zeroes `len` bytes at `p`.
+#[inline]
+pub fn zero(p: Checked, len: usize) {
+    // SAFETY: callers build `p` from a range of `len` bytes inside a live, writable region
+    // (the interpreter's own stack buffer when a frame is pushed).
+    unsafe { std::ptr::write_bytes(p.0 as *mut u8, 0, len) }
+}
+
 /// Reads `size` (1, 2, 4, 8) bytes, zero-extended.
 #[inline(always)]
 pub fn read_sized(p: Checked, size: u64) -> u64 {

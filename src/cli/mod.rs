@@ -1,0 +1,79 @@
+//! The `bpfsim` command line: argument definitions and one module per subcommand. Exit codes:
+//! 0 success, 1 the program was refused or failed at run time, 2 the input cannot be used.
+
+mod asm;
+mod disasm;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bpfsim",
+    version,
+    about = "A userspace eBPF engine: verify and run BPF programs without a kernel"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a program and print its return value (r0).
+    Run(run::RunArgs),
+    /// Disassemble a raw program in llvm-objdump syntax.
+    Disasm(disasm::DisasmArgs),
+    /// Assemble a program (llvm-objdump or bpf_conformance syntax) into raw bytes.
+    Asm(asm::AsmArgs),
+}
+
+/// Why a command failed, with the exit code it maps to.
+#[derive(Debug, Error)]
+pub enum CliError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The input cannot be used (bad bytes, bad syntax, unsupported option): exit 2.
+    #[error("{0}")]
+    Input(String),
+    /// The program failed when run: exit 1.
+    #[error("{0}")]
+    Run(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Run(_) => 1,
+            CliError::Io { .. } | CliError::Input(_) => 2,
+        }
+    }
+}
+
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Runs one parsed command line.
+pub fn dispatch(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Disasm(a) => disasm::disasm(a),
+        Command::Asm(a) => asm::asm(a),
+    }
+}
