@@ -342,7 +342,12 @@ pub(super) fn parse(cur: &mut Cursor<'_>) -> Result<Option<Stmt>, AsmErrorKind> 
         if m.ends_with("64") {
             return Err(unknown());
         }
-        count(m, &ops, 3, "3 operands (register, register or immediate, target)")?;
+        count(
+            m,
+            &ops,
+            3,
+            "3 operands (register, register or immediate, target)",
+        )?;
         let dst = want_reg(m, &ops[0])?;
         let src = want_source(m, &ops[1])?;
         let target = want_target(m, &ops[2])?;
@@ -378,7 +383,12 @@ pub(super) fn parse(cur: &mut Cursor<'_>) -> Result<Option<Stmt>, AsmErrorKind> 
     })
 }
 
-fn load(m: &str, ops: &[Operand], size: Size, sign_extend: bool) -> Result<Option<Stmt>, AsmErrorKind> {
+fn load(
+    m: &str,
+    ops: &[Operand],
+    size: Size,
+    sign_extend: bool,
+) -> Result<Option<Stmt>, AsmErrorKind> {
     count(m, ops, 2, "2 operands (register, [%rN+off])")?;
     let dst = want_reg(m, &ops[0])?;
     let (src, off) = want_mem(m, &ops[1])?;
@@ -467,12 +477,11 @@ fn call(ops: &[Operand]) -> Result<Option<Stmt>, AsmErrorKind> {
         [k, Operand::Num(n), mw, Operand::Num(module)]
             if (word(k, "kfunc") || word(k, "runtime")) && word(mw, "module") =>
         {
-            let module = i16::try_from(module.value()).map_err(|_| {
-                AsmErrorKind::ImmOutOfRange {
+            let module =
+                i16::try_from(module.value()).map_err(|_| AsmErrorKind::ImmOutOfRange {
                     text: module.text.clone(),
                     bits: 16,
-                }
-            })?;
+                })?;
             Stmt::plain(Insn::Call(CallTarget::Kfunc {
                 btf_id: n.imm32()?,
                 module,

@@ -28,8 +28,8 @@ impl fmt::Display for Tok<'_> {
 
 /// Operators, longest first so that the first match is the longest one.
 const PUNCTS: &[&str] = &[
-    ">>=", "<<=", "==", "!=", ">=", "<=", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", ">",
-    "<", "=", "&", "+", "-", "*", "(", ")", "[", "]", ",", ":", "/", "|", "^", "!", "%",
+    ">>=", "<<=", "==", "!=", ">=", "<=", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", ">", "<",
+    "=", "&", "+", "-", "*", "(", ")", "[", "]", ",", ":", "/", "|", "^", "!", "%",
 ];
 
 /// The signed comparison and assignment operators that start with the letter `s`.
@@ -112,8 +112,10 @@ impl Number {
         if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
             return Err(AsmErrorKind::InvalidNumber(text));
         }
-        let mag = u64::from_str_radix(body, radix)
-            .map_err(|_| AsmErrorKind::ImmOutOfRange { text: text.clone(), bits: 64 })?;
+        let mag = u64::from_str_radix(body, radix).map_err(|_| AsmErrorKind::ImmOutOfRange {
+            text: text.clone(),
+            bits: 64,
+        })?;
         Ok(Number {
             neg,
             mag,
@@ -355,10 +357,7 @@ mod tests {
                 Tok::Num("0x4"),
             ]
         );
-        assert_eq!(
-            tokenize("r0 s>>= r1").unwrap()[1],
-            Tok::Punct("s>>=")
-        );
+        assert_eq!(tokenize("r0 s>>= r1").unwrap()[1], Tok::Punct("s>>="));
         assert_eq!(tokenize("r0 %= r1").unwrap()[1], Tok::Punct("%="));
         assert_eq!(tokenize("r0 = (s8)r1").unwrap()[3], Tok::Ident("s8"));
         assert!(tokenize("r0 = @").is_err());

@@ -11,14 +11,14 @@
 use super::classic::pct_reg;
 use super::lex::{Cursor, Tok};
 use super::{AsmErrorKind, Stmt, with_target};
-use crate::insn::{
-    AluOp, AtomicOp, ByteOrder, Insn, JmpCond, Ld64Kind, Reg, Size, Source, Width,
-};
+use crate::insn::{AluOp, AtomicOp, ByteOrder, Insn, JmpCond, Ld64Kind, Reg, Size, Source, Width};
 
 /// Whether a word looks like an llvm register (`r1`, `w10`, `r99`).
 fn is_reg_word(w: &str) -> bool {
     let b = w.as_bytes();
-    b.len() >= 2 && matches!(b[0], b'r' | b'R' | b'w' | b'W') && b[1..].iter().all(u8::is_ascii_digit)
+    b.len() >= 2
+        && matches!(b[0], b'r' | b'R' | b'w' | b'W')
+        && b[1..].iter().all(u8::is_ascii_digit)
 }
 
 /// Whether the line (cursor at its first token) is in the llvm syntax.
@@ -176,7 +176,10 @@ pub(super) fn parse(cur: &mut Cursor<'_>) -> Result<Option<Stmt>, AsmErrorKind> 
         kw @ ("goto" | "gotol" | "may_goto") => {
             cur.next_tok();
             let insn = match kw {
-                "goto" => Insn::Ja { off: 0, long: false },
+                "goto" => Insn::Ja {
+                    off: 0,
+                    long: false,
+                },
                 "gotol" => Insn::Ja { off: 0, long: true },
                 _ => Insn::MayGoto { off: 0 },
             };
@@ -198,7 +201,9 @@ pub(super) fn parse(cur: &mut Cursor<'_>) -> Result<Option<Stmt>, AsmErrorKind> 
                 .ok()
                 .filter(|&s| s != 0)
                 .and_then(Ld64Kind::from_src)
-                .ok_or_else(|| AsmErrorKind::Syntax(format!("unknown lddw pseudo source {}", k.text)))?;
+                .ok_or_else(|| {
+                    AsmErrorKind::Syntax(format!("unknown lddw pseudo source {}", k.text))
+                })?;
             cur.expect(",")?;
             let imm = cur.number()?.imm32()?;
             let next_imm = if cur.eat(",") {
@@ -246,7 +251,11 @@ fn jump(cur: &mut Cursor<'_>) -> Result<Option<Stmt>, AsmErrorKind> {
                 )));
             }
         },
-        _ => return Err(AsmErrorKind::Syntax("expected a jump condition".to_string())),
+        _ => {
+            return Err(AsmErrorKind::Syntax(
+                "expected a jump condition".to_string(),
+            ));
+        }
     };
     let src = source(cur, width)?;
     cur.expect_word("goto")?;

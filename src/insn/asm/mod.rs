@@ -86,10 +86,7 @@ impl Stmt {
 
 /// Builds a jump-like instruction from a target: a numeric offset is checked and set now, a
 /// label is left for [`resolve`].
-fn with_target(
-    insn: Insn,
-    target: Target,
-) -> Result<Option<Stmt>, AsmErrorKind> {
+fn with_target(insn: Insn, target: Target) -> Result<Option<Stmt>, AsmErrorKind> {
     match target {
         Target::Offset(n) => {
             let insn = if wide_offset(&insn) {
@@ -251,9 +248,7 @@ fn resolve(
         }
         None => return Err(AsmErrorKind::UndefinedLabel(label.to_string())),
     };
-    let offset = (target as i64)
-        .wrapping_sub(pc as i64)
-        .wrapping_sub(1);
+    let offset = (target as i64).wrapping_sub(pc as i64).wrapping_sub(1);
     let (fits, bits) = if wide_offset(&insn) {
         (i32::try_from(offset).is_ok(), 32)
     } else {
@@ -275,4 +270,259 @@ pub fn assemble_bytes(src: &str) -> Result<Vec<u8>, AsmError> {
         .into_iter()
         .flat_map(|s| s.to_bytes())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(src: &str) -> String {
+        match assemble_bytes(src) {
+            Ok(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+            Err(e) => panic!("{src:?}: {e}"),
+        }
+    }
+
+    fn err(src: &str) -> String {
+        match assemble(src) {
+            Ok(p) => panic!("{src:?} assembled to {p:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn conformance_syntax_matches_llvm_mc_bytes() {
+        // Each pair: the conformance spelling and the llvm spelling of one instruction; the
+        // expected bytes are what llvm-mc-19 -mcpu=v4 emits for the llvm spelling.
+        let cases = [
+            ("mov32 %r0, 1", "w0 = 1", "b400000001000000"),
+            ("mov %r0, -1", "r0 = -1", "b7000000ffffffff"),
+            ("mov64 %r0, %r1", "r0 = r1", "bf10000000000000"),
+            ("add32 %r0, %r1", "w0 += w1", "0c10000000000000"),
+            ("sdiv %r0, %r2", "r0 s/= r2", "3f20010000000000"),
+            ("smod32 %r0, 7", "w0 s%= 7", "9400010007000000"),
+            ("arsh32 %r0, 3", "w0 s>>= 3", "c400000003000000"),
+            ("neg %r0", "r0 = -r0", "8700000000000000"),
+            ("neg32 %r0", "w0 = -w0", "8400000000000000"),
+            ("movsx864 %r0, %r1", "r0 = (s8)r1", "bf10080000000000"),
+            ("movsx3264 %r0, %r1", "r0 = (s32)r1", "bf10200000000000"),
+            ("movsx1632 %r0, %r1", "w0 = (s16)w1", "bc10100000000000"),
+            ("be16 %r1", "r1 = be16 r1", "dc01000010000000"),
+            ("le64 %r1", "r1 = le64 r1", "d401000040000000"),
+            ("bswap32 %r1", "r1 = bswap32 r1", "d701000020000000"),
+            ("swap64 %r1", "r1 = bswap64 r1", "d701000040000000"),
+            (
+                "lddw %r0, 0x1122334455667788",
+                "r0 = 0x1122334455667788 ll",
+                "18000000887766550000000044332211",
+            ),
+            (
+                "ldxb %r9, [%r0+0x1]",
+                "r9 = *(u8 *)(r0 + 0x1)",
+                "7109010000000000",
+            ),
+            (
+                "ldxdw %r0, [%r10-8]",
+                "r0 = *(u64 *)(r10 - 8)",
+                "79a0f8ff00000000",
+            ),
+            (
+                "ldxsh %r0, [%r1+2]",
+                "r0 = *(s16 *)(r1 + 2)",
+                "8910020000000000",
+            ),
+            (
+                "stxdw [%r10-8], %r1",
+                "*(u64 *)(r10 - 8) = r1",
+                "7b1af8ff00000000",
+            ),
+            (
+                "stb [%r10-1], 5",
+                "*(u8 *)(r10 - 1) = 5",
+                "720affff05000000",
+            ),
+            (
+                "lock add [%r10-8], %r1",
+                "lock *(u64 *)(r10 - 8) += r1",
+                "db1af8ff00000000",
+            ),
+            (
+                "lock fetch add32 [%r10-8], %r0",
+                "w0 = atomic_fetch_add((u32 *)(r10 - 8), w0)",
+                "c30af8ff01000000",
+            ),
+            (
+                "lock xchg [%r10-8], %r1",
+                "r1 = xchg_64(r10 - 8, r1)",
+                "db1af8ffe1000000",
+            ),
+            (
+                "lock cmpxchg32 [%r10-8], %r1",
+                "w0 = cmpxchg32_32(r10 - 8, w0, w1)",
+                "c31af8fff1000000",
+            ),
+            ("ldabsb 12", "r0 = *(u8 *)skb[12]", "300000000c000000"),
+            ("ldindh %r1, 0", "r0 = *(u16 *)skb[r1]", "4810000000000000"),
+            ("jgt %r1, %r7, +4", "if r1 > r7 goto +4", "2d71040000000000"),
+            ("jeq32 %r1, 5, -4", "if w1 == 5 goto -4", "1601fcff05000000"),
+            ("ja +3", "goto +3", "0500030000000000"),
+            ("ja32 -100", "gotol -100", "060000009cffffff"),
+            ("call 5", "call 0x5", "8500000005000000"),
+            ("call %r2", "callx r2", "8d02000000000000"),
+            ("exit", "exit", "9500000000000000"),
+        ];
+        for (conf, llvm, bytes) in cases {
+            assert_eq!(hex(conf), bytes, "{conf}");
+            assert_eq!(hex(llvm), bytes, "{llvm}");
+        }
+    }
+
+    #[test]
+    fn llvm_immediates_and_lddw_forms() {
+        assert_eq!(hex("r0 = -0x1 ll"), "18000000ffffffff00000000ffffffff");
+        // Without `ll`, a value that does not fit a 32-bit immediate needs lddw.
+        assert_eq!(
+            hex("r0 = 0x1122334455667788"),
+            hex("r0 = 0x1122334455667788 ll")
+        );
+        assert_eq!(hex("r0 = 0x7fffffff"), "b7000000ffffff7f");
+        assert_eq!(hex("w0 = -0x80000000"), "b400000000000080");
+        assert_eq!(
+            hex("r1 = map_value(0x5, 0x8) ll"),
+            "18210000050000000000000008000000"
+        );
+        assert_eq!(hex("r1 = map_fd(5) ll"), "18110000050000000000000000000000");
+        assert_eq!(
+            hex("ld_pseudo r1, 0x2, 0x5"),
+            "18210000050000000000000000000000"
+        );
+        assert_eq!(hex("call kfunc 0x4d2 module 3"), "85200300d2040000");
+        assert_eq!(hex("call runtime 1234"), "85200000d2040000");
+        assert_eq!(hex("call local -0x1"), "85100000ffffffff");
+        assert_eq!(hex("may_goto +3"), "e500030000000000");
+        assert_eq!(hex("r0 = *(u8 *)skb[r1 - 0x5]"), "50100000fbffffff");
+        // The w forms of `llvm-objdump --mcpu=v4`.
+        assert_eq!(hex("w0 = *(u8 *)(r1 + 0x4)"), "7110040000000000");
+        assert_eq!(hex("*(u32 *)(r10 - 0x4) = w1"), "631afcff00000000");
+        assert_eq!(hex("lock *(u32 *)(r10 - 0x8) += w1"), "c31af8ff00000000");
+    }
+
+    #[test]
+    fn labels_resolve_in_both_directions() {
+        let src = "
+            # count down
+            mov %r0, 3
+        loop:
+            sub %r0, 1
+            jne %r0, 0, loop     # backwards
+            ja done
+            lddw %r1, 0x100000000
+        done: exit
+            if r0 == 0 goto loop
+            gotol done
+            call local sub
+        sub:
+            exit
+        ";
+        let p = assemble(src).unwrap();
+        // loop = 1, done = 6 (lddw takes 2 slots), sub = 10.
+        assert_eq!(p[2].off, -2);
+        assert_eq!(p[3].off, 2);
+        assert_eq!(p[7].off, -7);
+        assert_eq!(p[8].imm, -3);
+        assert_eq!(p[9].imm, 0);
+    }
+
+    #[test]
+    fn exit_label_means_the_first_exit() {
+        // As the bpf_conformance assembler (and the manifest bytes) have it.
+        let p = assemble(
+            "jeq %r1, 0, exit
+mov %r0, 1
+exit
+mov %r0, 2
+exit",
+        )
+        .unwrap();
+        assert_eq!(p[0].off, 1);
+        // A defined `exit:` label wins.
+        let p = assemble(
+            "ja exit
+exit
+exit:
+exit",
+        )
+        .unwrap();
+        assert_eq!(p[0].off, 1);
+        assert_eq!(
+            err("ja exit
+mov %r0, 1"),
+            "line 1: undefined label \"exit\""
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_problem() {
+        assert_eq!(err("exit\n\nfoo %r0"), "line 3: unknown mnemonic \"foo\"");
+        assert_eq!(
+            err("exit\nmov32 %r0, 2147483648"),
+            "line 2: immediate 2147483648 out of 32-bit range"
+        );
+        assert_eq!(
+            err("mov32 %r0, 0x100000000"),
+            "line 1: immediate 0x100000000 out of 32-bit range"
+        );
+        assert_eq!(err("\n\n\n\nja L9"), "line 5: undefined label \"L9\"");
+        assert_eq!(err("mov %r11, 1"), "line 1: invalid register %r11");
+        assert_eq!(err("r11 = 1"), "line 1: invalid register r11");
+        assert_eq!(
+            err("lddw %r0"),
+            "line 1: lddw takes 2 operands (register, immediate), got 1 operand(s)"
+        );
+        assert_eq!(
+            err("ldxb %r0, [%r1+0x10000]"),
+            "line 1: offset +0x10000 out of 16-bit signed range"
+        );
+        assert_eq!(
+            err("r0 = *(u8 *)(r1 + 32768)"),
+            "line 1: offset +32768 out of 16-bit signed range"
+        );
+        assert_eq!(err("a:\na:"), "line 2: duplicate label \"a\"");
+        assert!(err("lock").contains("lock takes"));
+        assert!(err("lock or [%r10-8]").contains("lock takes"));
+        assert!(err("r0 = w1").contains("expected a 64-bit register"));
+        assert!(err("mov %r0, 1 2").starts_with("line 1: mov takes"));
+        assert!(err("r0 = r1 r2").contains("unexpected"));
+    }
+
+    #[test]
+    fn jumps_out_of_range_are_refused() {
+        let mut src = String::from("ja end\n");
+        for _ in 0..40000 {
+            src.push_str("mov %r0, 0\n");
+        }
+        src.push_str("end: exit\n");
+        let e = assemble(&src).unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(
+            matches!(e.kind, AsmErrorKind::JumpOutOfRange { offset: 40000, .. }),
+            "{e}"
+        );
+        // gotol reaches it.
+        let long = src.replacen("ja end", "ja32 end", 1);
+        assert_eq!(assemble(&long).unwrap()[0].imm, 40000);
+    }
+
+    #[test]
+    fn objdump_lines_and_comments_are_accepted() {
+        let src = "       0:\tb7 00 00 00 05 00 00 00\tr0 = 0x5\n\
+                   \x20      1:\t18 01 00 00 01 00 00 00 00 00 00 00 00 00 00 00\tr1 = 0x1 ll\n\
+                   \x20      3:\t05 00 ff ff 00 00 00 00\tgoto -0x1 <.text+0x18>\n\
+                   exit // done\n";
+        assert_eq!(
+            hex(src),
+            "b700000005000000180100000100000000000000000000000500ffff000000009500000000000000"
+        );
+        assert_eq!(assemble("  # only a comment\n\n").unwrap(), vec![]);
+    }
 }
