@@ -9,4 +9,6 @@ pub mod cli;
 pub mod conformance;
 pub mod helpers;
 pub mod insn;
+pub mod maps;
+pub mod progtype;
 pub mod vm;

@@ -1,0 +1,122 @@
+//! Program types: one place per type for what the kernel ties to it (context layout, allowed
+//! helpers, return range). For now: the type list with the kernel's numbers and names.
+
+use std::fmt;
+
+/// Program types, with the kernel's `enum bpf_prog_type` numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProgType {
+    Unspec,
+    SocketFilter,
+    Kprobe,
+    SchedCls,
+    SchedAct,
+    Tracepoint,
+    Xdp,
+    PerfEvent,
+    CgroupSkb,
+    CgroupSock,
+    LwtIn,
+    LwtOut,
+    LwtXmit,
+    SockOps,
+    SkSkb,
+    CgroupDevice,
+    SkMsg,
+    RawTracepoint,
+    CgroupSockAddr,
+    LwtSeg6local,
+    LircMode2,
+    SkReuseport,
+    FlowDissector,
+    CgroupSysctl,
+    RawTracepointWritable,
+    CgroupSockopt,
+    Tracing,
+    StructOps,
+    Ext,
+    Lsm,
+    SkLookup,
+    Syscall,
+    Netfilter,
+}
+
+const ALL: [(ProgType, &str); 33] = [
+    (ProgType::Unspec, "unspec"),
+    (ProgType::SocketFilter, "socket_filter"),
+    (ProgType::Kprobe, "kprobe"),
+    (ProgType::SchedCls, "sched_cls"),
+    (ProgType::SchedAct, "sched_act"),
+    (ProgType::Tracepoint, "tracepoint"),
+    (ProgType::Xdp, "xdp"),
+    (ProgType::PerfEvent, "perf_event"),
+    (ProgType::CgroupSkb, "cgroup_skb"),
+    (ProgType::CgroupSock, "cgroup_sock"),
+    (ProgType::LwtIn, "lwt_in"),
+    (ProgType::LwtOut, "lwt_out"),
+    (ProgType::LwtXmit, "lwt_xmit"),
+    (ProgType::SockOps, "sock_ops"),
+    (ProgType::SkSkb, "sk_skb"),
+    (ProgType::CgroupDevice, "cgroup_device"),
+    (ProgType::SkMsg, "sk_msg"),
+    (ProgType::RawTracepoint, "raw_tracepoint"),
+    (ProgType::CgroupSockAddr, "cgroup_sock_addr"),
+    (ProgType::LwtSeg6local, "lwt_seg6local"),
+    (ProgType::LircMode2, "lirc_mode2"),
+    (ProgType::SkReuseport, "sk_reuseport"),
+    (ProgType::FlowDissector, "flow_dissector"),
+    (ProgType::CgroupSysctl, "cgroup_sysctl"),
+    (ProgType::RawTracepointWritable, "raw_tracepoint_writable"),
+    (ProgType::CgroupSockopt, "cgroup_sockopt"),
+    (ProgType::Tracing, "tracing"),
+    (ProgType::StructOps, "struct_ops"),
+    (ProgType::Ext, "ext"),
+    (ProgType::Lsm, "lsm"),
+    (ProgType::SkLookup, "sk_lookup"),
+    (ProgType::Syscall, "syscall"),
+    (ProgType::Netfilter, "netfilter"),
+];
+
+impl ProgType {
+    /// The kernel's `enum bpf_prog_type` number.
+    pub fn as_u32(self) -> u32 {
+        ALL.iter().position(|(t, _)| *t == self).unwrap_or(0) as u32
+    }
+
+    pub fn from_u32(n: u32) -> Option<ProgType> {
+        ALL.get(n as usize).map(|(t, _)| *t)
+    }
+
+    /// libbpf's / bpftool's name (`socket_filter`, `xdp`, `sched_cls`, `kprobe`, ...).
+    pub fn name(self) -> &'static str {
+        ALL.iter()
+            .find(|(t, _)| *t == self)
+            .map_or("unspec", |(_, n)| n)
+    }
+
+    /// Parses libbpf's name, as `--prog-type` takes it.
+    pub fn from_name(name: &str) -> Option<ProgType> {
+        ALL.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
+    }
+}
+
+impl fmt::Display for ProgType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_names_round_trip() {
+        assert_eq!(ProgType::Xdp.as_u32(), 6);
+        assert_eq!(ProgType::Netfilter.as_u32(), 32);
+        for n in 0..33 {
+            let t = ProgType::from_u32(n).expect("known");
+            assert_eq!(ProgType::from_name(t.name()), Some(t));
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The `bpfsim` command line as a user sees it: outputs, JSON, exit codes (0 ok, 1 the
+//! program failed, 2 unusable input) and the bundled example staying in sync with its source.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bpfsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bpfsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("bpfsim starts")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("bpfsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+#[test]
+fn example_checksum_runs_to_the_rfc1071_checksum() {
+    let o = bpfsim(&[
+        "run",
+        "--raw",
+        "examples/checksum.bin",
+        "--mem-in",
+        "examples/ipv4_header.bin",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Return value: 47201 (0xb861)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn example_binary_is_the_assembled_source() {
+    let out = temp("checksum.bin");
+    let o = bpfsim(&[
+        "asm",
+        "examples/checksum.s",
+        "-o",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let built = std::fs::read(&out).expect("written");
+    let bundled =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/checksum.bin"))
+            .expect("bundled");
+    assert_eq!(
+        built, bundled,
+        "examples/checksum.bin is stale: re-run `bpfsim asm examples/checksum.s -o examples/checksum.bin`"
+    );
+}
+
+#[test]
+fn json_output_and_repeat() {
+    let o = bpfsim(&[
+        "run",
+        "--raw",
+        "examples/checksum.bin",
+        "--mem-in",
+        "examples/ipv4_header.bin",
+        "--repeat",
+        "50",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON object");
+    assert_eq!(v["r0"], 47201);
+    assert_eq!(v["r0_hex"], "0xb861");
+    assert_eq!(v["repeat"], 50);
+    assert!(v["insns"].as_u64().expect("insns") > 0);
+    assert!(v["duration_ns"].is_u64());
+}
+
+#[test]
+fn mem_out_writes_what_the_program_stored() {
+    let src = temp("store.s");
+    let prog = temp("store.bin");
+    let out = temp("mem.out");
+    std::fs::write(&src, "*(u32 *)(r1 + 0x0) = 0x11223344\nr0 = 0\nexit\n").expect("write");
+    assert!(
+        bpfsim(&["asm", src.to_str().unwrap(), "-o", prog.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let o = bpfsim(&[
+        "run",
+        "--raw",
+        prog.to_str().unwrap(),
+        "--mem-in",
+        "examples/ipv4_header.bin",
+        "--mem-out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mem = std::fs::read(&out).expect("mem out");
+    assert_eq!(&mem[..4], &[0x44, 0x33, 0x22, 0x11]);
+    assert_eq!(mem.len(), 20);
+}
+
+#[test]
+fn disasm_prints_llvm_objdump_syntax() {
+    let o = bpfsim(&["disasm", "--raw", "examples/checksum.bin"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("r6 = *(u16 *)(r3 + 0x0)"), "{text}");
+    assert!(text.contains("if r5 > r4 goto +0x5"), "{text}");
+    assert!(text.contains("r6 = be16 r6"), "{text}");
+}
+
+#[test]
+fn exit_codes_tell_bad_input_from_a_failing_program() {
+    // Missing file: 2.
+    let o = bpfsim(&["run", "--raw", "no/such/file.bin"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/file.bin"), "{}", stderr(&o));
+    // Not whole instructions: 2.
+    let bad = temp("bad.bin");
+    std::fs::write(&bad, [0x95u8, 0, 0]).expect("write");
+    let o = bpfsim(&["run", "--raw", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // A reserved field: 2, naming the instruction.
+    std::fs::write(
+        &bad,
+        [0x07u8, 0, 1, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0],
+    )
+    .expect("write");
+    let o = bpfsim(&["disasm", "--raw", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("instruction 0"), "{}", stderr(&o));
+    // A program that faults at run time: 1.
+    std::fs::write(
+        &bad,
+        [0x71u8, 0x01, 0, 0x10, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0],
+    )
+    .expect("write");
+    let o = bpfsim(&["run", "--raw", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("instruction 0: invalid load"),
+        "{}",
+        stderr(&o)
+    );
+    // Assembly errors: 2 with the line.
+    let src = temp("bad.s");
+    std::fs::write(&src, "r0 = 0\nfrobnicate r0\n").expect("write");
+    let o = bpfsim(&[
+        "asm",
+        src.to_str().unwrap(),
+        "-o",
+        temp("x.bin").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+}
+
+#[test]
+fn runaway_program_stops_at_the_budget() {
+    let prog = temp("loop.bin");
+    std::fs::write(&prog, [0x05u8, 0, 0xff, 0xff, 0, 0, 0, 0]).expect("write");
+    let o = bpfsim(&["run", "--raw", prog.to_str().unwrap(), "--budget", "1000"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("budget of 1000 exhausted"),
+        "{}",
+        stderr(&o)
+    );
+}
