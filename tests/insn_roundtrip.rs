@@ -156,6 +156,11 @@ fn insn() -> impl Strategy<Value = Insn> {
         )
             .prop_map(|(order, bits, dst)| Insn::Endian { order, bits, dst }),
         2 => (ld64_kind(), reg(), imm(), imm()).prop_map(|(kind, dst, imm, next_imm)| {
+            // Map fd/idx loads have no value offset (Linux refuses a non-zero one).
+            let next_imm = match kind {
+                Ld64Kind::MapFd | Ld64Kind::MapIdx => 0,
+                _ => next_imm,
+            };
             Insn::Ld64 { kind, dst, imm, next_imm }
         }),
         2 => (size(), reg(), reg(), off16()).prop_map(|(size, dst, src, off)| Insn::Load {

@@ -325,6 +325,11 @@ impl Decoder {
                 off: tail.off,
             });
         }
+        // Linux (resolve_pseudo_ldimm64): map fd/idx loads carry no value offset, so the
+        // second immediate must be zero ("unrecognized bpf_ld_imm64 insn").
+        if matches!(kind, Ld64Kind::MapFd | Ld64Kind::MapIdx) && tail.imm != 0 {
+            return Err(self.reserved("BPF_LD_IMM64", "second imm", tail.imm as i64));
+        }
         Ok(Insn::Ld64 {
             kind,
             dst: self.dst()?,
@@ -487,6 +492,21 @@ mod tests {
         let p =
             decode_program(&[RawInsn::new(LDDW, 0, 0, 0, 1), RawInsn::new(0, 0, 0, 0, 2)]).unwrap();
         assert_eq!(p[1], Insn::Ld64Tail);
+    }
+
+    #[test]
+    fn map_fd_loads_have_no_value_offset() {
+        let load = |src, next| {
+            decode_program(&[
+                RawInsn::new(LDDW, 1, src, 0, 5),
+                RawInsn::new(0, 0, 0, 0, next),
+            ])
+        };
+        assert!(load(PSEUDO_MAP_FD, 8).is_err());
+        assert!(load(PSEUDO_MAP_IDX, 8).is_err());
+        assert!(load(PSEUDO_MAP_FD, 0).is_ok());
+        assert!(load(PSEUDO_MAP_VALUE, 8).is_ok());
+        assert!(load(PSEUDO_MAP_IDX_VALUE, 8).is_ok());
     }
 
     #[test]
