@@ -224,6 +224,36 @@ fn split_width(m: &str) -> (&str, Width) {
     }
 }
 
+/// Whether `m` (lower case) is a mnemonic of this syntax.
+fn is_mnemonic(m: &str) -> bool {
+    if matches!(m, "exit" | "lddw" | "call" | "lock" | "ja" | "ja32") {
+        return true;
+    }
+    for prefix in ["le", "be", "bswap", "swap"] {
+        if matches!(m.strip_prefix(prefix), Some("16" | "32" | "64")) {
+            return true;
+        }
+    }
+    let sized = |prefix: &str, dw: bool| {
+        m.strip_prefix(prefix)
+            .and_then(size_suffix)
+            .is_some_and(|s| dw || s != Size::DW)
+    };
+    if sized("ldxs", false)
+        || sized("ldx", true)
+        || sized("stx", true)
+        || sized("st", true)
+        || sized("ldabs", false)
+        || sized("ldind", false)
+    {
+        return true;
+    }
+    let (base, width) = split_width(m);
+    (jmp_cond(base).is_some() && !m.ends_with("64"))
+        || base == "neg"
+        || alu_op(base, width).is_some()
+}
+
 /// Reads one line in the conformance syntax (the cursor is at the mnemonic).
 pub(super) fn parse(cur: &mut Cursor<'_>) -> Result<Option<Stmt>, AsmErrorKind> {
     let word = match cur.peek() {
@@ -233,8 +263,11 @@ pub(super) fn parse(cur: &mut Cursor<'_>) -> Result<Option<Stmt>, AsmErrorKind> 
     cur.next_tok();
     let m = word.to_ascii_lowercase();
     let m = m.as_str();
-    let ops = operands(cur)?;
     let unknown = || AsmErrorKind::UnknownMnemonic(word.to_string());
+    if !is_mnemonic(m) {
+        return Err(unknown());
+    }
+    let ops = operands(cur)?;
 
     match m {
         "exit" => {

@@ -2,9 +2,9 @@
 //! assembler's error type.
 //!
 //! One source may mix, line by line:
-//! - the bpf_conformance syntax ([`classic`]): `mov32 %r0, 1`, `ldxb %r9, [%r0+0x1]`,
+//! - the bpf_conformance syntax (module `classic`): `mov32 %r0, 1`, `ldxb %r9, [%r0+0x1]`,
 //!   `lock fetch add32 [%r10-8], %r1`, `jne %r0, %r1, exit`, `call local func1`, ...
-//! - the llvm-objdump syntax the disassembler prints ([`llvm`]): `r0 = *(u32 *)(r1 + 0x4)`,
+//! - the llvm-objdump syntax the disassembler prints (module `llvm`): `r0 = *(u32 *)(r1 + 0x4)`,
 //!   `if r1 > r7 goto +0x4`, `r0 = 0x1122334455667788 ll`, ... Whole `llvm-objdump -d` lines
 //!   (`   3:\tb7 00 00 00 05 00 00 00\tr0 = 0x5`) are accepted too: the index and the bytes
 //!   are skipped.
@@ -473,6 +473,11 @@ mov %r0, 1"),
             "line 1: immediate 0x100000000 out of 32-bit range"
         );
         assert_eq!(err("\n\n\n\nja L9"), "line 5: undefined label \"L9\"");
+        assert_eq!(err("foo = 1"), "line 1: unknown mnemonic \"foo\"");
+        assert_eq!(
+            err("ldxdq %r0, [%r1]"),
+            "line 1: unknown mnemonic \"ldxdq\""
+        );
         assert_eq!(err("mov %r11, 1"), "line 1: invalid register %r11");
         assert_eq!(err("r11 = 1"), "line 1: invalid register r11");
         assert_eq!(
