@@ -122,7 +122,7 @@ fn falling_off_the_end_and_wild_jumps_are_errors() {
     let mut mem = [];
     assert!(matches!(
         run("r0 = 0", &mut mem),
-        Err(VmError::PcOutOfRange { pc: 1, len: 1 })
+        Err(VmError::PcOutOfRange { target: 1, len: 1 })
     ));
     assert!(matches!(
         run("goto -0x5\nexit", &mut mem),

@@ -46,6 +46,8 @@ pub enum DecodeErrorKind {
         src: u8,
         off: i16,
     },
+    #[error("no such slot: the program has {len}")]
+    NoSuchSlot { len: usize },
     #[error("program length is not a multiple of 8 ({len} stray bytes)")]
     TruncatedSlot { len: usize },
 }
@@ -70,7 +72,12 @@ pub fn decode_program(slots: &[RawInsn]) -> Result<Vec<Insn>, DecodeError> {
 
 /// Decodes the instruction that starts at slot `pc` (reading the next slot for `lddw`).
 pub fn decode_slot(slots: &[RawInsn], pc: usize) -> Result<Insn, DecodeError> {
-    let raw = slots[pc];
+    let Some(&raw) = slots.get(pc) else {
+        return Err(DecodeError {
+            index: pc,
+            kind: DecodeErrorKind::NoSuchSlot { len: slots.len() },
+        });
+    };
     let err = |kind| DecodeError { index: pc, kind };
     let d = Decoder { raw };
     let insn = match raw.code & CLASS_MASK {

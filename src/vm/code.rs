@@ -20,8 +20,8 @@ pub enum PrepareError {
     Empty,
 }
 
-/// Dispatch byte of an [`Op`]. The four variants of each ALU and jump operation are listed
-/// consecutively (64K, 64X, 32K, 32X): [`quad`] relies on that order.
+/// Dispatch byte of an [`Op`]. Each ALU and jump operation has four variants
+/// (64-bit or 32-bit, immediate or register source).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum OpKind {
@@ -160,6 +160,9 @@ pub enum OpKind {
     Exit,
     /// The second slot of `lddw`: reaching it is an error.
     Ld64Tail,
+    /// Padding after the program: reaching it (falling off the end, or a jump whose target
+    /// lies outside the program) is an error naming the slot in `imm`.
+    OutOfRange,
 }
 
 /// A register index the compiler can prove is below 16, so indexing the 16-entry register
@@ -186,8 +189,9 @@ impl RegIdx {
     }
 }
 
-/// One pre-decoded slot. `off` is the memory offset, or the jump/call offset relative to the
-/// next slot; `imm` is the immediate already extended the way the operation uses it.
+/// One pre-decoded slot. `off` is the memory offset of loads and stores, or the absolute
+/// target slot of jumps and local calls; `imm` is the immediate already extended the way the
+/// operation uses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Op {
     pub kind: OpKind,
@@ -199,38 +203,14 @@ pub struct Op {
     pub imm: i64,
 }
 
-/// Four variants per ALU operation, in the order 64K, 64X, 32K, 32X.
-fn quad(base: OpKind, width: Width, src: Source) -> OpKind {
-    let idx = base as u8
-        + match (width, src) {
-            (Width::W64, Source::Imm(_)) => 0,
-            (Width::W64, Source::Reg(_)) => 1,
-            (Width::W32, Source::Imm(_)) => 2,
-            (Width::W32, Source::Reg(_)) => 3,
-        };
-    // OpKind lists the four variants of each operation consecutively, so the
-    // index is always a valid discriminant; `from_index` checks that anyway.
-    from_index(idx)
-}
-
-fn from_index(idx: u8) -> OpKind {
-    use OpKind::*;
-    const ALL: &[OpKind] = &[
-        Add64K, Add64X, Add32K, Add32X, Sub64K, Sub64X, Sub32K, Sub32X, Mul64K, Mul64X, Mul32K,
-        Mul32X, Div64K, Div64X, Div32K, Div32X, SDiv64K, SDiv64X, SDiv32K, SDiv32X, Or64K, Or64X,
-        Or32K, Or32X, And64K, And64X, And32K, And32X, Lsh64K, Lsh64X, Lsh32K, Lsh32X, Rsh64K,
-        Rsh64X, Rsh32K, Rsh32X, Mod64K, Mod64X, Mod32K, Mod32X, SMod64K, SMod64X, SMod32K, SMod32X,
-        Xor64K, Xor64X, Xor32K, Xor32X, Mov64K, Mov64X, Mov32K, Mov32X, Arsh64K, Arsh64X, Arsh32K,
-        Arsh32X, MovSx64, MovSx32, Neg64, Neg32, Le, Swap, Ld64, LdxB, LdxH, LdxW, LdxDW, LdxSB,
-        LdxSH, LdxSW, StB, StH, StW, StDW, StxB, StxH, StxW, StxDW, Atomic32, Atomic64, LdAbs,
-        LdInd, Ja, Jeq64K, Jeq64X, Jeq32K, Jeq32X, Jgt64K, Jgt64X, Jgt32K, Jgt32X, Jge64K, Jge64X,
-        Jge32K, Jge32X, Jset64K, Jset64X, Jset32K, Jset32X, Jne64K, Jne64X, Jne32K, Jne32X,
-        Jsgt64K, Jsgt64X, Jsgt32K, Jsgt32X, Jsge64K, Jsge64X, Jsge32K, Jsge32X, Jlt64K, Jlt64X,
-        Jlt32K, Jlt32X, Jle64K, Jle64X, Jle32K, Jle32X, Jslt64K, Jslt64X, Jslt32K, Jslt32X,
-        Jsle64K, Jsle64X, Jsle32K, Jsle32X, MayGoto, CallHelper, CallLocal, CallX, CallKfunc, Exit,
-        Ld64Tail,
-    ];
-    ALL[idx as usize]
+/// Picks one of an operation's four variants `[64K, 64X, 32K, 32X]`.
+fn quad(variants: [OpKind; 4], width: Width, src: Source) -> OpKind {
+    variants[match (width, src) {
+        (Width::W64, Source::Imm(_)) => 0,
+        (Width::W64, Source::Reg(_)) => 1,
+        (Width::W32, Source::Imm(_)) => 2,
+        (Width::W32, Source::Reg(_)) => 3,
+    }]
 }
 
 fn size_code(size: Size) -> u8 {
@@ -253,15 +233,58 @@ pub fn atomic_code(op: AtomicOp, fetch: bool) -> u8 {
 }
 
 /// Lowers a decoded program (one [`Insn`] per slot) to the interpreter's form.
+///
+/// The result is padded with [`OpKind::OutOfRange`] slots to a power-of-two length, and every
+/// jump or call target lies inside it: a target outside the program points at a padding slot
+/// that reports it, as does the slot right after the last instruction. So every slot the run
+/// loop can reach exists, and it can index the code with `pc & (len - 1)`, which the compiler
+/// proves in bounds: the dispatch needs no bounds check.
 pub fn lower(insns: &[Insn]) -> Result<Vec<Op>, PrepareError> {
     if insns.is_empty() {
         return Err(PrepareError::Empty);
     }
-    insns
+    let mut code = insns
         .iter()
         .enumerate()
         .map(|(pc, i)| lower_one(pc, i))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let len = code.len();
+    let padding = |target: i64| Op {
+        kind: OpKind::OutOfRange,
+        dst: RegIdx::R0,
+        src: RegIdx::R0,
+        aux: 0,
+        off: 0,
+        imm: target,
+    };
+    code.push(padding(len as i64));
+    for pc in 0..len {
+        if !is_transfer(code[pc].kind) {
+            continue;
+        }
+        let target = pc as i64 + 1 + code[pc].off as i64;
+        let slot = if (0..len as i64).contains(&target) {
+            target as usize
+        } else {
+            match code[len..].iter().position(|p| p.imm == target) {
+                Some(i) => len + i,
+                None => {
+                    code.push(padding(target));
+                    code.len() - 1
+                }
+            }
+        };
+        code[pc].off = slot as i32;
+    }
+    let padded = code.len().next_power_of_two();
+    code.resize(padded, padding(len as i64));
+    Ok(code)
+}
+
+/// Operations whose `off` is a jump or call target.
+fn is_transfer(kind: OpKind) -> bool {
+    use OpKind::*;
+    (Ja as u8..=MayGoto as u8).contains(&(kind as u8)) || kind == CallLocal
 }
 
 fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
@@ -300,20 +323,20 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
                         Width::W32 => MovSx32,
                     }
                 }
-                AluOp::Add => quad(Add64K, width, src),
-                AluOp::Sub => quad(Sub64K, width, src),
-                AluOp::Mul => quad(Mul64K, width, src),
-                AluOp::Div => quad(Div64K, width, src),
-                AluOp::SDiv => quad(SDiv64K, width, src),
-                AluOp::Or => quad(Or64K, width, src),
-                AluOp::And => quad(And64K, width, src),
-                AluOp::Lsh => quad(Lsh64K, width, src),
-                AluOp::Rsh => quad(Rsh64K, width, src),
-                AluOp::Mod => quad(Mod64K, width, src),
-                AluOp::SMod => quad(SMod64K, width, src),
-                AluOp::Xor => quad(Xor64K, width, src),
-                AluOp::Mov => quad(Mov64K, width, src),
-                AluOp::Arsh => quad(Arsh64K, width, src),
+                AluOp::Add => quad([Add64K, Add64X, Add32K, Add32X], width, src),
+                AluOp::Sub => quad([Sub64K, Sub64X, Sub32K, Sub32X], width, src),
+                AluOp::Mul => quad([Mul64K, Mul64X, Mul32K, Mul32X], width, src),
+                AluOp::Div => quad([Div64K, Div64X, Div32K, Div32X], width, src),
+                AluOp::SDiv => quad([SDiv64K, SDiv64X, SDiv32K, SDiv32X], width, src),
+                AluOp::Or => quad([Or64K, Or64X, Or32K, Or32X], width, src),
+                AluOp::And => quad([And64K, And64X, And32K, And32X], width, src),
+                AluOp::Lsh => quad([Lsh64K, Lsh64X, Lsh32K, Lsh32X], width, src),
+                AluOp::Rsh => quad([Rsh64K, Rsh64X, Rsh32K, Rsh32X], width, src),
+                AluOp::Mod => quad([Mod64K, Mod64X, Mod32K, Mod32X], width, src),
+                AluOp::SMod => quad([SMod64K, SMod64X, SMod32K, SMod32X], width, src),
+                AluOp::Xor => quad([Xor64K, Xor64X, Xor32K, Xor32X], width, src),
+                AluOp::Mov => quad([Mov64K, Mov64X, Mov32K, Mov32X], width, src),
+                AluOp::Arsh => quad([Arsh64K, Arsh64X, Arsh32K, Arsh32X], width, src),
             };
         }
         Insn::Neg { width, dst } => {
@@ -435,17 +458,17 @@ fn lower_one(pc: usize, insn: &Insn) -> Result<Op, PrepareError> {
             op.off = off as i32;
             set_src(&mut op, width, src);
             let base = match cond {
-                JmpCond::Eq => Jeq64K,
-                JmpCond::Gt => Jgt64K,
-                JmpCond::Ge => Jge64K,
-                JmpCond::Set => Jset64K,
-                JmpCond::Ne => Jne64K,
-                JmpCond::Sgt => Jsgt64K,
-                JmpCond::Sge => Jsge64K,
-                JmpCond::Lt => Jlt64K,
-                JmpCond::Le => Jle64K,
-                JmpCond::Slt => Jslt64K,
-                JmpCond::Sle => Jsle64K,
+                JmpCond::Eq => [Jeq64K, Jeq64X, Jeq32K, Jeq32X],
+                JmpCond::Gt => [Jgt64K, Jgt64X, Jgt32K, Jgt32X],
+                JmpCond::Ge => [Jge64K, Jge64X, Jge32K, Jge32X],
+                JmpCond::Set => [Jset64K, Jset64X, Jset32K, Jset32X],
+                JmpCond::Ne => [Jne64K, Jne64X, Jne32K, Jne32X],
+                JmpCond::Sgt => [Jsgt64K, Jsgt64X, Jsgt32K, Jsgt32X],
+                JmpCond::Sge => [Jsge64K, Jsge64X, Jsge32K, Jsge32X],
+                JmpCond::Lt => [Jlt64K, Jlt64X, Jlt32K, Jlt32X],
+                JmpCond::Le => [Jle64K, Jle64X, Jle32K, Jle32X],
+                JmpCond::Slt => [Jslt64K, Jslt64X, Jslt32K, Jslt32X],
+                JmpCond::Sle => [Jsle64K, Jsle64X, Jsle32K, Jsle32X],
             };
             op.kind = quad(base, width, src);
         }
@@ -479,14 +502,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn from_index_matches_discriminants() {
-        for i in 0..=(OpKind::Ld64Tail as u8) {
-            assert_eq!(from_index(i) as u8, i);
-        }
+    fn jumps_get_absolute_targets_and_out_of_range_ones_a_padding_slot() {
+        use crate::insn::Reg;
+        let insns = [
+            Insn::Ja {
+                off: 1,
+                long: false,
+            },
+            Insn::Ja {
+                off: -5,
+                long: false,
+            },
+            Insn::Exit,
+        ];
+        let code = lower(&insns).unwrap();
+        assert_eq!(code.len(), 8);
+        assert_eq!(code[0].off, 2);
+        let bad = &code[code[1].off as usize];
+        assert_eq!((bad.kind, bad.imm), (OpKind::OutOfRange, -3));
+        assert_eq!((code[3].kind, code[3].imm), (OpKind::OutOfRange, 3));
+        let _ = Reg::R0;
     }
 
     #[test]
     fn op_is_sixteen_bytes() {
         assert_eq!(std::mem::size_of::<Op>(), 16);
+    }
+}
+#[cfg(test)]
+mod dbg_tests {
+    #[test]
+    fn dbg() {
+        let b =
+            crate::insn::asm::assemble("mov32 %r0, 0\nmov32 %r1, 2\nadd32 %r0, 1\nexit").unwrap();
+        let i = crate::insn::decode_program(&b).unwrap();
+        for o in super::lower(&i).unwrap() {
+            eprintln!("{o:?}");
+        }
     }
 }

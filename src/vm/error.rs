@@ -40,8 +40,8 @@ pub enum VmError {
     },
     #[error("instruction {pc}: instruction budget of {budget} exhausted")]
     BudgetExhausted { pc: usize, budget: u64 },
-    #[error("execution reached slot {pc}, outside the program of {len} slots")]
-    PcOutOfRange { pc: usize, len: usize },
+    #[error("execution reached slot {target}, outside the program of {len} slots")]
+    PcOutOfRange { target: i64, len: usize },
     #[error("instruction {pc}: jump into the middle of lddw")]
     JumpIntoLd64 { pc: usize },
     #[error("instruction {pc}: call stack exceeds {max} frames")]

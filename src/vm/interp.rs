@@ -21,6 +21,8 @@ pub struct Outcome {
 /// A program made ready to run, with its helpers and its own stack.
 pub struct Interpreter {
     code: Vec<Op>,
+    /// Slots of the program itself (`code` has padding after them).
+    program_len: usize,
     helpers: HelperTable,
     budget: u64,
     stack: Box<[u8]>,
@@ -38,6 +40,7 @@ impl Interpreter {
     /// not have are refused here, before anything runs.
     pub fn new(insns: &[Insn], helpers: HelperTable) -> Result<Self, PrepareError> {
         let code = code::lower(insns)?;
+        let program_len = insns.len();
         for (pc, op) in code.iter().enumerate() {
             if op.kind == OpKind::CallHelper && helpers.get(op.imm as u64).is_none() {
                 return Err(PrepareError::UnknownHelper { pc, id: op.imm });
@@ -45,6 +48,7 @@ impl Interpreter {
         }
         Ok(Self {
             code,
+            program_len,
             helpers,
             budget: DEFAULT_BUDGET,
             stack: vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice(),
@@ -80,7 +84,11 @@ impl Interpreter {
         let frame0 = self.stack.len() - STACK_SIZE;
         self.stack[frame0..].fill(0);
         let stack_top = self.stack.as_mut_ptr() as u64 + self.stack.len() as u64;
-        execute(&self.code, &self.helpers, self.budget, map, stack_top, args)
+        let program = Program {
+            code: &self.code,
+            len: self.program_len,
+        };
+        execute(program, &self.helpers, self.budget, map, stack_top, args)
     }
 }
 
@@ -112,8 +120,15 @@ fn memory_fault(
     }
 }
 
+/// The lowered code and the length of the program in it.
+#[derive(Clone, Copy)]
+struct Program<'c> {
+    code: &'c [Op],
+    len: usize,
+}
+
 fn execute(
-    code: &[Op],
+    program: Program<'_>,
     helpers: &HelperTable,
     budget: u64,
     map: &MemoryMap<'_>,
@@ -178,18 +193,16 @@ fn execute(
     macro_rules! jump {
         ($op:expr, $taken:expr) => {
             if $taken {
-                transfer!(pc.wrapping_add_signed($op.off as isize));
+                transfer!($op.off as usize);
             }
         };
     }
 
+    // `lower` padded the code to a power of two and made every reachable slot exist.
+    let code = program.code;
+    let mask = code.len() - 1;
     loop {
-        let Some(op) = code.get(pc) else {
-            return Err(VmError::PcOutOfRange {
-                pc,
-                len: code.len(),
-            });
-        };
+        let op = &code[pc & mask];
         pc += 1;
         let d = op.dst.get();
         let s = op.src.get();
@@ -338,7 +351,7 @@ fn execute(
             Jsle32X => jump!(op, regs[d] as i32 <= regs[s] as i32),
             MayGoto => {
                 if may_goto_left == 0 {
-                    transfer!(pc.wrapping_add_signed(op.off as isize));
+                    transfer!(op.off as usize);
                 } else {
                     may_goto_left -= 1;
                 }
@@ -373,7 +386,7 @@ fn execute(
                 stack.len += STACK_SIZE as u64;
                 stack.kind = RegionKind::Stack(depth);
                 memory::zero(Checked(stack.start), STACK_SIZE);
-                transfer!(pc.wrapping_add_signed(op.off as isize));
+                transfer!(op.off as usize);
             }
             CallKfunc => {
                 return Err(VmError::Unsupported {
@@ -398,6 +411,12 @@ fn execute(
                 stack.kind = RegionKind::Stack(depth);
             }
             Ld64Tail => return Err(VmError::JumpIntoLd64 { pc: pc - 1 }),
+            OutOfRange => {
+                return Err(VmError::PcOutOfRange {
+                    target: op.imm,
+                    len: program.len,
+                });
+            }
         }
     }
 }
