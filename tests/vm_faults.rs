@@ -4,8 +4,8 @@
 
 use bpfsim::helpers::HelperTable;
 use bpfsim::insn::asm::assemble_bytes;
-use bpfsim::vm::memory::{MemoryMap, RegionKind};
-use bpfsim::vm::{AccessKind, Interpreter, LoadError, VmError};
+use bpfsim::vm::memory::RegionKind;
+use bpfsim::vm::{AccessKind, Env, Interpreter, LoadError, VmError};
 use proptest::prelude::*;
 
 fn vm(src: &str) -> Interpreter {
@@ -137,10 +137,10 @@ fn falling_off_the_end_and_wild_jumps_are_errors() {
 #[test]
 fn read_only_regions_refuse_stores() {
     let ro = [1u8, 2, 3, 4];
-    let mut map = MemoryMap::new();
-    let addr = map.add_ro(RegionKind::Other("rodata"), &ro);
+    let mut env = Env::default();
+    let addr = env.mem.add_ro(RegionKind::Other("rodata"), &ro);
     let mut v = vm("r0 = *(u32 *)(r1 + 0x0)\n*(u8 *)(r1 + 0x0) = r0\nexit");
-    let err = v.run(&map, [addr, 4, 0, 0, 0]).unwrap_err();
+    let err = v.run(&mut env, [addr, 4, 0, 0, 0]).unwrap_err();
     assert!(
         matches!(
             err,

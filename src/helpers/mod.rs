@@ -2,7 +2,8 @@
 //! implementation. For now it holds what raw programs and the bpf_conformance suite need;
 //! the kernel's helpers with their semantics come with the object loader.
 
-use crate::vm::memory::{Checked, MemoryMap, Region};
+use crate::vm::Env;
+use crate::vm::memory::{Checked, Region, RegionKind};
 use std::fmt;
 use thiserror::Error;
 
@@ -15,20 +16,22 @@ pub enum HelperError {
     Other(String),
 }
 
-/// What a helper sees of the running program: its memory.
-pub struct CallEnv<'r, 'a> {
-    pub(crate) map: &'r MemoryMap<'a>,
+/// What a helper sees of the running program: its memory and the run's world.
+pub struct CallEnv<'e, 'a> {
+    pub env: &'e mut Env<'a>,
     pub(crate) stack: Region,
 }
 
 impl CallEnv<'_, '_> {
     /// Translates a program address range for a helper, as the interpreter does for loads
-    /// and stores.
+    /// and stores (the context is not plain memory for helpers: pass fields, not pointers).
     pub fn translate(&self, addr: u64, size: u64, write: bool) -> Result<Checked, HelperError> {
-        if self.stack.contains(addr, size) || self.map.find(addr, size, write).is_some() {
-            Ok(Checked(addr))
-        } else {
-            Err(HelperError::BadMemory { addr, size })
+        if self.stack.contains(addr, size) {
+            return Ok(Checked(addr));
+        }
+        match self.env.mem.find(addr, size, write) {
+            Some(r) if r.kind != RegionKind::Context || self.env.ctx.is_none() => Ok(Checked(addr)),
+            _ => Err(HelperError::BadMemory { addr, size }),
         }
     }
 }

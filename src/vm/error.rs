@@ -38,6 +38,8 @@ pub enum VmError {
         /// The region closest to the address, if any region exists.
         nearest: Option<Region>,
     },
+    #[error("instruction {pc}: {fault}")]
+    Context { pc: usize, fault: super::CtxFault },
     #[error("instruction {pc}: instruction budget of {budget} exhausted")]
     BudgetExhausted { pc: usize, budget: u64 },
     #[error("execution reached slot {target}, outside the program of {len} slots")]
@@ -84,6 +86,7 @@ impl VmError {
         match *self {
             VmError::MemoryAccess { pc, .. }
             | VmError::BudgetExhausted { pc, .. }
+            | VmError::Context { pc, .. }
             | VmError::JumpIntoLd64 { pc }
             | VmError::CallDepth { pc, .. }
             | VmError::UnknownHelper { pc, .. }

@@ -1,10 +1,11 @@
 //! The run loop: fetch an [`Op`], dispatch on its kind, repeat. No allocation and no decoding
-//! per instruction; registers live in a local array; memory goes through [`MemoryMap`].
+//! per instruction; registers live in a local array; memory goes through the run's [`Env`].
 
 use super::alu;
 use super::code::{self, ATOMIC_FETCH, Op, OpKind, PrepareError};
+use super::env::Env;
 use super::error::{AccessKind, LoadError, VmError};
-use super::memory::{self, Checked, MemoryMap, Region, RegionKind};
+use super::memory::{self, Checked, Region, RegionKind};
 use super::{DEFAULT_BUDGET, MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE};
 use crate::helpers::{CallEnv, HelperTable};
 use crate::insn::{Insn, RawInsn, decode_program};
@@ -73,14 +74,14 @@ impl Interpreter {
     /// Runs with r1 = the input memory, r2 = its length (the bpf_conformance convention).
     pub fn run_raw(&mut self, input: &mut [u8]) -> Result<Outcome, VmError> {
         let len = input.len() as u64;
-        let mut map = MemoryMap::new();
-        let addr = map.add_mut(RegionKind::Input, input);
-        self.run(&map, [addr, len, 0, 0, 0])
+        let mut env = Env::default();
+        let addr = env.mem.add_mut(RegionKind::Input, input);
+        self.run(&mut env, [addr, len, 0, 0, 0])
     }
 
-    /// Runs with the given memory and r1..r5. Each frame's stack starts zeroed, so runs are
+    /// Runs in `env` with r1..r5 = `args`. Each frame's stack starts zeroed, so runs are
     /// deterministic even for programs that read stack they never wrote.
-    pub fn run(&mut self, map: &MemoryMap<'_>, args: [u64; 5]) -> Result<Outcome, VmError> {
+    pub fn run(&mut self, env: &mut Env<'_>, args: [u64; 5]) -> Result<Outcome, VmError> {
         let frame0 = self.stack.len() - STACK_SIZE;
         self.stack[frame0..].fill(0);
         let stack_top = self.stack.as_mut_ptr() as u64 + self.stack.len() as u64;
@@ -88,7 +89,7 @@ impl Interpreter {
             code: &self.code,
             len: self.program_len,
         };
-        execute(program, &self.helpers, self.budget, map, stack_top, args)
+        execute(program, &self.helpers, self.budget, env, stack_top, args)
     }
 }
 
@@ -100,10 +101,10 @@ fn memory_fault(
     addr: u64,
     size: u64,
     stack: Region,
-    map: &MemoryMap<'_>,
+    env: &Env<'_>,
 ) -> VmError {
     let nearest = std::iter::once(stack)
-        .chain(map.nearest(addr))
+        .chain(env.mem.nearest(addr))
         .min_by_key(|r| {
             if addr < r.start {
                 r.start - addr
@@ -120,6 +121,67 @@ fn memory_fault(
     }
 }
 
+/// A load outside the current stack frames: another region, or a context field.
+#[inline(never)]
+fn load_slow(
+    pc: usize,
+    addr: u64,
+    size: u64,
+    stack: Region,
+    env: &mut Env<'_>,
+) -> Result<u64, VmError> {
+    let Some(r) = env.mem.find(addr, size, false) else {
+        return Err(memory_fault(pc, AccessKind::Load, addr, size, stack, env));
+    };
+    let off = addr - r.start;
+    match (r.kind, env.ctx.as_deref_mut()) {
+        (RegionKind::Context, Some(ctx)) => ctx
+            .load(off, size)
+            .map_err(|fault| VmError::Context { pc, fault }),
+        _ => Ok(memory::read_sized(Checked(addr), size)),
+    }
+}
+
+/// A store outside the current stack frames: another region, or a context field.
+#[inline(never)]
+fn store_slow(
+    pc: usize,
+    addr: u64,
+    size: u64,
+    value: u64,
+    stack: Region,
+    env: &mut Env<'_>,
+) -> Result<(), VmError> {
+    let Some(r) = env.mem.find(addr, size, true) else {
+        return Err(memory_fault(pc, AccessKind::Store, addr, size, stack, env));
+    };
+    let off = addr - r.start;
+    match (r.kind, env.ctx.as_deref_mut()) {
+        (RegionKind::Context, Some(ctx)) => ctx
+            .store(off, size, value)
+            .map_err(|fault| VmError::Context { pc, fault }),
+        _ => {
+            memory::write_sized(Checked(addr), size, value);
+            Ok(())
+        }
+    }
+}
+
+/// An atomic access outside the current stack frames (never to a translated context).
+#[inline(never)]
+fn atomic_target(
+    pc: usize,
+    addr: u64,
+    size: u64,
+    stack: Region,
+    env: &Env<'_>,
+) -> Result<Checked, VmError> {
+    match env.mem.find(addr, size, true) {
+        Some(r) if r.kind != RegionKind::Context || env.ctx.is_none() => Ok(Checked(addr)),
+        _ => Err(memory_fault(pc, AccessKind::Atomic, addr, size, stack, env)),
+    }
+}
+
 /// The lowered code and the length of the program in it.
 #[derive(Clone, Copy)]
 struct Program<'c> {
@@ -131,19 +193,19 @@ fn execute(
     program: Program<'_>,
     helpers: &HelperTable,
     budget: u64,
-    map: &MemoryMap<'_>,
+    env: &mut Env<'_>,
     stack_top: u64,
     args: [u64; 5],
 ) -> Result<Outcome, VmError> {
     let mut regs = [0u64; 16];
     regs[1..6].copy_from_slice(&args);
     regs[10] = stack_top;
-    let mut stack = Region {
-        kind: RegionKind::Stack(0),
-        start: stack_top - STACK_SIZE as u64,
-        len: STACK_SIZE as u64,
-        writable: true,
-    };
+    let mut stack = Region::block(
+        RegionKind::Stack(0),
+        stack_top - STACK_SIZE as u64,
+        STACK_SIZE as u64,
+        true,
+    );
     let mut frames = [Frame::default(); MAX_CALL_FRAMES];
     let mut depth = 0usize;
     // Instructions are counted per straight-line run: a run ends at a taken jump, a call or an
@@ -153,30 +215,26 @@ fn execute(
     let mut may_goto_left = MAY_GOTO_LOOPS;
     let mut pc = 0usize;
 
-    // Translates an access or returns the fault from the enclosing function.
-    macro_rules! checked {
-        ($addr:expr, $size:expr, $write:expr, $kind:expr) => {{
-            let addr: u64 = $addr;
-            let size: u64 = $size;
-            if stack.contains(addr, size) || map.find(addr, size, $write).is_some() {
-                Checked(addr)
-            } else {
-                return Err(memory_fault(pc - 1, $kind, addr, size, stack, map));
-            }
-        }};
-    }
+    // Loads and stores: the current stack frames inline, everything else out of line.
     macro_rules! load {
         ($op:expr, $size:expr, $read:ident) => {{
             let addr = regs[$op.src.get()].wrapping_add($op.off as i64 as u64);
-            let p = checked!(addr, $size, false, AccessKind::Load);
-            memory::$read(p)
+            if stack.contains(addr, $size) {
+                memory::$read(Checked(addr)) as u64
+            } else {
+                load_slow(pc - 1, addr, $size, stack, env)?
+            }
         }};
     }
     macro_rules! store {
         ($op:expr, $size:expr, $write:ident, $value:expr) => {{
             let addr = regs[$op.dst.get()].wrapping_add($op.off as i64 as u64);
-            let p = checked!(addr, $size, true, AccessKind::Store);
-            memory::$write(p, $value);
+            let value = $value;
+            if stack.contains(addr, $size) {
+                memory::$write(Checked(addr), value);
+            } else {
+                store_slow(pc - 1, addr, $size, value as u64, stack, env)?;
+            }
         }};
     }
     // Ends the current straight-line run at `pc` and starts the next one at `$target`.
@@ -277,9 +335,9 @@ fn execute(
                 pc += 1;
                 run_start += 1;
             }
-            LdxB => regs[d] = load!(op, 1, read_u8) as u64,
-            LdxH => regs[d] = load!(op, 2, read_u16) as u64,
-            LdxW => regs[d] = load!(op, 4, read_u32) as u64,
+            LdxB => regs[d] = load!(op, 1, read_u8),
+            LdxH => regs[d] = load!(op, 2, read_u16),
+            LdxW => regs[d] = load!(op, 4, read_u32),
             LdxDW => regs[d] = load!(op, 8, read_u64),
             LdxSB => regs[d] = load!(op, 1, read_u8) as i8 as i64 as u64,
             LdxSH => regs[d] = load!(op, 2, read_u16) as i16 as i64 as u64,
@@ -295,7 +353,11 @@ fn execute(
             Atomic32 | Atomic64 => {
                 let size = if op.kind == Atomic64 { 8 } else { 4 };
                 let addr = regs[d].wrapping_add(op.off as i64 as u64);
-                let p = checked!(addr, size, true, AccessKind::Atomic);
+                let p = if stack.contains(addr, size) {
+                    Checked(addr)
+                } else {
+                    atomic_target(pc - 1, addr, size, stack, env)?
+                };
                 atomic(op.aux, size, p, &mut regs, s);
             }
             LdAbs | LdInd => {
@@ -361,9 +423,9 @@ fn execute(
                 let Some(helper) = helpers.get(id) else {
                     return Err(VmError::UnknownHelper { pc: pc - 1, id });
                 };
-                let mut env = CallEnv { map, stack };
+                let mut call = CallEnv { env, stack };
                 let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
-                regs[0] = (helper.func)(&mut env, args).map_err(|source| VmError::Helper {
+                regs[0] = (helper.func)(&mut call, args).map_err(|source| VmError::Helper {
                     pc: pc - 1,
                     name: helper.name,
                     source,

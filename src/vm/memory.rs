@@ -14,6 +14,14 @@ pub enum RegionKind {
     Input,
     /// The stack of call frame `n` (0 = the entry frame).
     Stack(usize),
+    /// The program's context (`struct __sk_buff`, `struct xdp_md`, `struct pt_regs`, ...).
+    /// When the run has a context translator, accesses here go through it, the way the
+    /// kernel's convert_ctx_access rewrites them; otherwise it is plain memory.
+    Context,
+    /// Packet data (`data_meta`/`data` up to `data_end`).
+    Packet,
+    /// The values of map `index` of the loaded object.
+    MapValues { index: usize },
     /// A read-only or writable region the embedder added.
     Other(&'static str),
 }
@@ -23,12 +31,17 @@ impl fmt::Display for RegionKind {
         match self {
             RegionKind::Input => f.write_str("input memory"),
             RegionKind::Stack(n) => write!(f, "stack of frame {n}"),
+            RegionKind::Context => f.write_str("context"),
+            RegionKind::Packet => f.write_str("packet"),
+            RegionKind::MapValues { index } => write!(f, "values of map #{index}"),
             RegionKind::Other(name) => f.write_str(name),
         }
     }
 }
 
-/// One host memory range a program may access.
+/// One host memory range a program may access. A region can be an array of elements
+/// (`stride` > 0): then an access must also stay inside one element's first `elem_size`
+/// bytes, as map values must.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
     pub kind: RegionKind,
@@ -37,13 +50,33 @@ pub struct Region {
     /// Length in bytes.
     pub len: u64,
     pub writable: bool,
+    /// Distance between elements; 0 when the region is one block.
+    pub stride: u64,
+    /// Accessible bytes at the start of each element (with `stride` > 0).
+    pub elem_size: u64,
 }
 
 impl Region {
-    /// Whether `[addr, addr + size)` lies inside the region.
+    /// A region that is one block of memory.
+    pub const fn block(kind: RegionKind, start: u64, len: u64, writable: bool) -> Region {
+        Region {
+            kind,
+            start,
+            len,
+            writable,
+            stride: 0,
+            elem_size: 0,
+        }
+    }
+
+    /// Whether `[addr, addr + size)` lies inside the region (and inside one element).
     #[inline(always)]
     pub fn contains(&self, addr: u64, size: u64) -> bool {
-        addr.wrapping_sub(self.start) <= self.len.wrapping_sub(size) && size <= self.len
+        let off = addr.wrapping_sub(self.start);
+        if off > self.len.wrapping_sub(size) || size > self.len {
+            return false;
+        }
+        self.stride == 0 || off % self.stride + size <= self.elem_size
     }
 }
 
@@ -75,25 +108,49 @@ impl<'a> MemoryMap<'a> {
     /// Adds a writable region; returns its start address (what the program sees).
     pub fn add_mut(&mut self, kind: RegionKind, bytes: &'a mut [u8]) -> u64 {
         let start = bytes.as_mut_ptr() as u64;
-        self.regions.push(Region {
-            kind,
-            start,
-            len: bytes.len() as u64,
-            writable: true,
-        });
+        self.regions
+            .push(Region::block(kind, start, bytes.len() as u64, true));
         start
     }
 
     /// Adds a read-only region; returns its start address.
     pub fn add_ro(&mut self, kind: RegionKind, bytes: &'a [u8]) -> u64 {
         let start = bytes.as_ptr() as u64;
-        self.regions.push(Region {
-            kind,
-            start,
-            len: bytes.len() as u64,
-            writable: false,
-        });
+        self.regions
+            .push(Region::block(kind, start, bytes.len() as u64, false));
         start
+    }
+
+    /// Adds a region over memory the caller guarantees stays allocated, and is touched by
+    /// nothing else while a program runs, for all of `'a`: map arenas, packet buffers.
+    ///
+    /// # Safety
+    /// `[region.start, region.start + region.len)` must be one live allocation, valid for
+    /// reads (and writes when `region.writable`) for `'a`, with no Rust reference to it in use
+    /// while the program runs.
+    pub unsafe fn add_raw(&mut self, region: Region) {
+        self.regions.push(region);
+    }
+
+    /// Moves or resizes the first region of `kind` (a packet after `bpf_xdp_adjust_head`)
+    /// within the memory it was created over.
+    ///
+    /// # Safety
+    /// As for [`MemoryMap::add_raw`]: the new range must lie in memory that stays valid.
+    pub unsafe fn reshape(&mut self, kind: RegionKind, start: u64, len: u64) -> bool {
+        match self.regions.iter_mut().find(|r| r.kind == kind) {
+            Some(r) => {
+                r.start = start;
+                r.len = len;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The first region of `kind`.
+    pub fn region(&self, kind: RegionKind) -> Option<&Region> {
+        self.regions.iter().find(|r| r.kind == kind)
     }
 
     pub fn regions(&self) -> &[Region] {
@@ -188,12 +245,7 @@ mod tests {
 
     #[test]
     fn contains_handles_edges_and_overflow() {
-        let r = Region {
-            kind: RegionKind::Input,
-            start: 100,
-            len: 8,
-            writable: true,
-        };
+        let r = Region::block(RegionKind::Input, 100, 8, true);
         assert!(r.contains(100, 8));
         assert!(r.contains(107, 1));
         assert!(!r.contains(107, 2));
@@ -201,6 +253,22 @@ mod tests {
         assert!(!r.contains(u64::MAX, 2));
         let empty = Region { len: 0, ..r };
         assert!(!empty.contains(100, 1));
+    }
+
+    #[test]
+    fn element_regions_keep_accesses_inside_one_element() {
+        // Three 6-byte values at a stride of 8.
+        let r = Region {
+            stride: 8,
+            elem_size: 6,
+            ..Region::block(RegionKind::MapValues { index: 0 }, 0x1000, 24, true)
+        };
+        assert!(r.contains(0x1000, 4));
+        assert!(r.contains(0x1008 + 2, 4));
+        assert!(!r.contains(0x1008 + 4, 4));
+        assert!(!r.contains(0x1006, 1));
+        assert!(r.contains(0x1010 + 5, 1));
+        assert!(!r.contains(0x1018, 1));
     }
 
     #[test]

@@ -5,11 +5,13 @@
 
 pub mod alu;
 pub mod code;
+mod env;
 mod error;
 mod interp;
 pub mod memory;
 
 pub use code::PrepareError;
+pub use env::{CtxAccess, CtxFault, Env};
 pub use error::{AccessKind, LoadError, VmError};
 pub use interp::{Interpreter, Outcome};
 

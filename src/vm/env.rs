@@ -1,0 +1,48 @@
+//! What a run touches outside the program: the memory regions, and the context translator
+//! that stands in for the kernel's rewriting of context field accesses.
+
+use super::memory::MemoryMap;
+use std::fmt;
+
+/// A context access the program type does not allow, in the kernel's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtxFault {
+    pub off: u64,
+    pub size: u64,
+    pub write: bool,
+}
+
+impl fmt::Display for CtxFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid bpf_context access off={} size={}{}",
+            self.off,
+            self.size,
+            if self.write { " (write)" } else { "" }
+        )
+    }
+}
+
+/// Translates loads and stores of context fields, as the kernel's convert_ctx_access does
+/// (e.g. `__sk_buff.data`, a 32-bit field, loads as a full pointer to the packet).
+pub trait CtxAccess {
+    /// The value a `size`-byte load at offset `off` of the context gives (zero-extended).
+    fn load(&mut self, off: u64, size: u64) -> Result<u64, CtxFault>;
+    /// Stores the low `size` bytes of `value` at offset `off`.
+    fn store(&mut self, off: u64, size: u64, value: u64) -> Result<(), CtxFault>;
+}
+
+/// The world of one run: the memory it may access, and its context translator (if the
+/// program type has one).
+#[derive(Default)]
+pub struct Env<'a> {
+    pub mem: MemoryMap<'a>,
+    pub ctx: Option<&'a mut dyn CtxAccess>,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(mem: MemoryMap<'a>) -> Self {
+        Env { mem, ctx: None }
+    }
+}
