@@ -31,6 +31,9 @@ pub trait CtxAccess {
     fn load(&mut self, off: u64, size: u64) -> Result<u64, CtxFault>;
     /// Stores the low `size` bytes of `value` at offset `off`.
     fn store(&mut self, off: u64, size: u64, value: u64) -> Result<(), CtxFault>;
+    /// The context as a value helpers can downcast (`bpf_skb_load_bytes` needs the packet
+    /// behind an `__sk_buff`, `bpf_xdp_adjust_head` the one behind an `xdp_md`).
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
 /// The world of one run: the memory it may access, and its context translator (if the
