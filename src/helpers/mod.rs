@@ -3,9 +3,17 @@
 //! the kernel's helpers with their semantics come with the object loader.
 
 use crate::vm::Env;
-use crate::vm::memory::{Checked, Region, RegionKind};
+use crate::vm::memory::{self, Checked, Region, RegionKind};
 use std::fmt;
 use thiserror::Error;
+
+mod ids;
+pub mod printk;
+mod tracing;
+mod world;
+
+pub use ids::{HELPER_NAMES, helper_id, helper_name};
+pub use world::{SparseMemory, Task, World};
 
 /// Why a helper call failed (the run stops with this error).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -34,6 +42,48 @@ impl CallEnv<'_, '_> {
             _ => Err(HelperError::BadMemory { addr, size }),
         }
     }
+
+    /// Copies `len` bytes of program memory (stack, map values, packet, ...).
+    pub fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, HelperError> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(memory::read_bytes(
+            self.translate(addr, len as u64, false)?,
+            len,
+        ))
+    }
+
+    /// Copies `bytes` into program memory.
+    pub fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), HelperError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        memory::write_bytes(self.translate(addr, bytes.len() as u64, true)?, bytes);
+        Ok(())
+    }
+
+    /// The run's outside world (clock, task, kernel memory, trace output).
+    pub fn world(&mut self) -> &mut World {
+        &mut self.env.world
+    }
+}
+
+/// Negative errno values as helpers return them in r0.
+pub mod errno {
+    pub const EPERM: u64 = -1i64 as u64;
+    pub const ENOENT: u64 = -2i64 as u64;
+    pub const E2BIG: u64 = -7i64 as u64;
+    pub const EAGAIN: u64 = -11i64 as u64;
+    pub const ENOMEM: u64 = -12i64 as u64;
+    pub const EFAULT: u64 = -14i64 as u64;
+    pub const EBUSY: u64 = -16i64 as u64;
+    pub const EEXIST: u64 = -17i64 as u64;
+    pub const EINVAL: u64 = -22i64 as u64;
+    pub const ENOSPC: u64 = -28i64 as u64;
+    pub const ERANGE: u64 = -34i64 as u64;
+    pub const EOPNOTSUPP: u64 = -95i64 as u64;
+    pub const ENOTSUPP: u64 = -524i64 as u64;
 }
 
 /// A helper's implementation: arguments r1..r5, result r0.
@@ -61,6 +111,13 @@ pub struct HelperTable {
 impl HelperTable {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The kernel's helpers that bpfsim implements, with the kernel's semantics.
+    pub fn kernel() -> Self {
+        let mut t = Self::new();
+        tracing::register(&mut t);
+        t
     }
 
     /// The table the bpf_conformance suite expects: helper 5 returns its first argument.

@@ -2,6 +2,7 @@
 //! that stands in for the kernel's rewriting of context field accesses.
 
 use super::memory::MemoryMap;
+use crate::helpers::World;
 use std::fmt;
 
 /// A context access the program type does not allow, in the kernel's words.
@@ -42,10 +43,16 @@ pub trait CtxAccess {
 pub struct Env<'a> {
     pub mem: MemoryMap<'a>,
     pub ctx: Option<&'a mut dyn CtxAccess>,
+    /// The deterministic outside world helpers read, and the output they produce.
+    pub world: World,
 }
 
 impl<'a> Env<'a> {
     pub fn new(mem: MemoryMap<'a>) -> Self {
-        Env { mem, ctx: None }
+        Env {
+            mem,
+            ctx: None,
+            world: World::default(),
+        }
     }
 }

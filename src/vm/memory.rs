@@ -217,6 +217,23 @@ pub fn zero(p: Checked, len: usize) {
     unsafe { std::ptr::write_bytes(p.0 as *mut u8, 0, len) }
 }
 
+/// Copies `len` bytes out of program memory.
+pub fn read_bytes(p: Checked, len: usize) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    // SAFETY: `p` was checked for `len` readable bytes (see `Checked`); `out` is a fresh
+    // allocation, so the ranges do not overlap.
+    unsafe { std::ptr::copy_nonoverlapping(p.0 as *const u8, out.as_mut_ptr(), len) };
+    out
+}
+
+/// Copies `bytes` into program memory.
+pub fn write_bytes(p: Checked, bytes: &[u8]) {
+    // SAFETY: `p` was checked for `bytes.len()` writable bytes; `bytes` is Rust-owned memory
+    // the program cannot reach through `p`... unless the helper read it from there first, and
+    // `copy` (memmove) is correct for overlapping ranges anyway.
+    unsafe { std::ptr::copy(bytes.as_ptr(), p.0 as *mut u8, bytes.len()) };
+}
+
 /// Reads `size` (1, 2, 4, 8) bytes, zero-extended.
 #[inline(always)]
 pub fn read_sized(p: Checked, size: u64) -> u64 {
