@@ -193,6 +193,7 @@ impl RegIdx {
 /// target slot of jumps and local calls; `imm` is the immediate already extended the way the
 /// operation uses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub struct Op {
     pub kind: OpKind,
     pub dst: RegIdx,
