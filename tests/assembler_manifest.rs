@@ -6,25 +6,10 @@ use bpfsim::conformance::DataFile;
 use bpfsim::insn::asm::{AsmErrorKind, assemble, assemble_bytes};
 use bpfsim::insn::disasm::disassemble;
 use bpfsim::insn::{RawInsn, decode_program};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn shared_dir() -> PathBuf {
-    match std::env::var_os("BPFSIM_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
-    }
-}
-
-/// The conformance directory, or `None` (after saying so) when it is absent.
-fn conformance_dir() -> Option<PathBuf> {
-    let dir = shared_dir().join("conformance");
-    if dir.join("manifest.json").is_file() {
-        Some(dir)
-    } else {
-        println!("skipped: conformance suite not found at {}", dir.display());
-        None
-    }
-}
+mod common;
+use common::conformance_dir;
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
