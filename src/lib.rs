@@ -10,5 +10,6 @@ pub mod conformance;
 pub mod helpers;
 pub mod insn;
 pub mod maps;
+pub mod object;
 pub mod progtype;
 pub mod vm;

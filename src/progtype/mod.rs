@@ -1,6 +1,8 @@
 //! Program types: one place per type for what the kernel ties to it (context layout, allowed
 //! helpers, return range). For now: the type list with the kernel's numbers and names.
 
+pub mod section;
+
 use std::fmt;
 
 /// Program types, with the kernel's `enum bpf_prog_type` numbers.
