@@ -155,3 +155,114 @@ fn corpus_objects_parse_and_list_the_kernels_programs() {
     assert_eq!(found, wanted);
     assert!(mismatches.is_empty());
 }
+
+/// The kernel's name for a map: 15 characters, as `BPF_OBJ_NAME_LEN` keeps them.
+fn kernel_name(name: &str) -> String {
+    name.chars()
+        .take(15)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Numbers after `key` in `... key 4 value 0 ...`.
+fn field(text: &str, key: &str) -> Option<u64> {
+    let rest = text.split(&format!(" {key} ")).nth(1)?;
+    let tok = rest.split([' ', ')']).next()?;
+    match tok.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => tok.parse().ok(),
+    }
+}
+
+#[test]
+fn corpus_map_definitions_agree_with_the_kernel_logs() {
+    let Some((dir, jsonl)) = corpus() else {
+        return;
+    };
+    let mut checked = 0;
+    let mut bad = Vec::new();
+    for rec in records(&jsonl) {
+        let Some(file) = rec["file"].as_str() else {
+            continue;
+        };
+        let mut facts: Vec<(String, u64, u64, Option<(u64, u64, u64)>)> = Vec::new();
+        // `R1=map_ptr(map=test_map,ks=4,vs=4)` in verifier log lines.
+        for line in rec["log_tail"].as_array().into_iter().flatten() {
+            let line = line.as_str().unwrap_or("");
+            for part in line.split("map=").skip(1) {
+                let name = part.split(',').next().unwrap_or("");
+                let ks = part
+                    .split("ks=")
+                    .nth(1)
+                    .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok());
+                let vs = part
+                    .split("vs=")
+                    .nth(1)
+                    .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok());
+                if let (Some(ks), Some(vs)) = (ks, vs) {
+                    facts.push((name.to_string(), ks, vs, None));
+                }
+            }
+        }
+        // `map map (type 2 key 4 value 0 max 1 flags 0x0): Invalid argument` from map creation.
+        if rec["stage"].as_str() == Some("map_create")
+            && let Some(el) = rec["error_line"].as_str()
+            && let Some(rest) = el.strip_prefix("map ")
+        {
+            let name = rest.split(" (").next().unwrap_or("");
+            if let (Some(t), Some(k), Some(v), Some(m), Some(f)) = (
+                field(el, "(type"),
+                field(el, "key"),
+                field(el, "value"),
+                field(el, "max"),
+                field(el, "flags"),
+            ) {
+                facts.push((name.to_string(), k, v, Some((t, m, f))));
+            }
+        }
+        if facts.is_empty() {
+            continue;
+        }
+        let obj = Object::from_file(dir.join(file)).expect("corpus object parses");
+        for (name, ks, vs, more) in facts {
+            checked += 1;
+            let Some(m) = obj.maps.iter().find(|m| kernel_name(&m.name) == name) else {
+                bad.push(format!("{file}: no map named {name}"));
+                continue;
+            };
+            if (u64::from(m.key_size), u64::from(m.value_size)) != (ks, vs) {
+                bad.push(format!(
+                    "{file}: map {name}: kernel ks={ks} vs={vs}, loader ks={} vs={}",
+                    m.key_size, m.value_size
+                ));
+            }
+            if let Some((t, max, flags)) = more
+                && (
+                    u64::from(m.map_type.as_u32()),
+                    u64::from(m.max_entries),
+                    u64::from(m.map_flags),
+                ) != (t, max, flags)
+            {
+                bad.push(format!(
+                    "{file}: map {name}: kernel type {t} max {max} flags {flags:#x}, loader {:?}",
+                    m
+                ));
+            }
+        }
+    }
+    for b in &bad {
+        println!("mismatch: {b}");
+    }
+    println!(
+        "{checked} map facts from kernel logs checked, {} mismatches",
+        bad.len()
+    );
+    assert!(checked >= 10, "too few map facts found: {checked}");
+    assert!(bad.is_empty());
+}
