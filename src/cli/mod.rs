@@ -3,6 +3,7 @@
 
 mod asm;
 mod disasm;
+mod inspect;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ pub enum Command {
     Disasm(disasm::DisasmArgs),
     /// Assemble a program (llvm-objdump or bpf_conformance syntax) into raw bytes.
     Asm(asm::AsmArgs),
+    /// Show the programs, maps, BTF and line info the loader finds in an object file.
+    Inspect(inspect::InspectArgs),
 }
 
 /// Why a command failed, with the exit code it maps to.
@@ -75,5 +78,6 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Run(a) => run::run(a),
         Command::Disasm(a) => disasm::disasm(a),
         Command::Asm(a) => asm::asm(a),
+        Command::Inspect(a) => inspect::inspect(a),
     }
 }

@@ -65,6 +65,8 @@ pub enum ProgTypeSource {
     LegacyPrefix,
     /// Unknown section name: socket filter, until the user says otherwise.
     Default,
+    /// Set by the user ([`Program::set_prog_type`]).
+    User,
 }
 
 /// How an instruction refers to an undefined symbol.
@@ -125,6 +127,16 @@ pub struct Program {
 }
 
 impl Program {
+    /// Sets the program type as the user says (`--prog-type`); the expected attach type
+    /// becomes the one libbpf would give that type's canonical section, if any.
+    pub fn set_prog_type(&mut self, t: ProgType) {
+        if t != self.prog_type {
+            self.expected_attach_type = None;
+        }
+        self.prog_type = t;
+        self.prog_type_source = ProgTypeSource::User;
+    }
+
     /// First and one-past-last instruction of the function (entry or subprogram) holding
     /// `insn`.
     fn function_range(&self, insn: usize) -> Option<(usize, usize)> {
