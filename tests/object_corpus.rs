@@ -170,6 +170,10 @@ fn kernel_name(name: &str) -> String {
         .collect()
 }
 
+/// A map as a kernel log names it: name, key size, value size, and from map-creation
+/// errors also (type, max_entries, flags).
+type MapFact = (String, u64, u64, Option<(u64, u64, u64)>);
+
 /// Numbers after `key` in `... key 4 value 0 ...`.
 fn field(text: &str, key: &str) -> Option<u64> {
     let rest = text.split(&format!(" {key} ")).nth(1)?;
@@ -191,7 +195,7 @@ fn corpus_map_definitions_agree_with_the_kernel_logs() {
         let Some(file) = rec["file"].as_str() else {
             continue;
         };
-        let mut facts: Vec<(String, u64, u64, Option<(u64, u64, u64)>)> = Vec::new();
+        let mut facts: Vec<MapFact> = Vec::new();
         // `R1=map_ptr(map=test_map,ks=4,vs=4)` in verifier log lines.
         for line in rec["log_tail"].as_array().into_iter().flatten() {
             let line = line.as_str().unwrap_or("");

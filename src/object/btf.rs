@@ -109,10 +109,11 @@ impl BtfTypes {
         let magic = data
             .get(0..2)
             .ok_or("section shorter than the BTF header")?;
+        if magic == [0xeb, 0x9f] {
+            return Err("big-endian BTF is not supported".into());
+        }
         if magic != [0x9f, 0xeb] {
-            return Err(format!(
-                "bad magic {magic:02x?} (big-endian BTF is not supported)"
-            ));
+            return Err(format!("bad magic {magic:02x?}"));
         }
         let field = |o: usize| u32_at(data, o).ok_or("section shorter than the BTF header");
         let hdr_len = field(4)? as usize;

@@ -69,7 +69,7 @@ fn data_kind(name: &str, sh_type: u32) -> Option<bool> {
 /// name; characters the kernel refuses become `_`.
 pub(crate) fn internal_map_name(obj_name: &str, section: &str) -> String {
     const MAX: usize = 15;
-    let sfx_len = section.len().max(7).min(MAX);
+    let sfx_len = section.len().clamp(7, MAX);
     let pfx_len = if section.get(1..).is_some_and(|r| r.contains('.')) {
         0
     } else {
