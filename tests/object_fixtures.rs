@@ -289,3 +289,43 @@ fn core_target_that_is_not_btf_is_an_error() {
     .expect_err("garbage target BTF");
     assert!(e.to_string().starts_with("CO-RE: "), "{e}");
 }
+
+#[test]
+fn kconfig_externs_get_a_map_and_ksyms_kfuncs_are_marked() {
+    use bpfsim::object::ExternKind;
+    let o = load("externs.o");
+    assert_eq!(o.maps.len(), 1);
+    let k = &o.maps[0];
+    assert_eq!(k.name, "externs.kconfig");
+    // CONFIG_HZ (8 bytes) at 0, LINUX_KERNEL_VERSION (4) at 8, CONFIG_BPF_SYSCALL (1) at 12.
+    assert_eq!(
+        (k.map_type, k.key_size, k.value_size),
+        (MapType::Array, 4, 13)
+    );
+    assert_eq!(k.map_flags, BPF_F_RDONLY_PROG);
+    assert!(k.read_only);
+
+    let p = o.program("probe").expect("probe");
+    assert_eq!(p.prog_type, ProgType::Tracepoint);
+    assert_eq!(lddw(&p.insns, 1), (BPF_PSEUDO_MAP_IDX_VALUE, 0, 12));
+    assert_eq!(lddw(&p.insns, 5), (BPF_PSEUDO_MAP_IDX_VALUE, 0, 0));
+    assert_eq!(lddw(&p.insns, 14), (BPF_PSEUDO_MAP_IDX_VALUE, 0, 8));
+    // The ksym load and the kfunc call stay as compiled, listed as externs.
+    assert_eq!(lddw(&p.insns, 10), (0, 0, 0));
+    assert_eq!(
+        (p.insns[0].code, p.insns[0].src, p.insns[0].imm),
+        (0x85, 1, -1)
+    );
+    let ex: Vec<_> = p
+        .externs
+        .iter()
+        .map(|e| (e.insn, e.name.as_str(), e.kind))
+        .collect();
+    assert_eq!(
+        ex,
+        [
+            (0, "bpf_rcu_read_lock", ExternKind::Call),
+            (10, "bpf_prog_active", ExternKind::Load)
+        ]
+    );
+}

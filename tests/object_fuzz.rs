@@ -18,6 +18,7 @@ fn fixtures() -> Vec<Vec<u8>> {
         "globals.o",
         "calls.o",
         "core.o",
+        "externs.o",
     ] {
         out.push(std::fs::read(dir.join(name)).expect("fixture"));
     }

@@ -5,7 +5,8 @@
 //! - against global data: `BPF_PSEUDO_MAP_IDX_VALUE` (src 6), `imm` = map index, second
 //!   slot's `imm` = offset in the value;
 //! - against a function: `BPF_PSEUDO_FUNC` (src 4), `imm` = relative offset like a call;
-//! - against an undefined symbol (ksym, kconfig, kfunc): left as compiled, recorded in
+//! - against a kconfig extern: `BPF_PSEUDO_MAP_IDX_VALUE` into the `.kconfig` map;
+//! - against another undefined symbol (ksym, kfunc): left as compiled, recorded in
 //!   [`super::Program::externs`].
 
 use super::elf::{EM_BPF, Elf, Reloc, STT_SECTION};
@@ -255,6 +256,19 @@ impl Linker<'_, '_> {
             })?
             .clone();
         let Some(tsec) = sym.section else {
+            if let Some((idx, offsets)) = &self.maps.kconfig
+                && let Some(&data_off) = offsets.get(&sym.name)
+            {
+                // A kconfig extern: its slot in the .kconfig map, as libbpf relocates it.
+                let imm = i32::try_from(*idx).unwrap_or(i32::MAX);
+                let data_off = data_off as i32;
+                self.set(at, |s| {
+                    s.src = BPF_PSEUDO_MAP_IDX_VALUE;
+                    s.imm = imm;
+                });
+                self.set(at + 1, |s| s.imm = data_off);
+                return Ok(());
+            }
             self.out.externs.push(ExternRef {
                 insn: at,
                 name: sym.name.clone(),

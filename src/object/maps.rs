@@ -44,6 +44,8 @@ pub(crate) struct Maps {
     pub by_symbol: HashMap<(usize, u64), usize>,
     /// section index → map index, for global data.
     pub by_data_section: HashMap<usize, usize>,
+    /// The `.kconfig` map's index and each kconfig extern's offset in its value.
+    pub kconfig: Option<(usize, HashMap<String, u32>)>,
 }
 
 fn is_legacy_maps_section(name: &str) -> bool {
@@ -117,6 +119,9 @@ impl Maps {
             maps.collect_btf(elf, btf, sec.index)?;
         }
         maps.collect_data(elf, btf, obj_name)?;
+        if let Some(btf) = btf {
+            maps.collect_kconfig(btf, obj_name);
+        }
         Ok(maps)
     }
 
@@ -364,6 +369,93 @@ impl Maps {
             self.by_data_section.insert(sec.index, idx);
         }
         Ok(())
+    }
+}
+
+impl Maps {
+    /// `extern ... __kconfig` variables (BTF DATASEC `.kconfig`): one read-only array map laid
+    /// out as libbpf does (descending alignment, then ascending size, then name). The values
+    /// libbpf reads from the running kernel's config are not known here: they start as zeros.
+    fn collect_kconfig(&mut self, btf: &BtfTypes, obj_name: &str) {
+        let Some(ds) = btf
+            .find(BtfKind::DataSec, ".kconfig")
+            .and_then(|i| btf.get(i))
+        else {
+            return;
+        };
+        let mut vars: Vec<(String, u64, u64)> = ds
+            .members
+            .iter()
+            .filter_map(|m| {
+                let v = btf.get(m.type_id).filter(|v| v.kind == BtfKind::Var)?;
+                let size = btf.size_of(v.size_or_type)?;
+                Some((v.name.clone(), size, align_of(btf, v.size_or_type, 0)))
+            })
+            .collect();
+        if vars.is_empty() {
+            return;
+        }
+        vars.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)).then(a.0.cmp(&b.0)));
+        let mut offsets = HashMap::new();
+        let mut off = 0u64;
+        for (name, size, align) in vars {
+            off = off.div_ceil(align.max(1)) * align.max(1);
+            if off > MAX_DATA_SIZE {
+                return;
+            }
+            offsets.insert(name, off as u32);
+            off += size;
+        }
+        if off > MAX_DATA_SIZE {
+            return;
+        }
+        let def = MapDef {
+            name: internal_map_name(obj_name, ".kconfig"),
+            map_type: MapType::Array,
+            key_size: 4,
+            value_size: off as u32,
+            max_entries: 1,
+            map_flags: BPF_F_RDONLY_PROG,
+            inner: None,
+            initial: vec![0u8; off as usize],
+            read_only: true,
+            origin: MapOrigin::GlobalData {
+                section: ".kconfig".into(),
+            },
+        };
+        let src = MapSource {
+            section: ".kconfig".into(),
+            symbol: None,
+            offset: 0,
+            btf_key_type_id: 0,
+            btf_value_type_id: 0,
+        };
+        let idx = self.push(def, src, None);
+        self.kconfig = Some((idx, offsets));
+    }
+}
+
+/// libbpf's `btf__align_of`, for the types kconfig externs have.
+fn align_of(btf: &BtfTypes, id: u32, depth: u32) -> u64 {
+    let Some(t) = btf.skip_mods(id).and_then(|i| btf.get(i)) else {
+        return 1;
+    };
+    if depth > 16 {
+        return 1;
+    }
+    match t.kind {
+        BtfKind::Int | BtfKind::Enum | BtfKind::Enum64 | BtfKind::Float => {
+            (t.size_or_type as u64).clamp(1, 8)
+        }
+        BtfKind::Ptr => 8,
+        BtfKind::Array => t.array.map_or(1, |(e, _, _)| align_of(btf, e, depth + 1)),
+        BtfKind::Struct | BtfKind::Union => t
+            .members
+            .iter()
+            .map(|m| align_of(btf, m.type_id, depth + 1))
+            .max()
+            .unwrap_or(1),
+        _ => 1,
     }
 }
 
