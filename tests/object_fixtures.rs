@@ -329,3 +329,31 @@ fn kconfig_externs_get_a_map_and_ksyms_kfuncs_are_marked() {
         ]
     );
 }
+
+/// globals.o with its first relocation (offset 0, `hits`) pointed at another symbol.
+fn globals_with_first_reloc_symbol(sym: u32) -> Vec<u8> {
+    let mut b = std::fs::read(fixture("globals.o")).expect("globals.o");
+    let mut entry = [0u8; 16];
+    entry[8..].copy_from_slice(&((12u64 << 32) | 1).to_le_bytes()); // offset 0, `hits`, R_BPF_64_64
+    let at = b
+        .windows(16)
+        .position(|w| w == entry)
+        .expect("relocation entry for hits");
+    b[at + 12..at + 16].copy_from_slice(&sym.to_le_bytes());
+    b
+}
+
+#[test]
+fn relocation_errors_name_section_offset_and_symbol() {
+    let e = Object::parse(&globals_with_first_reloc_symbol(200)).expect_err("bad symbol index");
+    assert_eq!(
+        e.to_string(),
+        "section \"tc\": relocation at offset 0x0 refers to symbol 200 but the symbol table has 18"
+    );
+    // Symbol 4 is the section symbol of .debug_abbrev: no map, data or code there.
+    let e = Object::parse(&globals_with_first_reloc_symbol(4)).expect_err("not a map or data");
+    assert_eq!(
+        e.to_string(),
+        "section \"tc\": relocation at offset 0x0 refers to \".debug_abbrev\" in section \".debug_abbrev\", which holds neither maps, global data nor code"
+    );
+}
