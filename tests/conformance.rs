@@ -65,7 +65,8 @@ fn plugin(mem: &[u8], program: &[u8], options: &[&str]) -> PluginRun {
         .spawn()
         .expect("plugin starts");
     let mut stdin = child.stdin.take().expect("stdin");
-    writeln!(stdin, "{}", spaced_hex(program)).expect("write program");
+    // A plugin that refuses its arguments may exit before reading: ignore a broken pipe.
+    let _ = writeln!(stdin, "{}", spaced_hex(program));
     drop(stdin);
     let out = child.wait_with_output().expect("plugin finishes");
     PluginRun {
@@ -170,7 +171,7 @@ fn plugin_reports_bad_input_without_panicking() {
             .take()
             .expect("stdin")
             .write_all(stdin.as_bytes())
-            .expect("write");
+            .ok(); // the plugin may exit before reading (a refused option): not a failure
         let out = child.wait_with_output().expect("finishes");
         assert_eq!(out.status.code(), Some(1), "{args:?} {stdin:?}");
         assert!(!out.stderr.is_empty());
