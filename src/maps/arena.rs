@@ -108,6 +108,38 @@ impl Arena {
     }
 }
 
+/// Test stand-ins for the interpreter's checked loads and stores at value addresses.
+#[cfg(test)]
+pub(crate) mod program {
+    use super::ValueRegion;
+
+    fn check(regions: &[ValueRegion], addr: u64, n: usize, write: bool) {
+        assert!(
+            regions
+                .iter()
+                .any(|r| r.contains(addr, n as u64) && (r.writable || !write)),
+            "access [{addr:#x}, +{n}) outside the value regions"
+        );
+    }
+
+    /// Reads `n` bytes at `addr`, which must lie in `regions` (of a live map).
+    pub(crate) fn read(regions: &[ValueRegion], addr: u64, n: usize) -> Vec<u8> {
+        check(regions, addr, n, false);
+        let mut out = vec![0; n];
+        // SAFETY: the range lies inside a value region of a live map's arena (checked above);
+        // the caller keeps the map alive and makes no Rust reference to the arena.
+        unsafe { std::ptr::copy_nonoverlapping(addr as *const u8, out.as_mut_ptr(), n) }
+        out
+    }
+
+    /// Writes `bytes` at `addr`, which must lie in a writable region of `regions`.
+    pub(crate) fn write(regions: &[ValueRegion], addr: u64, bytes: &[u8]) {
+        check(regions, addr, bytes.len(), true);
+        // SAFETY: as for `read`, and the region is writable.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, bytes.len()) }
+    }
+}
+
 impl Drop for Arena {
     fn drop(&mut self) {
         // SAFETY: `ptr` was returned by `alloc_zeroed` with exactly this layout and is freed

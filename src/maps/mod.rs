@@ -28,6 +28,8 @@ mod perf;
 mod queue;
 mod ringbuf;
 mod set;
+#[cfg(test)]
+mod tests;
 mod value;
 
 pub use arena::ValueRegion;
