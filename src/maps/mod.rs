@@ -25,6 +25,8 @@ mod hash;
 mod lpm;
 mod map;
 mod perf;
+#[cfg(test)]
+mod proptests;
 mod queue;
 mod ringbuf;
 mod set;
