@@ -140,6 +140,9 @@ impl PerfEventArray {
 mod tests {
     use super::*;
 
+    /// The errnos were confirmed on 6.18 with a tc program calling bpf_perf_event_output
+    /// under BPF_PROG_TEST_RUN: no event in the slot -2, index past max_entries -7, unknown
+    /// flag bits -22 (context-length bits are allowed).
     #[test]
     fn output_order_and_errnos() {
         let mut p = PerfEventArray::new(2);
@@ -147,7 +150,8 @@ mod tests {
         p.output(0, 1, b"b").expect("explicit index");
         assert_eq!(p.output(2, 0, b"c"), Err(Errno::E2BIG));
         assert_eq!(p.output(BPF_F_CURRENT_CPU, 2, b"c"), Err(Errno::E2BIG));
-        assert_eq!(p.output(1 << 60, 0, b"c"), Err(Errno::EINVAL));
+        assert_eq!(p.output(1 << 62, 0, b"c"), Err(Errno::EINVAL));
+        assert_eq!(p.output((1 << 33) | 9, 0, b"c"), Err(Errno::E2BIG));
         p.set_reader(0, false).expect("in range");
         assert_eq!(p.output(0, 0, b"c"), Err(Errno::ENOENT));
         p.set_reader_cpu(1, Some(1)).expect("in range");

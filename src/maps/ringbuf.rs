@@ -209,6 +209,21 @@ mod tests {
         assert_eq!(rb.reserve(1, 1), None);
     }
 
+    /// Confirmed on 6.18 with a socket filter under BPF_PROG_TEST_RUN: a 4096-byte ring takes
+    /// 511 zero-byte outputs (8 bytes each; the 512th would leave no byte free), output flag 4
+    /// is -EINVAL, an 8-byte output moves the producer by 16.
+    #[test]
+    fn ring_keeps_one_byte_free_like_the_kernel() {
+        let mut rb = RingBuf::new(4096).expect("ringbuf");
+        let ok = (0..600).filter(|_| rb.output(&[], 0).is_ok()).count();
+        assert_eq!(ok, 511);
+        let mut rb = RingBuf::new(4096).expect("ringbuf");
+        assert_eq!(rb.output(&[0; 8], 4), Err(Errno::EINVAL));
+        rb.output(&[0; 8], BPF_RB_FORCE_WAKEUP).expect("room");
+        assert_eq!(rb.query(BPF_RB_PROD_POS), 16);
+        assert_eq!(rb.query(BPF_RB_AVAIL_DATA), 16);
+    }
+
     #[test]
     fn full_ring_and_output() {
         let mut rb = RingBuf::new(4096).expect("ringbuf");

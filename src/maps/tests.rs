@@ -430,3 +430,10 @@ fn unsupported_and_invalid_creation() {
     assert_eq!(e.as_ref().map(|e| e.name()), Some("bad"));
     assert_eq!(MapSetConfig::default().ncpus, 2);
 }
+
+#[test]
+fn maps_can_move_to_another_thread() {
+    fn send<T: Send>() {}
+    send::<Map>();
+    send::<MapSet>();
+}
