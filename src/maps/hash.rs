@@ -36,6 +36,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::arena::{Arena, ValueRegion};
 use super::errno::Errno;
 use super::flags::{BPF_EXIST, BPF_F_LOCK};
+use super::pool::SlotPool;
 use super::value::{Lock, check_exist, round8};
 
 /// Which member of the family.
@@ -67,8 +68,8 @@ pub(crate) struct HashTable {
     index: HashMap<Vec<u8>, Elem>,
     order: BTreeMap<u64, Vec<u8>>,
     next_seq: u64,
-    /// Free slots per LRU list (one list unless `BPF_F_NO_COMMON_LRU`); popped from the end.
-    free: Vec<Vec<usize>>,
+    /// Free slots per LRU list (one list unless `BPF_F_NO_COMMON_LRU`).
+    free: Vec<SlotPool>,
     /// Elements per LRU list by last use.
     recency: Vec<BTreeMap<u64, Vec<u8>>>,
     tick: u64,
@@ -101,11 +102,16 @@ impl HashTable {
             .ok_or(Errno::ENOMEM)?;
         let lists = if per_cpu_lru { ncpus.max(1) } else { 1 };
         let per_list = max_entries.div_ceil(lists).max(1);
-        let mut free = vec![Vec::new(); lists];
-        // Popped from the end: slot 0 (of each list) is used first.
-        for slot in (0..max_entries).rev() {
-            free[(slot / per_list).min(lists - 1)].push(slot);
-        }
+        let free = (0..lists)
+            .map(|l| {
+                let end = if l + 1 == lists {
+                    max_entries
+                } else {
+                    (l + 1) * per_list
+                };
+                SlotPool::new(l * per_list, end)
+            })
+            .collect();
         Ok(HashTable {
             kind,
             key_size: key_size as usize,

@@ -9,6 +9,7 @@
 use super::arena::{Arena, ValueRegion};
 use super::errno::Errno;
 use super::flags::{BPF_EXIST, BPF_NOEXIST};
+use super::pool::SlotPool;
 use super::value::round8;
 
 #[derive(Clone, Debug)]
@@ -37,7 +38,7 @@ pub(crate) struct LpmTrie {
     max_entries: usize,
     max_prefixlen: u32,
     arena: Arena,
-    free_slots: Vec<usize>,
+    free_slots: SlotPool,
     nodes: Vec<Option<Node>>,
     free_nodes: Vec<usize>,
     root: Option<usize>,
@@ -62,7 +63,7 @@ impl LpmTrie {
             max_entries,
             max_prefixlen: (key_size - 4) * 8,
             arena: Arena::new(bytes)?,
-            free_slots: (0..nslots).rev().collect(),
+            free_slots: SlotPool::new(0, nslots),
             nodes: Vec::new(),
             free_nodes: Vec::new(),
             root: None,

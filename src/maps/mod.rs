@@ -11,7 +11,7 @@
 //!
 //! Modules: `def` (definitions and creation flags), `flags` (operation flags), `errno`,
 //! `check` (creation checks), `arena` (the value storage, the only `unsafe` code), `value`
-//! (copy rules), one module per map family (`array`, `hash`, `lpm`, `queue`, `ringbuf`,
+//! (copy rules), `pool` (free slots), one module per map family (`array`, `hash`, `lpm`, `queue`, `ringbuf`,
 //! `perf`, `fdarray`), `map` (the [`Map`] type) and `set` ([`MapSet`]).
 
 mod arena;
@@ -25,6 +25,7 @@ mod hash;
 mod lpm;
 mod map;
 mod perf;
+mod pool;
 #[cfg(test)]
 mod proptests;
 mod queue;
