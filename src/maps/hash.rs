@@ -109,7 +109,7 @@ impl HashTable {
                 } else {
                     (l + 1) * per_list
                 };
-                SlotPool::new(l * per_list, end)
+                SlotPool::new((l * per_list).min(max_entries), end.min(max_entries))
             })
             .collect();
         Ok(HashTable {
@@ -593,6 +593,19 @@ mod tests {
             up(&mut t, 10, 0, BPF_ANY).expect("insert");
             assert_eq!(t.find(&k(second_victim)), None);
         }
+    }
+
+    #[test]
+    fn uneven_lru_lists_stay_inside_the_arena() {
+        // 5 nodes over 4 lists of 2: the last list is empty, and inserting from its CPU finds
+        // no node (ENOMEM, the failure the kernel's rounding of max_entries avoids).
+        let mut t = HashTable::new(HashKind::Lru, 4, 8, 5, 4, true).expect("table");
+        for key in 0..20 {
+            let cpu = key as usize % 4;
+            let got = t.update(&k(key), &[0; 8], BPF_ANY, cpu, false, Lock(None));
+            assert_eq!(got.is_err(), cpu == 3, "key {key}");
+        }
+        assert_eq!(t.len(), 5);
     }
 
     #[test]
