@@ -122,6 +122,15 @@ impl MapSet {
         self.maps.iter().flat_map(|m| m.value_regions()).collect()
     }
 
+    /// The value regions of every map, each with its map's index (to name the region).
+    pub fn regions_by_map(&self) -> Vec<(usize, ValueRegion)> {
+        self.maps
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| m.value_regions().into_iter().map(move |r| (i, r)))
+            .collect()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Map> {
         self.maps.iter()
     }

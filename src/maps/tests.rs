@@ -315,6 +315,13 @@ fn map_in_map_stores_indexes_and_yields_map_pointers() {
     let defs = [inner, outer, houter, other, hash];
     let mut set = MapSet::new(&defs, MapSetConfig::default()).expect("set");
     let inner_ptr = set.map_ptr(0);
+    let by_map: Vec<usize> = set.regions_by_map().iter().map(|(i, _)| *i).collect();
+    assert_eq!(
+        by_map,
+        vec![0, 3, 4],
+        "arrays and hashes have value regions, map-in-maps none"
+    );
+    assert_eq!(set.value_regions().len(), 3);
     assert_eq!(set.index_of_ptr(inner_ptr), Some(0));
     assert_eq!(set.index_of_ptr(inner_ptr + 1), None);
     assert_eq!(set.map_ptr(99), 0);
