@@ -179,10 +179,33 @@ pub struct MapDef {
 
 /// `BPF_F_NO_PREALLOC`.
 pub const BPF_F_NO_PREALLOC: u32 = 1 << 0;
+/// `BPF_F_NO_COMMON_LRU`: one LRU list per CPU instead of a shared one.
+pub const BPF_F_NO_COMMON_LRU: u32 = 1 << 1;
+/// `BPF_F_NUMA_NODE`.
+pub const BPF_F_NUMA_NODE: u32 = 1 << 2;
+/// `BPF_F_RDONLY`: user space may only read.
+pub const BPF_F_RDONLY: u32 = 1 << 3;
+/// `BPF_F_WRONLY`: user space may only write.
+pub const BPF_F_WRONLY: u32 = 1 << 4;
+/// `BPF_F_STACK_BUILD_ID`.
+pub const BPF_F_STACK_BUILD_ID: u32 = 1 << 5;
+/// `BPF_F_ZERO_SEED`.
+pub const BPF_F_ZERO_SEED: u32 = 1 << 6;
 /// `BPF_F_RDONLY_PROG`.
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+/// `BPF_F_WRONLY_PROG`.
+pub const BPF_F_WRONLY_PROG: u32 = 1 << 8;
+/// `BPF_F_CLONE`.
+pub const BPF_F_CLONE: u32 = 1 << 9;
 /// `BPF_F_MMAPABLE`.
 pub const BPF_F_MMAPABLE: u32 = 1 << 10;
+/// `BPF_F_PRESERVE_ELEMS` (perf event arrays).
+pub const BPF_F_PRESERVE_ELEMS: u32 = 1 << 11;
+/// `BPF_F_INNER_MAP`: an array usable as an inner map whatever its `max_entries`.
+pub const BPF_F_INNER_MAP: u32 = 1 << 12;
+/// `BPF_F_ACCESS_MASK`: the user and program access flags.
+pub const BPF_F_ACCESS_MASK: u32 =
+    BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG;
 
 #[cfg(test)]
 mod tests {
