@@ -8,6 +8,7 @@ use std::fmt;
 use thiserror::Error;
 
 mod ids;
+mod maps;
 pub mod printk;
 mod tracing;
 mod world;
@@ -117,6 +118,7 @@ impl HelperTable {
     pub fn kernel() -> Self {
         let mut t = Self::new();
         tracing::register(&mut t);
+        maps::register(&mut t);
         t
     }
 

@@ -1,8 +1,9 @@
 //! What a run touches outside the program: the memory regions, and the context translator
 //! that stands in for the kernel's rewriting of context field accesses.
 
-use super::memory::MemoryMap;
+use super::memory::{MemoryMap, Region, RegionKind};
 use crate::helpers::World;
+use crate::maps::MapSet;
 use std::fmt;
 
 /// A context access the program type does not allow, in the kernel's words.
@@ -45,6 +46,8 @@ pub struct Env<'a> {
     pub ctx: Option<&'a mut dyn CtxAccess>,
     /// The deterministic outside world helpers read, and the output they produce.
     pub world: World,
+    /// The maps of the loaded object (their values are regions of `mem`).
+    pub maps: Option<&'a mut MapSet>,
 }
 
 impl<'a> Env<'a> {
@@ -53,6 +56,28 @@ impl<'a> Env<'a> {
             mem,
             ctx: None,
             world: World::default(),
+            maps: None,
         }
+    }
+
+    /// Gives the run the object's maps: their values become accessible regions and the map
+    /// helpers work on them.
+    pub fn attach_maps(&mut self, maps: &'a mut MapSet) {
+        for (index, v) in maps.regions_by_map() {
+            let region = Region {
+                kind: RegionKind::MapValues { index },
+                start: v.start,
+                len: v.len,
+                writable: v.writable,
+                stride: v.stride,
+                elem_size: v.elem_size,
+            };
+            // SAFETY: a MapSet's value storage is allocated once per map, never moved or
+            // freed while the set lives (here: for `'a`, as `maps` is borrowed for it), and
+            // is only touched through raw pointers, by the program and by the map code that
+            // helpers run between the program's accesses.
+            unsafe { self.mem.add_raw(region) };
+        }
+        self.maps = Some(maps);
     }
 }
