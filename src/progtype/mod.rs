@@ -1,9 +1,45 @@
-//! Program types: one place per type for what the kernel ties to it (context layout, allowed
-//! helpers, return range). For now: the type list with the kernel's numbers and names.
+//! Program types: one place per type for what the kernel ties to it. Here: the type list
+//! with the kernel's numbers and names, each type's context (layout, which accesses the
+//! verifier allows, what loads and stores do: [`skb`], [`xdp`], [`tracing`]), the packet
+//! buffer ([`packet`]) and BPF_PROG_TEST_RUN's way of building a run and reporting its
+//! result ([`testrun`]); the section names that give a program its type ([`section`]).
 
+pub mod packet;
 pub mod section;
+pub mod skb;
+pub mod testrun;
+pub mod tracing;
+pub mod xdp;
+
+pub use packet::Packet;
+pub use skb::SkbContext;
+pub use testrun::{ContextError, NetDevice, TestRun, TestRunInput, TestRunOutput};
+pub use xdp::XdpContext;
 
 use std::fmt;
+
+/// Whether the verifier lets a program of type `t` access `size` bytes at offset `off` of
+/// its context (`write` for stores), as Linux decides for a root user.
+pub fn ctx_access_ok(t: ProgType, off: u32, size: u32, write: bool) -> bool {
+    if skb::is_skb_type(t) {
+        skb::access_ok(t, off, size, write)
+    } else if t == ProgType::Xdp {
+        xdp::access_ok(off, size, write)
+    } else {
+        tracing::access_ok(t, off, size, write)
+    }
+}
+
+/// The size of the context structure of type `t`, where it has a fixed one.
+pub fn ctx_size(t: ProgType) -> Option<usize> {
+    if skb::is_skb_type(t) {
+        Some(skb::SKB_CTX_SIZE)
+    } else if t == ProgType::Xdp {
+        Some(xdp::XDP_CTX_SIZE)
+    } else {
+        tracing::fixed_size(t)
+    }
+}
 
 /// Program types, with the kernel's `enum bpf_prog_type` numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
