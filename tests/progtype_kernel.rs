@@ -800,3 +800,831 @@ fn kernel_agrees_with_recorded_cases() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Access rules: every offset, size and direction of each context, asked of the verifier.
+
+/// `r0 = *(size *)(r1 + off); r0 = 0; exit`, or for a store
+/// `r2 = 0; *(size *)(r1 + off) = r2; r0 = 0; exit`.
+fn access_prog(off: i16, size: u32, write: bool) -> Vec<u8> {
+    let sz = match size {
+        4 => 0x00,
+        2 => 0x08,
+        1 => 0x10,
+        _ => 0x18,
+    };
+    let o = off.to_le_bytes();
+    let mut p = Vec::new();
+    if write {
+        p.extend_from_slice(&[0xb7, 0x02, 0, 0, 0, 0, 0, 0]);
+        p.extend_from_slice(&[0x63 | sz, 0x21, o[0], o[1], 0, 0, 0, 0]);
+    } else {
+        p.extend_from_slice(&[0x61 | sz, 0x10, o[0], o[1], 0, 0, 0, 0]);
+    }
+    p.extend_from_slice(&[0xb7, 0, 0, 0, 0, 0, 0, 0]);
+    p.extend_from_slice(&[0x95, 0, 0, 0, 0, 0, 0, 0]);
+    p
+}
+
+#[test]
+fn kernel_agrees_with_context_access_rules() {
+    use ProgType::*;
+    if !kernel::available() {
+        return;
+    }
+    let types: [(ProgType, Vec<u32>); 12] = [
+        (SocketFilter, (0..200).collect()),
+        (SchedCls, (0..200).collect()),
+        (SchedAct, (0..200).collect()),
+        (CgroupSkb, (0..200).collect()),
+        (LwtIn, (0..200).collect()),
+        (LwtOut, (0..200).collect()),
+        (LwtXmit, (0..200).collect()),
+        (Xdp, (0..32).collect()),
+        (Kprobe, (0..176).collect()),
+        (RawTracepoint, (0..104).collect()),
+        (PerfEvent, (0..192).collect()),
+        (Tracepoint, (0..40).chain(8176..8200).collect()),
+    ];
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+    for (t, offsets) in &types {
+        for &off in offsets {
+            for size in [1, 2, 4, 8] {
+                for write in [false, true] {
+                    let kernel = kernel::loads(*t, &access_prog(off as i16, size, write));
+                    let ours = ctx_access_ok(*t, off, size, write);
+                    checked += 1;
+                    if kernel != ours {
+                        mismatches.push(format!(
+                            "{t}: {} of {size} at {off}: kernel {}, bpfsim {}",
+                            if write { "store" } else { "load" },
+                            if kernel { "allows" } else { "refuses" },
+                            if ours { "allows" } else { "refuses" },
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    println!("{checked} accesses checked");
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn context_faults_name_offset_and_size() {
+    // A socket filter storing to `mark`: the kernel's verifier says
+    // "invalid bpf_context access off=8 size=4"; bpfsim stops the run with the same words.
+    let prog = access_prog(8, 4, true);
+    let frame = ipv4_frame(BCAST, 60);
+    let err = sim(ProgType::SocketFilter, &prog, &TestRunInput::new(&frame)).unwrap_err();
+    assert!(
+        err.contains("invalid bpf_context access off=8 size=4"),
+        "{err}"
+    );
+    for t in [ProgType::SchedCls, ProgType::Xdp] {
+        let err = sim(t, &access_prog(2, 4, false), &TestRunInput::new(&frame)).unwrap_err();
+        assert!(
+            err.contains("invalid bpf_context access off=2 size=4"),
+            "{t}: {err}"
+        );
+    }
+    if kernel::available() {
+        let (_, log) = kernel::load(ProgType::SocketFilter, &prog).expect_err("refused");
+        assert!(
+            log.contains("invalid bpf_context access off=8 size=4"),
+            "{log}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Inputs the kernel refuses (or accepts) and the errno it answers.
+
+struct Refusal {
+    name: &'static str,
+    prog_type: ProgType,
+    data_in: Vec<u8>,
+    ctx_in: Option<Vec<u8>>,
+    ctx_out: bool,
+    flags: u32,
+    /// The kernel's errno, 0 when it runs.
+    errno: i32,
+}
+
+fn refusals() -> Vec<Refusal> {
+    use ProgType::*;
+    const EINVAL: i32 = 22;
+    const E2BIG: i32 = 7;
+    const ENODEV: i32 = 19;
+    const ENOMEM: i32 = 12;
+    let r = |name, prog_type, data_in: Vec<u8>, ctx_in: Option<Vec<u8>>, errno| Refusal {
+        name,
+        prog_type,
+        // Raw tracepoint runs refuse a ctx_out buffer.
+        ctx_out: ctx_in.is_some() && prog_type != RawTracepoint,
+        data_in,
+        ctx_in,
+        flags: 0,
+        errno,
+    };
+    let f60 = || ipv4_frame(BCAST, 60);
+    let sk = |w: &[(u32, u32)]| Some(skb_ctx(w));
+    let xd = |w: [u32; 6]| Some(xdp_ctx(w));
+    let mut big_zero = skb_ctx(&[]);
+    big_zero.extend_from_slice(&[0; 8]);
+    let mut big_nonzero = big_zero.clone();
+    big_nonzero[199] = 1;
+    let mut v = vec![
+        r("skb: 13 bytes", SchedCls, vec![0; 13], None, EINVAL),
+        r("skb: 14 bytes", SocketFilter, vec![0; 14], None, 0),
+        r(
+            "skb: 3712 bytes",
+            SchedCls,
+            frame(BCAST, 0x88b5, &[], 3712),
+            None,
+            0,
+        ),
+        r(
+            "skb: 3713 bytes",
+            SchedCls,
+            frame(BCAST, 0x88b5, &[], 3713),
+            None,
+            EINVAL,
+        ),
+        r(
+            "skb: IPv4, 19-byte header",
+            SchedCls,
+            ipv4_frame(BCAST, 33),
+            None,
+            EINVAL,
+        ),
+        r(
+            "skb: IPv4, 20-byte header",
+            SchedCls,
+            ipv4_frame(BCAST, 34),
+            None,
+            0,
+        ),
+        r(
+            "skb: IPv6, 39 bytes",
+            CgroupSkb,
+            frame(BCAST, 0x86dd, &[], 53),
+            None,
+            EINVAL,
+        ),
+        r(
+            "skb: IPv6, 40 bytes",
+            CgroupSkb,
+            frame(BCAST, 0x86dd, &[], 54),
+            None,
+            0,
+        ),
+        r("skb ctx: len", SchedCls, f60(), sk(&[(0, 1)]), EINVAL),
+        r("skb ctx: pkt_type", SchedCls, f60(), sk(&[(4, 1)]), EINVAL),
+        r(
+            "skb ctx: queue_mapping",
+            SchedCls,
+            f60(),
+            sk(&[(12, 1)]),
+            EINVAL,
+        ),
+        r("skb ctx: tc_index", SchedCls, f60(), sk(&[(44, 1)]), EINVAL),
+        r("skb ctx: hash", SchedCls, f60(), sk(&[(68, 1)]), EINVAL),
+        r("skb ctx: data", SchedCls, f60(), sk(&[(76, 1)]), EINVAL),
+        r("skb ctx: sk", SchedCls, f60(), sk(&[(168, 1)]), EINVAL),
+        r(
+            "skb ctx: tstamp_type",
+            SchedCls,
+            f60(),
+            sk(&[(180, 1)]),
+            EINVAL,
+        ),
+        r(
+            "skb ctx: padding",
+            SchedCls,
+            f60(),
+            sk(&[(180, 0x100)]),
+            EINVAL,
+        ),
+        r(
+            "skb ctx: 200 bytes, zero tail",
+            SchedCls,
+            f60(),
+            Some(big_zero),
+            0,
+        ),
+        r(
+            "skb ctx: 200 bytes, non-zero tail",
+            SchedCls,
+            f60(),
+            Some(big_nonzero),
+            E2BIG,
+        ),
+        r(
+            "skb ctx: 9 bytes",
+            SchedCls,
+            f60(),
+            Some(vec![0, 0, 0, 0, 0, 0, 0, 0, 5]),
+            0,
+        ),
+        r(
+            "skb ctx: 13 bytes",
+            SchedCls,
+            f60(),
+            Some(vec![0; 12].into_iter().chain([5]).collect()),
+            EINVAL,
+        ),
+        r(
+            "skb ctx: wire_len < len",
+            SchedCls,
+            f60(),
+            sk(&[(160, 59)]),
+            EINVAL,
+        ),
+        r(
+            "skb ctx: wire_len = len",
+            SchedCls,
+            f60(),
+            sk(&[(160, 60)]),
+            0,
+        ),
+        r(
+            "skb ctx: wire_len 65536",
+            SocketFilter,
+            f60(),
+            sk(&[(160, 65536)]),
+            0,
+        ),
+        r(
+            "skb ctx: wire_len 65537",
+            SocketFilter,
+            f60(),
+            sk(&[(160, 65537)]),
+            EINVAL,
+        ),
+        r(
+            "skb ctx: wire_len < len - 14 (not L2)",
+            SocketFilter,
+            f60(),
+            sk(&[(160, 45)]),
+            EINVAL,
+        ),
+        r(
+            "skb ctx: wire_len = len - 14 (not L2)",
+            SocketFilter,
+            f60(),
+            sk(&[(160, 46)]),
+            0,
+        ),
+        r(
+            "skb ctx: gso_segs 65535",
+            SchedCls,
+            f60(),
+            sk(&[(164, 65535)]),
+            0,
+        ),
+        r(
+            "skb ctx: gso_segs 65536",
+            SchedCls,
+            f60(),
+            sk(&[(164, 65536)]),
+            EINVAL,
+        ),
+        r("skb ctx: ifindex 1", SchedCls, f60(), sk(&[(40, 1)]), 0),
+        r(
+            "skb ctx: ifindex 1000000",
+            SchedCls,
+            f60(),
+            sk(&[(40, 1_000_000)]),
+            ENODEV,
+        ),
+        r(
+            "skb ctx: ifindex 1000000 and len",
+            SchedCls,
+            f60(),
+            sk(&[(40, 1_000_000), (0, 1)]),
+            ENODEV,
+        ),
+        r("xdp: 13 bytes", Xdp, vec![0; 13], None, EINVAL),
+        r("xdp: 14 bytes", Xdp, vec![0; 14], None, 0),
+        r(
+            "xdp: 75000 bytes (18 fragments)",
+            Xdp,
+            vec![0; 3520 + 17 * 4096 + 1],
+            None,
+            ENOMEM,
+        ),
+        r(
+            "xdp: 73152 bytes (17 fragments)",
+            Xdp,
+            vec![0; 3520 + 17 * 4096],
+            None,
+            0,
+        ),
+        r(
+            "xdp ctx: data_meta",
+            Xdp,
+            f60(),
+            xd([0, 60, 4, 0, 0, 0]),
+            EINVAL,
+        ),
+        r(
+            "xdp ctx: data_end past data_in",
+            Xdp,
+            f60(),
+            xd([0, 61, 0, 0, 0, 0]),
+            EINVAL,
+        ),
+        r(
+            "xdp ctx: data past data_end",
+            Xdp,
+            f60(),
+            xd([12, 8, 0, 0, 0, 0]),
+            EINVAL,
+        ),
+        r(
+            "xdp ctx: metadata 6",
+            Xdp,
+            f60(),
+            xd([6, 60, 0, 0, 0, 0]),
+            EINVAL,
+        ),
+        r(
+            "xdp ctx: metadata 44, 16 left",
+            Xdp,
+            f60(),
+            xd([44, 60, 0, 0, 0, 0]),
+            0,
+        ),
+        r(
+            "xdp ctx: metadata 48, 12 left",
+            Xdp,
+            f60(),
+            xd([48, 60, 0, 0, 0, 0]),
+            EINVAL,
+        ),
+        r(
+            "xdp ctx: metadata 216",
+            Xdp,
+            vec![0; 400],
+            xd([216, 400, 0, 0, 0, 0]),
+            0,
+        ),
+        r(
+            "xdp ctx: metadata 220",
+            Xdp,
+            vec![0; 400],
+            xd([220, 400, 0, 0, 0, 0]),
+            EINVAL,
+        ),
+        r(
+            "xdp ctx: egress_ifindex",
+            Xdp,
+            f60(),
+            xd([0, 60, 0, 0, 0, 1]),
+            EINVAL,
+        ),
+        r(
+            "xdp ctx: queue without device",
+            Xdp,
+            f60(),
+            xd([0, 60, 0, 0, 1, 0]),
+            EINVAL,
+        ),
+        r(
+            "xdp ctx: loopback queue 1",
+            Xdp,
+            f60(),
+            xd([0, 60, 0, 1, 1, 0]),
+            EINVAL,
+        ),
+        r(
+            "xdp ctx: ifindex 1000000",
+            Xdp,
+            f60(),
+            xd([0, 60, 0, 1_000_000, 0, 0]),
+            ENODEV,
+        ),
+        r(
+            "xdp ctx: 28 bytes, non-zero tail",
+            Xdp,
+            f60(),
+            Some(
+                xdp_ctx([0, 60, 0, 0, 0, 0])
+                    .into_iter()
+                    .chain([0, 0, 0, 1])
+                    .collect(),
+            ),
+            E2BIG,
+        ),
+        r(
+            "xdp ctx: 8 bytes",
+            Xdp,
+            f60(),
+            Some(xdp_ctx([0, 60, 0, 0, 0, 0])[..8].to_vec()),
+            0,
+        ),
+        r(
+            "raw_tp: 96 bytes",
+            RawTracepoint,
+            vec![],
+            Some(vec![0; 96]),
+            0,
+        ),
+        r(
+            "raw_tp: 97 bytes",
+            RawTracepoint,
+            vec![],
+            Some(vec![0; 97]),
+            EINVAL,
+        ),
+        r("raw_tp: no arguments", RawTracepoint, vec![], None, 0),
+        r("raw_tp: a packet", RawTracepoint, vec![0; 14], None, EINVAL),
+    ];
+    for (name, t, flags, errno) in [
+        ("skb: flag RUN_ON_CPU", SchedCls, 1, EINVAL),
+        (
+            "skb: flag CHECKSUM_COMPLETE",
+            SchedCls,
+            BPF_F_TEST_SKB_CHECKSUM_COMPLETE,
+            0,
+        ),
+        (
+            "xdp: flag CHECKSUM_COMPLETE",
+            Xdp,
+            BPF_F_TEST_SKB_CHECKSUM_COMPLETE,
+            EINVAL,
+        ),
+    ] {
+        v.push(Refusal {
+            flags,
+            ..r(name, t, f60(), None, errno)
+        });
+    }
+    v
+}
+
+#[test]
+fn refused_inputs_give_the_kernels_errno() {
+    let trivial = access_prog(0, 4, false);
+    let mut failures = Vec::new();
+    for c in refusals() {
+        let input = TestRunInput {
+            data_in: &c.data_in,
+            ctx_in: c.ctx_in.as_deref(),
+            ctx_out: c.ctx_out,
+            flags: c.flags,
+            devices: &[],
+        };
+        // Load r0 = *(u32 *)(r1 + 0) only where the type may; else just return.
+        let prog = if c.prog_type == ProgType::RawTracepoint {
+            access_prog(0, 1, false)[8..].to_vec()
+        } else {
+            trivial.clone()
+        };
+        let got = match sim(c.prog_type, &prog, &input) {
+            Ok(_) => 0,
+            Err(_) => TestRun::new(c.prog_type, &input).map_or_else(|e| e.errno(), |_| -1),
+        };
+        if got != c.errno {
+            failures.push(format!("{}: bpfsim {got}, expected {}", c.name, c.errno));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn kernel_agrees_with_refusals() {
+    if !kernel::available() {
+        return;
+    }
+    let mut failures = Vec::new();
+    for c in refusals() {
+        let prog = if c.prog_type == ProgType::RawTracepoint {
+            access_prog(0, 1, false)[8..].to_vec()
+        } else {
+            access_prog(0, 4, false)
+        };
+        let fd = kernel::load(c.prog_type, &prog).expect("the trivial program loads");
+        let input = TestRunInput {
+            data_in: &c.data_in,
+            ctx_in: c.ctx_in.as_deref(),
+            ctx_out: c.ctx_out,
+            flags: c.flags,
+            devices: &[],
+        };
+        let kernel = kernel::test_run(&fd, &input);
+        let errno = kernel.as_ref().err().copied().unwrap_or(0);
+        if errno != c.errno {
+            failures.push(format!(
+                "{}: the kernel answered {errno}, recorded {}",
+                c.name, c.errno
+            ));
+            continue;
+        }
+        // Where both run, the outputs agree too.
+        if let Ok(k) = kernel {
+            match sim(c.prog_type, &prog, &input) {
+                Ok(ours) if ours == k => {}
+                Ok(ours) => failures.push(format!(
+                    "{}: outputs differ: kernel retval {} data_out {} ctx_out {:?}; bpfsim retval {} data_out {} ctx_out {:?}",
+                    c.name,
+                    k.retval,
+                    hex(&k.data_out),
+                    k.ctx_out.as_deref().map(words),
+                    ours.retval,
+                    hex(&ours.data_out),
+                    ours.ctx_out.as_deref().map(words)
+                )),
+                Err(e) => failures.push(format!("{}: bpfsim failed: {e}", c.name)),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// CHECKSUM_COMPLETE.
+
+#[test]
+fn checksum_complete_catches_packet_changes() {
+    let frame = ipv4_frame(BCAST, 134);
+    let input = TestRunInput {
+        flags: BPF_F_TEST_SKB_CHECKSUM_COMPLETE,
+        ..TestRunInput::new(&frame)
+    };
+    // tc_fields writes into the IP payload without touching skb->csum: EBADMSG.
+    let changed = sim(ProgType::SchedCls, &fixture("tc_fields"), &input);
+    assert_eq!(changed, Err(ContextError::BadChecksum.to_string()));
+    // socket_len leaves the packet alone.
+    let same = sim(ProgType::SocketFilter, &fixture("socket_len"), &input).expect("runs");
+    assert_eq!(same.retval, 120);
+    if kernel::available() {
+        let fd = kernel::load(ProgType::SchedCls, &fixture("tc_fields")).expect("loads");
+        assert_eq!(kernel::test_run(&fd, &input).err(), Some(74)); // EBADMSG
+        let fd = kernel::load(ProgType::SocketFilter, &fixture("socket_len")).expect("loads");
+        assert_eq!(kernel::test_run(&fd, &input).map(|o| o.retval), Ok(120));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// bpf_xdp_adjust_head/_tail/_meta: the kernel runs xdp_adjust.o; bpfsim does the same calls
+// on its Packet.
+
+/// What xdp_adjust.c does, done on a `TestRun`'s packet.
+fn adjust_in_bpfsim(input: &TestRunInput<'_>) -> Result<TestRunOutput, ContextError> {
+    let mut run = TestRun::new(ProgType::Xdp, input)?;
+    let xdp = run.xdp_mut().expect("an XDP run");
+    let p = xdp.packet_mut();
+    let r0 = match p.load_bytes(14, 10) {
+        None => 1000,
+        Some(h) => {
+            let op = h[0];
+            let d1 = i32::from_le_bytes([h[2], h[3], h[4], h[5]]);
+            let d2 = i32::from_le_bytes([h[6], h[7], h[8], h[9]]);
+            let rc = |r: Result<(), i32>| r.err().unwrap_or(0) as u32;
+            let (mut r1, mut r2) = (0, 0);
+            if op == 0 || op == 4 {
+                r1 = rc(p.adjust_head(d1));
+            }
+            if op == 1 {
+                r1 = rc(p.adjust_tail(d1));
+            }
+            if op == 2 || op == 3 || op == 5 {
+                r1 = rc(p.adjust_meta(d1));
+            }
+            if op == 3 {
+                r2 = rc(p.adjust_head(d2));
+            }
+            if op == 4 {
+                r2 = rc(p.adjust_tail(d2));
+            }
+            if op == 5 {
+                r2 = rc(p.adjust_meta(d2));
+            }
+            ((r1 & 0xffff) | (r2 << 16)) as u64
+        }
+    };
+    run.finish(r0)
+}
+
+#[test]
+fn kernel_agrees_with_xdp_adjustments() {
+    if !kernel::available() {
+        return;
+    }
+    let fd = kernel::load(ProgType::Xdp, &fixture("xdp_adjust")).expect("xdp_adjust loads");
+    // (op, delta 1, delta 2, metadata bytes)
+    let cases: &[(u8, i32, i32, u32)] = &[
+        (0, 0, 0, 0),
+        (0, -1, 0, 0),
+        (0, -216, 0, 0),
+        (0, -217, 0, 0),
+        (0, i32::MIN, 0, 0),
+        (0, 50, 0, 0),
+        (0, 51, 0, 0),
+        (0, -4, 0, 8),
+        (0, -208, 0, 8),
+        (0, -209, 0, 8),
+        (0, 42, 0, 8),
+        (0, 43, 0, 8),
+        (1, 0, 0, 0),
+        (1, 1, 0, 0),
+        (1, -50, 0, 0),
+        (1, -51, 0, 0),
+        (1, 3456, 0, 0),
+        (1, 3457, 0, 0),
+        (1, i32::MAX, 0, 0),
+        (1, -42, 0, 8),
+        (1, -43, 0, 8),
+        (2, -4, 0, 0),
+        (2, -1, 0, 0),
+        (2, -216, 0, 0),
+        (2, -220, 0, 0),
+        (2, 4, 0, 0),
+        (2, -8, 0, 8),
+        (2, 8, 0, 8),
+        (2, 4, 0, 8),
+        (2, -212, 0, 8),
+        (3, -8, 4, 0),
+        (3, -8, -4, 0),
+        (3, -8, -208, 0),
+        (3, -8, -209, 0),
+        (4, 10, -36, 0),
+        (4, -10, 3446, 0),
+        (4, -10, 3447, 0),
+        (5, -8, 8, 0),
+        (5, -8, 4, 0),
+        (5, -8, 12, 0),
+    ];
+    let mut failures = Vec::new();
+    for &(op, d1, d2, meta) in cases {
+        let n = 64 + meta as usize;
+        let mut data: Vec<u8> = (0..n).map(|i| (i * 7 + 1) as u8).collect();
+        let at = meta as usize + 14;
+        data[at] = op;
+        data[at + 2..at + 6].copy_from_slice(&d1.to_le_bytes());
+        data[at + 6..at + 10].copy_from_slice(&d2.to_le_bytes());
+        let ctx = xdp_ctx([meta, n as u32, 0, 0, 0, 0]);
+        let input = if meta > 0 {
+            TestRunInput::with_ctx(&data, &ctx)
+        } else {
+            TestRunInput::new(&data)
+        };
+        let kernel = kernel::test_run(&fd, &input).expect("the kernel runs it");
+        match adjust_in_bpfsim(&input) {
+            Ok(ours) if ours == kernel => {}
+            other => failures.push(format!(
+                "op {op} ({d1}, {d2}) with {meta} bytes of metadata: kernel retval {:#x} data_out {} ctx_out {:?}; bpfsim {other:?}",
+                kernel.retval,
+                hex(&kernel.data_out),
+                kernel.ctx_out
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Tracing contexts: plain read-only blobs.
+
+#[test]
+fn tracing_blobs_run_in_bpfsim() {
+    use bpfsim::progtype::tracing::{PERF_EVENT_DATA_SIZE, PT_REGS_SIZE, pt_regs};
+    let set = |b: &mut [u8], off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+
+    let mut regs = vec![0u8; PT_REGS_SIZE];
+    set(&mut regs, pt_regs::DI, 10);
+    set(&mut regs, pt_regs::SI, 3);
+    set(&mut regs, pt_regs::IP, 0x1234);
+    set(&mut regs, pt_regs::DX, 0x0507);
+    let out = sim(
+        ProgType::Kprobe,
+        &fixture("kprobe_regs"),
+        &TestRunInput::tracing(&regs),
+    );
+    assert_eq!(out.map(|o| o.retval), Ok(10 * 2 + 3 + 0x34 + 0x07));
+
+    let mut pe = vec![0u8; PERF_EVENT_DATA_SIZE];
+    set(&mut pe, pt_regs::AX, 5);
+    set(&mut pe, 168, 0x0102_0304); // sample_period
+    set(&mut pe, 176, 0x5600); // addr
+    let out = sim(
+        ProgType::PerfEvent,
+        &fixture("perf_event"),
+        &TestRunInput::tracing(&pe),
+    );
+    // sample_period + (addr >> 8) + ax + the u16 at offset 170 (bits 16..32 of the period)
+    assert_eq!(out.map(|o| o.retval), Ok(0x0102_0304 + 0x56 + 5 + 0x0102));
+
+    let mut rec = vec![0u8; 24];
+    set(&mut rec, 8, 100);
+    rec[16..20].copy_from_slice(&7u32.to_le_bytes());
+    rec[20..22].copy_from_slice(&3u16.to_le_bytes());
+    let out = sim(
+        ProgType::Tracepoint,
+        &fixture("tracepoint"),
+        &TestRunInput::tracing(&rec),
+    );
+    assert_eq!(out.map(|o| o.retval), Ok(100 + 7 * 2 + 3));
+}
+
+#[test]
+fn tracing_blob_sizes_and_writes() {
+    let err = TestRun::new(ProgType::Kprobe, &TestRunInput::tracing(&[0; 160])).err();
+    assert_eq!(
+        err.map(|e| e.to_string()),
+        Some("context blob is 160 bytes, struct pt_regs is 168".into())
+    );
+    let err = TestRun::new(ProgType::PerfEvent, &TestRunInput::tracing(&[0; 168])).err();
+    assert_eq!(
+        err.map(|e| e.to_string()),
+        Some("context blob is 168 bytes, struct bpf_perf_event_data is 184".into())
+    );
+    let err = TestRun::new(ProgType::Tracepoint, &TestRunInput::tracing(&[0; 4])).err();
+    assert!(err.is_some_and(|e| e.to_string().contains("must be 8 to 8192")));
+    assert_eq!(ctx_size(ProgType::Kprobe), Some(168));
+    assert_eq!(ctx_size(ProgType::Xdp), Some(24));
+    assert_eq!(ctx_size(ProgType::CgroupSkb), Some(192));
+    // The context is read-only.
+    let err = sim(
+        ProgType::Kprobe,
+        &access_prog(8, 8, true),
+        &TestRunInput::tracing(&[0; 168]),
+    )
+    .unwrap_err();
+    assert!(err.contains("invalid store of 8 bytes"), "{err}");
+    // A raw tracepoint reading past the arguments it was given: the kernel refuses the
+    // run up front (ctx_size_in < max_ctx_offset, EINVAL); bpfsim stops at the load.
+    let err = sim(
+        ProgType::RawTracepoint,
+        &fixture("raw_tp_args"),
+        &TestRunInput::tracing(&[0; 16]),
+    )
+    .unwrap_err();
+    assert!(err.contains("invalid load of 8 bytes"), "{err}");
+}
+
+#[test]
+fn kernel_does_not_test_run_tracing_types() {
+    if !kernel::available() {
+        return;
+    }
+    for (t, name, blob) in [
+        (ProgType::Kprobe, "kprobe_regs", vec![0u8; 168]),
+        (ProgType::PerfEvent, "perf_event", vec![0u8; 184]),
+        (ProgType::Tracepoint, "tracepoint", vec![0u8; 24]),
+    ] {
+        let fd = kernel::load(t, &fixture(name)).expect("loads");
+        let errno = kernel::test_run(&fd, &TestRunInput::tracing(&blob)).err();
+        // ENOTSUPP (524): no test_run for these types.
+        assert_eq!(errno, Some(524), "{t}");
+    }
+}
+
+#[test]
+fn devices_besides_loopback() {
+    // A device the embedder declares: frames to its MAC are PACKET_HOST, to its broadcast
+    // address PACKET_BROADCAST (the kernel does the same with a real device, ifindex > 1).
+    let dev = NetDevice {
+        ifindex: 7,
+        mac: [0x02, 0, 0, 0, 0, 0x09],
+        broadcast: [0xff; 6],
+        rx_queues: 4,
+    };
+    let ctx = skb_ctx(&[(40, 7)]);
+    for (dst, pkt_type) in [
+        (UNICAST, 0),
+        (BCAST, 1),
+        ([0x01, 0, 0x5e, 0, 0, 1], 2),
+        (SRC, 3),
+    ] {
+        let frame = ipv4_frame(dst, 60);
+        let input = TestRunInput {
+            devices: &[dev],
+            ..TestRunInput::with_ctx(&frame, &ctx)
+        };
+        let out = sim(ProgType::SocketFilter, &fixture("socket_len"), &input).expect("runs");
+        let cb = words(out.ctx_out.as_deref().expect("ctx_out"));
+        assert!(
+            cb.contains(&(56, pkt_type)) || pkt_type == 0,
+            "{dst:?}: {cb:?}"
+        );
+        assert!(cb.contains(&(40, 7)), "{cb:?}");
+    }
+    let xctx = xdp_ctx([0, 60, 0, 7, 3, 0]);
+    let frame = ipv4_frame(BCAST, 60);
+    let input = TestRunInput {
+        devices: &[dev],
+        ..TestRunInput::with_ctx(&frame, &xctx)
+    };
+    let out = sim(ProgType::Xdp, &fixture("xdp_fields"), &input).expect("runs");
+    assert_eq!(&out.data_out[14 + 8..14 + 16], &[7, 0, 0, 0, 3, 0, 0, 0]);
+    let bad = xdp_ctx([0, 60, 0, 7, 4, 0]);
+    let input = TestRunInput {
+        devices: &[dev],
+        ..TestRunInput::with_ctx(&frame, &bad)
+    };
+    assert!(TestRun::new(ProgType::Xdp, &input).is_err());
+}

@@ -326,8 +326,8 @@ impl SkbContext {
         &mut self.packet
     }
 
-    /// The value a full load of the field at `base` gives, and the kernel field's size
-    /// (which decides how narrow loads behave). `None` for the fields read as 8 bytes.
+    /// The value a full load of the field at `base` gives, and the size of the kernel
+    /// field behind it (which decides how narrow loads behave).
     fn field(&self, base: u32) -> (u64, u32) {
         use off::*;
         let le16 = |b: [u8; 2]| u16::from_le_bytes(b) as u64;

@@ -866,3 +866,111 @@ fn raw_tp_run(input: &TestRunInput<'_>) -> Result<TestRun, ContextError> {
         kind: Kind::Tracing,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::helpers::{CallEnv, HelperError, HelperTable};
+    use crate::insn::asm::assemble_bytes;
+    use crate::vm::Interpreter;
+
+    fn frame(len: usize) -> Vec<u8> {
+        let mut f = vec![0xffu8; 6];
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x88, 0xb5]);
+        f.resize(len, 0xab);
+        f
+    }
+
+    #[test]
+    fn messages() {
+        let e = TestRun::new(ProgType::SchedCls, &TestRunInput::new(&[0; 10])).err();
+        assert_eq!(
+            e.map(|e| e.to_string()).as_deref(),
+            Some("packet too short: 10 bytes, sched_cls needs at least 14 (ETH_HLEN)")
+        );
+        let ctx = [1u8, 0, 0, 0];
+        let e = TestRun::new(
+            ProgType::SchedCls,
+            &TestRunInput::with_ctx(&frame(60), &ctx),
+        );
+        let e = e.err().expect("refused");
+        assert_eq!(
+            e.to_string(),
+            "ctx_in field len must be zero (the kernel refuses it with EINVAL)"
+        );
+        assert_eq!(e.errno(), 22);
+        let e = TestRun::new(ProgType::SkSkb, &TestRunInput::new(&frame(60))).err();
+        assert_eq!(e.map(|e| e.errno()), Some(524));
+    }
+
+    #[test]
+    fn skb_views_of_the_frame() {
+        let f = frame(60);
+        let tc = TestRun::new(ProgType::SchedCls, &TestRunInput::new(&f)).unwrap();
+        let skb = tc.skb().unwrap();
+        assert_eq!(skb.packet().len(), 60);
+        assert_eq!(skb.protocol, [0x88, 0xb5]);
+        assert_eq!(skb.pkt_type, 2);
+        assert_eq!(skb.ifindex, 1);
+        let sf = TestRun::new(ProgType::SocketFilter, &TestRunInput::new(&f)).unwrap();
+        assert_eq!(sf.skb().unwrap().packet().len(), 46);
+        let out = sf.finish(0x1_0000_0005).unwrap();
+        assert_eq!(out.retval, 5);
+        assert_eq!(&out.data_out[..14], &[0; 14]);
+        assert_eq!(&out.data_out[14..], &f[14..]);
+        assert_eq!(out.ctx_out, None);
+    }
+
+    #[test]
+    fn env_regions() {
+        let f = frame(60);
+        let mut run = TestRun::new(ProgType::CgroupSkb, &TestRunInput::new(&f)).unwrap();
+        let r1 = run.r1();
+        let env = run.env();
+        let ctx = env.mem.region(RegionKind::Context).unwrap();
+        assert_eq!((ctx.start, ctx.len), (r1, 192));
+        let pkt = env.mem.region(RegionKind::Packet).unwrap();
+        assert_eq!((pkt.len, pkt.writable), (46, false));
+        drop(env);
+        let mut sf = TestRun::new(ProgType::SocketFilter, &TestRunInput::new(&f)).unwrap();
+        assert!(sf.env().mem.region(RegionKind::Packet).is_none());
+        let mut raw = TestRun::new(ProgType::RawTracepoint, &TestRunInput::default()).unwrap();
+        assert_eq!(raw.r1(), 0);
+        assert!(raw.env().mem.regions().is_empty());
+    }
+
+    /// What a `bpf_xdp_adjust_head` helper does with this module's API: downcast the
+    /// context, adjust the packet, move the packet region.
+    fn adjust_head(call: &mut CallEnv<'_, '_>, args: [u64; 5]) -> Result<u64, HelperError> {
+        let Env { mem, ctx, .. } = &mut *call.env;
+        let xdp = ctx
+            .as_deref_mut()
+            .and_then(|c| c.as_any_mut().downcast_mut::<XdpContext>())
+            .ok_or_else(|| HelperError::Other("not an XDP context".into()))?;
+        let res = xdp.packet_mut().adjust_head(args[1] as i32);
+        let (start, len) = xdp.packet().region();
+        // SAFETY: the new range lies inside the packet's buffer, which outlives the run.
+        unsafe { mem.reshape(RegionKind::Packet, start, len) };
+        Ok(res.map_or_else(|e| e as i64 as u64, |_| 0))
+    }
+
+    #[test]
+    fn helpers_reach_the_packet_through_the_context() {
+        let src = "r6 = r1\nr2 = -4\ncall 44\nr7 = r0\n\
+                   r1 = *(u32 *)(r6 + 0)\nr2 = *(u32 *)(r6 + 4)\n\
+                   *(u32 *)(r1 + 0) = 0x01020304\n\
+                   r0 = r2\nr0 -= r1\nr0 <<= 8\nr0 |= r7\nexit";
+        let mut helpers = HelperTable::new();
+        helpers.register(44, "bpf_xdp_adjust_head", adjust_head);
+        let bytes = assemble_bytes(src).unwrap();
+        let mut vm = Interpreter::from_bytes(&bytes, helpers).unwrap();
+        let f = frame(60);
+        let mut run = TestRun::new(ProgType::Xdp, &TestRunInput::new(&f)).unwrap();
+        let args = run.args();
+        let r0 = vm.run(&mut run.env(), args).unwrap().r0;
+        let out = run.finish(r0).unwrap();
+        assert_eq!(out.retval, 64 << 8);
+        assert_eq!(&out.data_out[..4], &[4, 3, 2, 1]);
+        assert_eq!(&out.data_out[4..], &f[..]);
+    }
+}
