@@ -12,4 +12,5 @@ pub mod insn;
 pub mod maps;
 pub mod object;
 pub mod progtype;
+pub mod session;
 pub mod vm;

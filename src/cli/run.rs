@@ -1,8 +1,11 @@
-//! `bpfsim run`: run a program on input memory and print r0, optionally many times to
-//! measure the average duration (like `bpftool prog run ... repeat N`).
+//! `bpfsim run`: run a program and print what BPF_PROG_TEST_RUN would report (like
+//! `bpftool prog run`): an object's program over a packet and/or a context, or a raw program
+//! over input memory (the bpf_conformance convention: r1 = memory, r2 = its length).
 
 use super::{CliError, read_file, write_file};
 use crate::helpers::HelperTable;
+use crate::progtype::{ProgType, TestRunInput};
+use crate::session::Session;
 use crate::vm::Interpreter;
 use clap::Args;
 use std::path::PathBuf;
@@ -10,18 +13,43 @@ use std::time::Instant;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The program: raw little-endian 8-byte instruction slots.
+    /// The BPF ELF object (or use --raw).
+    #[arg(
+        value_name = "OBJ",
+        required_unless_present = "raw",
+        conflicts_with = "raw"
+    )]
+    pub object: Option<PathBuf>,
+    /// The program to run (its function name); may be left out when the object has one.
+    #[arg(long, value_name = "NAME")]
+    pub program: Option<String>,
+    /// Program type for every program, in libbpf's names (`xdp`, `sched_cls`, ...).
+    #[arg(long, value_name = "TYPE")]
+    pub prog_type: Option<String>,
+    /// The packet (`data_in`).
+    #[arg(long, value_name = "FILE")]
+    pub data_in: Option<PathBuf>,
+    /// The context (`ctx_in`): `struct __sk_buff`, `struct xdp_md`, or a tracing blob.
+    #[arg(long, value_name = "FILE")]
+    pub ctx_in: Option<PathBuf>,
+    /// Write the packet after the run (`data_out`) here.
+    #[arg(long, value_name = "FILE")]
+    pub data_out: Option<PathBuf>,
+    /// Write the context after the run (`ctx_out`) here.
+    #[arg(long, value_name = "FILE")]
+    pub ctx_out: Option<PathBuf>,
+    /// A raw program: little-endian 8-byte instruction slots.
     #[arg(long, value_name = "PROG.bin")]
-    pub raw: PathBuf,
-    /// Input memory: r1 points to a writable copy of this file's bytes, r2 holds its length.
-    #[arg(long, value_name = "FILE")]
+    pub raw: Option<PathBuf>,
+    /// With --raw: input memory; r1 points to a writable copy, r2 holds its length.
+    #[arg(long, value_name = "FILE", requires = "raw")]
     pub mem_in: Option<PathBuf>,
-    /// Write the input memory as the program left it to this file.
-    #[arg(long, value_name = "FILE")]
+    /// With --raw: write the input memory as the program left it here.
+    #[arg(long, value_name = "FILE", requires = "raw")]
     pub mem_out: Option<PathBuf>,
-    /// Run N times (each on a fresh copy of the input) and report the average duration.
+    /// Run N times and report the average duration.
     #[arg(long, default_value_t = 1, value_name = "N")]
-    pub repeat: u64,
+    pub repeat: u32,
     /// Most instructions one run may execute.
     #[arg(long, default_value_t = crate::vm::DEFAULT_BUDGET, value_name = "N")]
     pub budget: u64,
@@ -31,13 +59,109 @@ pub struct RunArgs {
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
-    let prog = read_file(&a.raw)?;
+    match (&a.raw, &a.object) {
+        (Some(raw), _) => run_raw(&a, raw.clone()),
+        (None, Some(obj)) => run_object(&a, obj.clone()),
+        (None, None) => Err(CliError::Input(
+            "give an object file or --raw PROG.bin".into(),
+        )),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
+    let input_err =
+        |e: crate::session::SessionError| CliError::Input(format!("{}: {e}", path.display()));
+    let mut session = Session::open(&path).map_err(input_err)?;
+    if let Some(name) = &a.prog_type {
+        let t = ProgType::from_name(name)
+            .ok_or_else(|| CliError::Input(format!("unknown program type \"{name}\"")))?;
+        session.set_prog_type(t);
+    }
+    session.set_budget(a.budget);
+    let names: Vec<String> = session
+        .object()
+        .programs
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    let program = match (&a.program, names.as_slice()) {
+        (Some(p), _) => p.clone(),
+        (None, [only]) => only.clone(),
+        (None, _) => {
+            return Err(CliError::Input(format!(
+                "{}: the object has {} programs, choose one with --program ({})",
+                path.display(),
+                names.len(),
+                names.join(", ")
+            )));
+        }
+    };
+    let data = match &a.data_in {
+        Some(p) => read_file(p)?,
+        None => Vec::new(),
+    };
+    let ctx = match &a.ctx_in {
+        Some(p) => Some(read_file(p)?),
+        None => None,
+    };
+    let input = TestRunInput {
+        data_in: &data,
+        ctx_in: ctx.as_deref(),
+        ctx_out: a.ctx_out.is_some() || ctx.is_some(),
+        ..TestRunInput::default()
+    };
+    let result = session
+        .run(&program, &input, a.repeat)
+        .map_err(|e| match e.exit_code() {
+            1 => CliError::Run(format!("{}: {e}", path.display())),
+            _ => CliError::Input(format!("{}: {e}", path.display())),
+        })?;
+    if let Some(p) = &a.data_out {
+        write_file(p, &result.output.data_out)?;
+    }
+    if let (Some(p), Some(ctx)) = (&a.ctx_out, &result.output.ctx_out) {
+        write_file(p, ctx)?;
+    }
+    let duration_ns = result.duration.as_nanos() as u64;
+    if a.json {
+        let v = serde_json::json!({
+            "program": program,
+            "retval": result.output.retval,
+            "r0": result.r0,
+            "duration_ns": duration_ns,
+            "insns": result.insns,
+            "data_out": hex(&result.output.data_out),
+            "ctx_out": result.output.ctx_out.as_deref().map(hex),
+            "trace": result.trace,
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "Return value: {}, duration (average): {duration_ns}ns",
+            result.output.retval
+        );
+        for line in &result.trace {
+            println!("trace: {line}");
+        }
+        if a.data_out.is_none() && !result.output.data_out.is_empty() {
+            println!("data_out: {}", hex(&result.output.data_out));
+        }
+    }
+    Ok(())
+}
+
+fn run_raw(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
+    let prog = read_file(&path)?;
     let input = match &a.mem_in {
         Some(p) => read_file(p)?,
         None => Vec::new(),
     };
     let mut vm = Interpreter::from_bytes(&prog, HelperTable::conformance())
-        .map_err(|e| CliError::Input(format!("{}: {e}", a.raw.display())))?;
+        .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
     vm.set_budget(a.budget);
     let repeat = a.repeat.max(1);
     let mut mem = input.clone();

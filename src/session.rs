@@ -1,0 +1,308 @@
+//! A loaded object, ready to run: its programs prepared for the interpreter (map references
+//! resolved to the simulated maps), its maps, the deterministic world helpers see, and a
+//! `run` that follows BPF_PROG_TEST_RUN. What `bpfsim run OBJ` and the library's users build
+//! on.
+
+use crate::helpers::{HelperTable, World};
+use crate::insn::{Insn, RawInsn, decode_program, opcode};
+use crate::maps::{MapError, MapSet, MapSetConfig};
+use crate::object::{Object, ObjectError, SourceLine};
+use crate::progtype::{ContextError, ProgType, TestRun, TestRunInput, TestRunOutput};
+use crate::vm::{Interpreter, PrepareError, VmError};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+/// Why a session could not load or run a program. Each names the program and, for a run
+/// that failed, the instruction and its source line.
+#[derive(Debug, Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Object(#[from] ObjectError),
+    #[error(transparent)]
+    Maps(#[from] MapError),
+    #[error("no program named {name:?} (the object has: {})", .available.join(", "))]
+    NoSuchProgram {
+        name: String,
+        available: Vec<String>,
+    },
+    #[error("program {program}: instruction {insn}: {message}")]
+    Link {
+        program: String,
+        insn: usize,
+        message: String,
+    },
+    #[error("program {program}: {source}")]
+    Decode {
+        program: String,
+        source: crate::insn::DecodeError,
+    },
+    #[error("program {program}: {source}")]
+    Prepare {
+        program: String,
+        source: PrepareError,
+    },
+    #[error("program {program}: {source}")]
+    Context {
+        program: String,
+        source: ContextError,
+    },
+    #[error("program {program}: {source}{}", at_line(.line))]
+    Run {
+        program: String,
+        source: VmError,
+        line: Option<SourceLine>,
+    },
+}
+
+fn at_line(line: &Option<SourceLine>) -> String {
+    match line {
+        Some(l) => format!("\n  at {}:{}: {}", l.file, l.line, l.text.trim()),
+        None => String::new(),
+    }
+}
+
+impl SessionError {
+    /// 1 when the program itself failed, 2 when the input could not be used.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SessionError::Run { .. } => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// What one run (or the last of `repeat` runs) gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunResult {
+    /// BPF_PROG_TEST_RUN's `retval` (r0 truncated to 32 bits), `data_out` and `ctx_out`.
+    pub output: TestRunOutput,
+    /// The full 64-bit r0.
+    pub r0: u64,
+    /// Instructions the last run executed.
+    pub insns: u64,
+    /// Average wall time per run.
+    pub duration: Duration,
+    /// Lines `bpf_trace_printk` printed during the runs.
+    pub trace: Vec<String>,
+}
+
+/// An object with its maps, ready to run its programs.
+pub struct Session {
+    object: Object,
+    maps: MapSet,
+    /// The world the next run sees (clock, task, kernel memory, ...); its `trace` collects
+    /// what runs print.
+    pub world: World,
+    helpers: HelperTable,
+    budget: u64,
+    prepared: HashMap<usize, Interpreter>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("object", &self.object.name)
+            .field("maps", &self.maps.len())
+            .finish()
+    }
+}
+
+impl Session {
+    /// Loads an object file and creates its maps.
+    pub fn open(path: impl AsRef<Path>) -> Result<Session, SessionError> {
+        Session::new(Object::from_file(path)?, MapSetConfig::default())
+    }
+
+    /// Creates the maps of a parsed object.
+    pub fn new(object: Object, config: MapSetConfig) -> Result<Session, SessionError> {
+        let maps = MapSet::new(&object.maps, config)?;
+        let world = World {
+            ncpus: config.ncpus as u32,
+            ..World::default()
+        };
+        Ok(Session {
+            object,
+            maps,
+            world,
+            helpers: HelperTable::kernel(),
+            budget: crate::vm::DEFAULT_BUDGET,
+            prepared: HashMap::new(),
+        })
+    }
+
+    pub fn object(&self) -> &Object {
+        &self.object
+    }
+
+    pub fn maps(&self) -> &MapSet {
+        &self.maps
+    }
+
+    pub fn maps_mut(&mut self) -> &mut MapSet {
+        &mut self.maps
+    }
+
+    /// Sets how many instructions one run may execute.
+    pub fn set_budget(&mut self, budget: u64) {
+        self.budget = budget;
+        for vm in self.prepared.values_mut() {
+            vm.set_budget(budget);
+        }
+    }
+
+    /// Overrides the type of every program (`--prog-type`).
+    pub fn set_prog_type(&mut self, t: ProgType) {
+        for p in &mut self.object.programs {
+            p.set_prog_type(t);
+        }
+    }
+
+    fn program_index(&self, name: &str) -> Result<usize, SessionError> {
+        self.object
+            .programs
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| SessionError::NoSuchProgram {
+                name: name.into(),
+                available: self
+                    .object
+                    .programs
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect(),
+            })
+    }
+
+    /// The program's instructions with map references resolved to this session's maps:
+    /// `BPF_PSEUDO_MAP_IDX` becomes the map's pointer, `BPF_PSEUDO_MAP_IDX_VALUE` the address
+    /// of its value plus the offset (global data).
+    pub fn linked_insns(&mut self, name: &str) -> Result<Vec<Insn>, SessionError> {
+        let index = self.program_index(name)?;
+        let program = &self.object.programs[index];
+        let mut raw = program.insns.clone();
+        for pc in 0..raw.len() {
+            if raw[pc].code != opcode::LDDW || pc + 1 >= raw.len() {
+                continue;
+            }
+            let link_err = |message: String| SessionError::Link {
+                program: name.into(),
+                insn: pc,
+                message,
+            };
+            let value = match raw[pc].src {
+                opcode::PSEUDO_MAP_IDX => {
+                    let i = raw[pc].imm as usize;
+                    if self.maps.get(i).is_none() {
+                        return Err(link_err(format!("map index {i} out of range")));
+                    }
+                    self.maps.map_ptr(i)
+                }
+                opcode::PSEUDO_MAP_IDX_VALUE => {
+                    let i = raw[pc].imm as usize;
+                    let off = raw[pc + 1].imm as u32;
+                    let map = self
+                        .maps
+                        .get_mut(i)
+                        .ok_or_else(|| link_err(format!("map index {i} out of range")))?;
+                    if off >= map.def().value_size {
+                        return Err(link_err(format!(
+                            "offset {off} is past the {}-byte value of map {}",
+                            map.def().value_size,
+                            map.name()
+                        )));
+                    }
+                    let base = map.lookup(&0u32.to_le_bytes(), 0).ok_or_else(|| {
+                        link_err(format!("map {} has no direct value access", map.name()))
+                    })?;
+                    base + off as u64
+                }
+                _ => continue,
+            };
+            raw[pc] = RawInsn::new(opcode::LDDW, raw[pc].dst, 0, 0, value as u32 as i32);
+            raw[pc + 1] = RawInsn::new(0, 0, 0, 0, (value >> 32) as u32 as i32);
+        }
+        decode_program(&raw).map_err(|source| SessionError::Decode {
+            program: name.into(),
+            source,
+        })
+    }
+
+    /// Prepares a program for the interpreter (once; later calls reuse it).
+    fn prepare(&mut self, name: &str) -> Result<usize, SessionError> {
+        let index = self.program_index(name)?;
+        if !self.prepared.contains_key(&index) {
+            let insns = self.linked_insns(name)?;
+            let mut vm = Interpreter::new(&insns, self.helpers.clone()).map_err(|source| {
+                SessionError::Prepare {
+                    program: name.into(),
+                    source,
+                }
+            })?;
+            vm.set_budget(self.budget);
+            self.prepared.insert(index, vm);
+        }
+        Ok(index)
+    }
+
+    /// Runs a program `repeat` times (at least once) over `input`, as BPF_PROG_TEST_RUN
+    /// does; maps and the world carry over from run to run.
+    pub fn run(
+        &mut self,
+        name: &str,
+        input: &TestRunInput<'_>,
+        repeat: u32,
+    ) -> Result<RunResult, SessionError> {
+        let index = self.prepare(name)?;
+        let program = &self.object.programs[index];
+        let prog_type = program.prog_type;
+        let context_err = |source| SessionError::Context {
+            program: name.into(),
+            source,
+        };
+        let trace_before = self.world.trace.len();
+        let mut last = None;
+        let mut elapsed = Duration::ZERO;
+        for _ in 0..repeat.max(1) {
+            let mut run = TestRun::new(prog_type, input).map_err(context_err)?;
+            let args = run.args();
+            let vm = self
+                .prepared
+                .get_mut(&index)
+                .ok_or_else(|| SessionError::NoSuchProgram {
+                    name: name.into(),
+                    available: Vec::new(),
+                })?;
+            let started = Instant::now();
+            let outcome = {
+                let mut env = run.env();
+                env.world = std::mem::take(&mut self.world);
+                env.attach_maps(&mut self.maps);
+                let outcome = vm.run(&mut env, args);
+                self.world = std::mem::take(&mut env.world);
+                outcome
+            };
+            elapsed += started.elapsed();
+            let outcome = outcome.map_err(|source| SessionError::Run {
+                program: name.into(),
+                line: source.pc().and_then(|pc| program.source_line(pc)).cloned(),
+                source,
+            })?;
+            let output = run.finish(outcome.r0).map_err(context_err)?;
+            last = Some((output, outcome));
+        }
+        let (output, outcome) = last.ok_or_else(|| SessionError::NoSuchProgram {
+            name: name.into(),
+            available: Vec::new(),
+        })?;
+        Ok(RunResult {
+            output,
+            r0: outcome.r0,
+            insns: outcome.insns,
+            duration: elapsed / repeat.max(1),
+            trace: self.world.trace[trace_before..].to_vec(),
+        })
+    }
+}
