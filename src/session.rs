@@ -52,12 +52,12 @@ pub enum SessionError {
     #[error("program {program}: {source}{}", at_line(.line))]
     Run {
         program: String,
-        source: VmError,
-        line: Option<SourceLine>,
+        source: Box<VmError>,
+        line: Option<Box<SourceLine>>,
     },
 }
 
-fn at_line(line: &Option<SourceLine>) -> String {
+fn at_line(line: &Option<Box<SourceLine>>) -> String {
     match line {
         Some(l) => format!("\n  at {}:{}: {}", l.file, l.line, l.text.trim()),
         None => String::new(),
@@ -287,8 +287,11 @@ impl Session {
             elapsed += started.elapsed();
             let outcome = outcome.map_err(|source| SessionError::Run {
                 program: name.into(),
-                line: source.pc().and_then(|pc| program.source_line(pc)).cloned(),
-                source,
+                line: source
+                    .pc()
+                    .and_then(|pc| program.source_line(pc))
+                    .map(|l| Box::new(l.clone())),
+                source: Box::new(source),
             })?;
             let output = run.finish(outcome.r0).map_err(context_err)?;
             last = Some((output, outcome));
