@@ -8,8 +8,7 @@ use crate::insn::{Insn, RawInsn, decode_program, opcode};
 use crate::maps::{MapError, MapSet, MapSetConfig};
 use crate::object::{Object, ObjectError, SourceLine};
 use crate::progtype::{ContextError, ProgType, TestRun, TestRunInput, TestRunOutput};
-use crate::vm::{Interpreter, PrepareError, VmError};
-use std::collections::HashMap;
+use crate::vm::{CALLBACK_TAG, Interpreter, PrepareError, VmError};
 use std::fmt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -98,7 +97,10 @@ pub struct Session {
     pub world: World,
     helpers: HelperTable,
     budget: u64,
-    prepared: HashMap<usize, Interpreter>,
+    /// Every program of the object, prepared on the first run (indices as in the object,
+    /// so program arrays can name tail-call targets), and whether each could be.
+    vm: Option<Interpreter>,
+    prepared: Vec<bool>,
 }
 
 impl fmt::Debug for Session {
@@ -129,7 +131,8 @@ impl Session {
             world,
             helpers: HelperTable::kernel(),
             budget: crate::vm::DEFAULT_BUDGET,
-            prepared: HashMap::new(),
+            vm: None,
+            prepared: Vec::new(),
         })
     }
 
@@ -148,7 +151,7 @@ impl Session {
     /// Sets how many instructions one run may execute.
     pub fn set_budget(&mut self, budget: u64) {
         self.budget = budget;
-        for vm in self.prepared.values_mut() {
+        if let Some(vm) = &mut self.vm {
             vm.set_budget(budget);
         }
     }
@@ -158,6 +161,7 @@ impl Session {
         for p in &mut self.object.programs {
             p.set_prog_type(t);
         }
+        self.vm = None;
     }
 
     fn program_index(&self, name: &str) -> Result<usize, SessionError> {
@@ -181,7 +185,12 @@ impl Session {
     /// of its value plus the offset (global data).
     pub fn linked_insns(&mut self, name: &str) -> Result<Vec<Insn>, SessionError> {
         let index = self.program_index(name)?;
+        self.linked_insns_of(index)
+    }
+
+    fn linked_insns_of(&mut self, index: usize) -> Result<Vec<Insn>, SessionError> {
         let program = &self.object.programs[index];
+        let name = program.name.as_str();
         let mut raw = program.insns.clone();
         for pc in 0..raw.len() {
             if raw[pc].code != opcode::LDDW || pc + 1 >= raw.len() {
@@ -219,6 +228,15 @@ impl Session {
                     })?;
                     base + off as u64
                 }
+                opcode::PSEUDO_FUNC => {
+                    let target = pc as i64 + 1 + raw[pc].imm as i64;
+                    if !(0..raw.len() as i64).contains(&target) {
+                        return Err(link_err(format!(
+                            "callback target {target} is outside the program"
+                        )));
+                    }
+                    CALLBACK_TAG | target as u64
+                }
                 _ => continue,
             };
             raw[pc] = RawInsn::new(opcode::LDDW, raw[pc].dst, 0, 0, value as u32 as i32);
@@ -230,19 +248,45 @@ impl Session {
         })
     }
 
-    /// Prepares a program for the interpreter (once; later calls reuse it).
+    /// Prepares every program of the object (once): the interpreter holds them all, at their
+    /// object indices, so a program array can name any of them as a tail-call target.
+    fn prepare_all(&mut self) {
+        if self.vm.is_some() {
+            return;
+        }
+        let mut vm = Interpreter::empty(self.helpers.clone());
+        vm.set_budget(self.budget);
+        self.prepared.clear();
+        for index in 0..self.object.programs.len() {
+            let ok = self
+                .linked_insns_of(index)
+                .ok()
+                .and_then(|insns| vm.add_program(&insns).ok())
+                .is_some();
+            if !ok {
+                vm.add_unavailable();
+            }
+            self.prepared.push(ok);
+        }
+        self.vm = Some(vm);
+    }
+
+    /// Prepares the program called `name`, or says why it cannot be.
     fn prepare(&mut self, name: &str) -> Result<usize, SessionError> {
         let index = self.program_index(name)?;
-        if !self.prepared.contains_key(&index) {
-            let insns = self.linked_insns(name)?;
-            let mut vm = Interpreter::new(&insns, self.helpers.clone()).map_err(|source| {
-                SessionError::Prepare {
+        self.prepare_all();
+        if self.prepared.get(index) != Some(&true) {
+            let insns = self.linked_insns_of(index)?;
+            return Err(match Interpreter::new(&insns, self.helpers.clone()) {
+                Err(source) => SessionError::Prepare {
                     program: name.into(),
                     source,
-                }
-            })?;
-            vm.set_budget(self.budget);
-            self.prepared.insert(index, vm);
+                },
+                Ok(_) => SessionError::NoSuchProgram {
+                    name: name.into(),
+                    available: Vec::new(),
+                },
+            });
         }
         Ok(index)
     }
@@ -269,8 +313,8 @@ impl Session {
             let mut run = TestRun::new(prog_type, input).map_err(context_err)?;
             let args = run.args();
             let vm = self
-                .prepared
-                .get_mut(&index)
+                .vm
+                .as_mut()
                 .ok_or_else(|| SessionError::NoSuchProgram {
                     name: name.into(),
                     available: Vec::new(),
@@ -280,7 +324,7 @@ impl Session {
                 let mut env = run.env();
                 env.world = std::mem::take(&mut self.world);
                 env.attach_maps(&mut self.maps);
-                let outcome = vm.run(&mut env, args);
+                let outcome = vm.run_program(index, &mut env, args);
                 self.world = std::mem::take(&mut env.world);
                 outcome
             };

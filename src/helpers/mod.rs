@@ -2,11 +2,12 @@
 //! implementation. For now it holds what raw programs and the bpf_conformance suite need;
 //! the kernel's helpers with their semantics come with the object loader.
 
-use crate::vm::Env;
 use crate::vm::memory::{self, Checked, Region, RegionKind};
+use crate::vm::{Env, Machine, callback_pc, run_callback};
 use std::fmt;
 use thiserror::Error;
 
+mod control;
 mod ids;
 mod maps;
 pub mod printk;
@@ -23,12 +24,28 @@ pub enum HelperError {
     BadMemory { addr: u64, size: u64 },
     #[error("{0}")]
     Other(String),
+    /// Not a failure: `bpf_tail_call` asks the interpreter to continue in program `target`
+    /// (or, with `None`, to go on after the call as a failed tail call does).
+    #[error("tail call")]
+    TailCall { target: Option<u32> },
+    /// A callback the helper ran failed; the run stops with its error.
+    #[error("{0}")]
+    Callback(Box<crate::vm::VmError>),
 }
 
-/// What a helper sees of the running program: its memory and the run's world.
+/// What a helper sees of the running program: its memory and the run's world, and the means
+/// to call back into the program (`bpf_loop`).
 pub struct CallEnv<'e, 'a> {
     pub env: &'e mut Env<'a>,
     pub(crate) stack: Region,
+    pub(crate) machine: &'e Machine<'e>,
+    /// The program that called the helper, and its call depth.
+    pub(crate) program: usize,
+    pub(crate) depth: usize,
+    /// Instructions callbacks may still execute.
+    pub(crate) budget_left: u64,
+    /// Instructions callbacks executed during this helper call.
+    pub(crate) callback_insns: u64,
 }
 
 impl CallEnv<'_, '_> {
@@ -62,6 +79,26 @@ impl CallEnv<'_, '_> {
         }
         memory::write_bytes(self.translate(addr, bytes.len() as u64, true)?, bytes);
         Ok(())
+    }
+
+    /// Calls the program's callback `fnptr` (a [`crate::vm::CALLBACK_TAG`] value) with
+    /// r1..r5 = `args` in a new frame; returns its r0.
+    pub fn call_callback(&mut self, fnptr: u64, args: [u64; 5]) -> Result<u64, HelperError> {
+        let pc = callback_pc(fnptr)
+            .ok_or_else(|| HelperError::Other(format!("{fnptr:#x} is not a callback")))?;
+        let budget = self.budget_left.saturating_sub(self.callback_insns);
+        let out = run_callback(
+            self.machine,
+            self.program,
+            pc,
+            self.depth,
+            budget,
+            self.env,
+            args,
+        )
+        .map_err(|e| HelperError::Callback(Box::new(e)))?;
+        self.callback_insns += out.insns;
+        Ok(out.r0)
     }
 
     /// The run's outside world (clock, task, kernel memory, trace output).
@@ -119,6 +156,7 @@ impl HelperTable {
         let mut t = Self::new();
         tracing::register(&mut t);
         maps::register(&mut t);
+        control::register(&mut t);
         t
     }
 

@@ -56,6 +56,8 @@ pub enum VmError {
         name: &'static str,
         source: HelperError,
     },
+    #[error("no program #{index} in this interpreter")]
+    NoSuchProgram { index: usize },
     #[error("instruction {pc}: {what} is not supported here")]
     Unsupported { pc: usize, what: &'static str },
 }
@@ -92,7 +94,7 @@ impl VmError {
             | VmError::UnknownHelper { pc, .. }
             | VmError::Helper { pc, .. }
             | VmError::Unsupported { pc, .. } => Some(pc),
-            VmError::PcOutOfRange { .. } => None,
+            VmError::PcOutOfRange { .. } | VmError::NoSuchProgram { .. } => None,
         }
     }
 }

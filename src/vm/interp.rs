@@ -7,7 +7,7 @@ use super::env::Env;
 use super::error::{AccessKind, LoadError, VmError};
 use super::memory::{self, Checked, Region, RegionKind};
 use super::{DEFAULT_BUDGET, MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE};
-use crate::helpers::{CallEnv, HelperTable};
+use crate::helpers::{CallEnv, HelperError, HelperTable};
 use crate::insn::{Insn, RawInsn, decode_program};
 
 /// The result of a run that reached `exit` in the entry frame.
@@ -19,41 +19,90 @@ pub struct Outcome {
     pub insns: u64,
 }
 
-/// A program made ready to run, with its helpers and its own stack.
+/// Programs made ready to run, with their helpers and their own stack. Usually one program;
+/// an object's other programs are added as tail-call targets (`bpf_tail_call` finds them by
+/// the index [`Interpreter::add_program`] returns).
 pub struct Interpreter {
-    code: Vec<Op>,
-    /// Slots of the program itself (`code` has padding after them).
-    program_len: usize,
+    programs: Vec<Lowered>,
     helpers: HelperTable,
     budget: u64,
     stack: Box<[u8]>,
 }
 
+/// A lowered program: its code (padded, see [`code::lower`]) and its own length.
+pub(crate) struct Lowered {
+    code: Vec<Op>,
+    len: usize,
+    /// False for a placeholder of a program that could not be prepared: tail calls to it
+    /// fall through, as they do to an empty program array slot.
+    available: bool,
+}
+
 /// A caller's state saved across a bpf-to-bpf call.
 #[derive(Clone, Copy, Default)]
 struct Frame {
+    program: usize,
     return_pc: usize,
     callee_saved: [u64; 4],
 }
 
+/// Most tail calls one run may make, as in Linux (`MAX_TAIL_CALL_CNT`).
+pub const MAX_TAIL_CALLS: u32 = 33;
+
+/// Tag of the values `lddw` of a `BPF_PSEUDO_FUNC` gives: a callback's slot in its program.
+/// Helpers that take callbacks (`bpf_loop`, `bpf_for_each_map_elem`) get such a value.
+pub const CALLBACK_TAG: u64 = 0xcb00_0000_0000_0000;
+
+/// The slot a callback value names, if it is one.
+pub fn callback_pc(value: u64) -> Option<usize> {
+    (value & 0xffff_0000_0000_0000 == CALLBACK_TAG).then_some((value & 0xffff_ffff) as usize)
+}
+
 impl Interpreter {
-    /// Prepares a decoded program (one [`Insn`] per slot). Calls to helpers the table does
-    /// not have are refused here, before anything runs.
-    pub fn new(insns: &[Insn], helpers: HelperTable) -> Result<Self, PrepareError> {
-        let code = code::lower(insns)?;
-        let program_len = insns.len();
-        for (pc, op) in code.iter().enumerate() {
-            if op.kind == OpKind::CallHelper && helpers.get(op.imm as u64).is_none() {
-                return Err(PrepareError::UnknownHelper { pc, id: op.imm });
-            }
-        }
-        Ok(Self {
-            code,
-            program_len,
+    /// An interpreter with no program yet.
+    pub fn empty(helpers: HelperTable) -> Self {
+        Self {
+            programs: Vec::new(),
             helpers,
             budget: DEFAULT_BUDGET,
             stack: vec![0u8; STACK_SIZE * MAX_CALL_FRAMES].into_boxed_slice(),
-        })
+        }
+    }
+
+    /// Prepares a decoded program (one [`Insn`] per slot). Calls to helpers the table does
+    /// not have are refused here, before anything runs.
+    pub fn new(insns: &[Insn], helpers: HelperTable) -> Result<Self, PrepareError> {
+        let mut vm = Self::empty(helpers);
+        vm.add_program(insns)?;
+        Ok(vm)
+    }
+
+    /// Prepares another program (a tail-call target); returns its index.
+    pub fn add_program(&mut self, insns: &[Insn]) -> Result<usize, PrepareError> {
+        let code = code::lower(insns)?;
+        for (pc, op) in code.iter().enumerate() {
+            if op.kind == OpKind::CallHelper && self.helpers.get(op.imm as u64).is_none() {
+                return Err(PrepareError::UnknownHelper { pc, id: op.imm });
+            }
+        }
+        self.programs.push(Lowered {
+            code,
+            len: insns.len(),
+            available: true,
+        });
+        Ok(self.programs.len() - 1)
+    }
+
+    /// Takes an index for a program that could not be prepared, so later programs keep the
+    /// indices a program array refers to them by.
+    pub fn add_unavailable(&mut self) -> usize {
+        let code = code::lower(&[Insn::Exit]).unwrap_or_default();
+        self.programs.push(Lowered {
+            code,
+            len: 0,
+            available: false,
+        });
+        self.programs.len() - 1
     }
 
     /// Decodes and prepares a raw program (little-endian 8-byte slots).
@@ -79,18 +128,85 @@ impl Interpreter {
         self.run(&mut env, [addr, len, 0, 0, 0])
     }
 
-    /// Runs in `env` with r1..r5 = `args`. Each frame's stack starts zeroed, so runs are
-    /// deterministic even for programs that read stack they never wrote.
+    /// Runs the first program in `env` with r1..r5 = `args`.
     pub fn run(&mut self, env: &mut Env<'_>, args: [u64; 5]) -> Result<Outcome, VmError> {
-        let frame0 = self.stack.len() - STACK_SIZE;
-        self.stack[frame0..].fill(0);
-        let stack_top = self.stack.as_mut_ptr() as u64 + self.stack.len() as u64;
-        let program = Program {
-            code: &self.code,
-            len: self.program_len,
-        };
-        execute(program, &self.helpers, self.budget, env, stack_top, args)
+        self.run_program(0, env, args)
     }
+
+    /// Runs program `index` in `env` with r1..r5 = `args`. Each frame's stack starts zeroed,
+    /// so runs are deterministic even for programs that read stack they never wrote.
+    pub fn run_program(
+        &mut self,
+        index: usize,
+        env: &mut Env<'_>,
+        args: [u64; 5],
+    ) -> Result<Outcome, VmError> {
+        if !self.programs.get(index).is_some_and(|p| p.available) {
+            return Err(VmError::NoSuchProgram { index });
+        }
+        let stack_top = self.stack.as_mut_ptr() as u64 + self.stack.len() as u64;
+        let machine = Machine {
+            programs: &self.programs,
+            helpers: &self.helpers,
+            stack_top,
+        };
+        let entry = Entry {
+            program: index,
+            pc: 0,
+            depth: 0,
+            budget: self.budget,
+        };
+        execute(&machine, entry, env, args)
+    }
+}
+
+/// What every (nested) execution of one run shares and never changes.
+pub(crate) struct Machine<'m> {
+    programs: &'m [Lowered],
+    helpers: &'m HelperTable,
+    /// The top of frame 0's stack.
+    stack_top: u64,
+}
+
+/// Where an execution starts: the program's entry, or a callback a helper calls.
+#[derive(Clone, Copy)]
+pub(crate) struct Entry {
+    program: usize,
+    pc: usize,
+    /// The call depth of the frame it starts in.
+    depth: usize,
+    /// Instructions it may execute.
+    budget: u64,
+}
+
+/// Runs a callback (`pc` of `program`) in a new frame below `depth`, for a helper.
+pub(crate) fn run_callback(
+    machine: &Machine<'_>,
+    program: usize,
+    pc: usize,
+    depth: usize,
+    budget: u64,
+    env: &mut Env<'_>,
+    args: [u64; 5],
+) -> Result<Outcome, VmError> {
+    let depth = depth + 1;
+    if depth >= MAX_CALL_FRAMES {
+        return Err(VmError::CallDepth {
+            pc,
+            max: MAX_CALL_FRAMES,
+        });
+    }
+    execute(
+        machine,
+        Entry {
+            program,
+            pc,
+            depth,
+            budget,
+        },
+        env,
+        args,
+    )
 }
 
 #[cold]
@@ -182,38 +298,38 @@ fn atomic_target(
     }
 }
 
-/// The lowered code and the length of the program in it.
-#[derive(Clone, Copy)]
-struct Program<'c> {
-    code: &'c [Op],
-    len: usize,
-}
-
 fn execute(
-    program: Program<'_>,
-    helpers: &HelperTable,
-    budget: u64,
+    machine: &Machine<'_>,
+    entry: Entry,
     env: &mut Env<'_>,
-    stack_top: u64,
     args: [u64; 5],
 ) -> Result<Outcome, VmError> {
+    let budget = entry.budget;
+    let mut program = entry.program;
+    let Some(mut lowered) = machine.programs.get(program) else {
+        return Err(VmError::NoSuchProgram { index: program });
+    };
+    let frame_top = machine.stack_top - (STACK_SIZE * entry.depth) as u64;
     let mut regs = [0u64; 16];
     regs[1..6].copy_from_slice(&args);
-    regs[10] = stack_top;
+    regs[10] = frame_top;
+    // The current frame and every caller's frame above it.
     let mut stack = Region::block(
-        RegionKind::Stack(0),
-        stack_top - STACK_SIZE as u64,
-        STACK_SIZE as u64,
+        RegionKind::Stack(entry.depth),
+        frame_top - STACK_SIZE as u64,
+        (STACK_SIZE * (entry.depth + 1)) as u64,
         true,
     );
+    memory::zero(Checked(stack.start), STACK_SIZE);
     let mut frames = [Frame::default(); MAX_CALL_FRAMES];
-    let mut depth = 0usize;
+    let mut depth = entry.depth;
+    let mut tail_calls = 0u32;
     // Instructions are counted per straight-line run: a run ends at a taken jump, a call or an
     // exit, and only there is the budget checked (a program can only loop through those).
     let mut executed = 0u64;
-    let mut run_start = 0usize;
+    let mut run_start = entry.pc;
     let mut may_goto_left = MAY_GOTO_LOOPS;
-    let mut pc = 0usize;
+    let mut pc = entry.pc;
 
     // Loads and stores: the current stack frames inline, everything else out of line.
     macro_rules! load {
@@ -257,8 +373,8 @@ fn execute(
     }
 
     // `lower` padded the code to a power of two and made every reachable slot exist.
-    let code = program.code;
-    let mask = code.len() - 1;
+    let mut code = &lowered.code[..];
+    let mut mask = code.len() - 1;
     loop {
         let op = &code[pc & mask];
         pc += 1;
@@ -420,16 +536,49 @@ fn execute(
             }
             CallHelper | CallX => {
                 let id = if op.kind == CallX { regs[d] } else { k };
-                let Some(helper) = helpers.get(id) else {
+                let Some(helper) = machine.helpers.get(id) else {
                     return Err(VmError::UnknownHelper { pc: pc - 1, id });
                 };
-                let mut call = CallEnv { env, stack };
+                let spent = executed + (pc - run_start) as u64;
+                let mut call = CallEnv {
+                    env,
+                    stack,
+                    machine,
+                    program,
+                    depth,
+                    budget_left: budget.saturating_sub(spent),
+                    callback_insns: 0,
+                };
                 let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
-                regs[0] = (helper.func)(&mut call, args).map_err(|source| VmError::Helper {
-                    pc: pc - 1,
-                    name: helper.name,
-                    source,
-                })?;
+                let result = (helper.func)(&mut call, args);
+                executed += call.callback_insns;
+                match result {
+                    Ok(v) => regs[0] = v,
+                    Err(HelperError::TailCall { target }) => {
+                        let next = target
+                            .and_then(|t| machine.programs.get(t as usize))
+                            .filter(|p| p.available);
+                        if let (Some(next), true) = (next, tail_calls < MAX_TAIL_CALLS) {
+                            tail_calls += 1;
+                            transfer!(0);
+                            program = target.map_or(program, |t| t as usize);
+                            lowered = next;
+                            code = &lowered.code[..];
+                            mask = code.len() - 1;
+                        }
+                    }
+                    Err(HelperError::Callback(e)) => return Err(*e),
+                    Err(source) => {
+                        return Err(VmError::Helper {
+                            pc: pc - 1,
+                            name: helper.name,
+                            source,
+                        });
+                    }
+                }
+                if executed > budget {
+                    return Err(VmError::BudgetExhausted { pc: pc - 1, budget });
+                }
             }
             CallLocal => {
                 if depth + 1 >= MAX_CALL_FRAMES {
@@ -439,6 +588,7 @@ fn execute(
                     });
                 }
                 frames[depth] = Frame {
+                    program,
                     return_pc: pc,
                     callee_saved: [regs[6], regs[7], regs[8], regs[9]],
                 };
@@ -457,7 +607,7 @@ fn execute(
                 });
             }
             Exit => {
-                if depth == 0 {
+                if depth == entry.depth {
                     return Ok(Outcome {
                         r0: regs[0],
                         insns: executed + (pc - run_start) as u64,
@@ -466,6 +616,12 @@ fn execute(
                 depth -= 1;
                 let f = frames[depth];
                 transfer!(f.return_pc);
+                if f.program != program {
+                    program = f.program;
+                    lowered = &machine.programs[program];
+                    code = &lowered.code[..];
+                    mask = code.len() - 1;
+                }
                 regs[6..10].copy_from_slice(&f.callee_saved);
                 regs[10] += STACK_SIZE as u64;
                 stack.start += STACK_SIZE as u64;
@@ -476,7 +632,7 @@ fn execute(
             OutOfRange => {
                 return Err(VmError::PcOutOfRange {
                     target: op.imm,
-                    len: program.len,
+                    len: lowered.len,
                 });
             }
         }

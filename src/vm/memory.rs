@@ -148,6 +148,13 @@ impl<'a> MemoryMap<'a> {
         }
     }
 
+    /// Removes a region added earlier (the last one equal to `region`).
+    pub fn remove(&mut self, region: Region) {
+        if let Some(i) = self.regions.iter().rposition(|r| *r == region) {
+            self.regions.remove(i);
+        }
+    }
+
     /// The first region of `kind`.
     pub fn region(&self, kind: RegionKind) -> Option<&Region> {
         self.regions.iter().find(|r| r.kind == kind)

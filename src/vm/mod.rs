@@ -13,7 +13,8 @@ pub mod memory;
 pub use code::PrepareError;
 pub use env::{CtxAccess, CtxFault, Env};
 pub use error::{AccessKind, LoadError, VmError};
-pub use interp::{Interpreter, Outcome};
+pub use interp::{CALLBACK_TAG, Interpreter, MAX_TAIL_CALLS, Outcome, callback_pc};
+pub(crate) use interp::{Machine, run_callback};
 
 /// Bytes of stack each call frame gets.
 pub const STACK_SIZE: usize = 512;
