@@ -1628,3 +1628,83 @@ fn devices_besides_loopback() {
     };
     assert!(TestRun::new(ProgType::Xdp, &input).is_err());
 }
+
+// ---------------------------------------------------------------------------------------
+// Legacy packet loads (ld_abs / ld_ind): offsets from skb->data, the SKF_NET_OFF and
+// SKF_LL_OFF bases, network byte order, and the program ending with 0 past the packet.
+
+/// `r6 = r1; r7 = 4; r0 = 7; <load>; exit`, the load given as (opcode, imm).
+fn legacy_prog(code: u8, imm: i32) -> Vec<u8> {
+    use bpfsim::insn::RawInsn;
+    let src = if code & 0xe0 == 0x40 { 7 } else { 0 };
+    [
+        RawInsn::new(0xbf, 6, 1, 0, 0),
+        RawInsn::new(0xb7, 7, 0, 0, 4),
+        RawInsn::new(0xb7, 0, 0, 0, 7),
+        RawInsn::new(code, 0, src, 0, imm),
+        RawInsn::new(0x95, 0, 0, 0, 0),
+    ]
+    .iter()
+    .flat_map(|r| r.to_bytes())
+    .collect()
+}
+
+/// (name, opcode, imm, retval as a socket filter, retval as tc), recorded from Linux 6.18.
+const LEGACY_LOADS: &[(&str, u8, i32, u32, u32)] = &[
+    ("abs b 9", 0x30, 9, 0x11, 0x00),
+    ("abs h 2", 0x28, 2, 0x003c, 0x0000),
+    ("abs w 12", 0x20, 12, 0x0a00_0001, 0x0800_4500),
+    ("ind w r7+8", 0x40, 8, 0x0a00_0001, 0x0800_4500),
+    ("abs past the end", 0x30, 0x1000, 0, 0),
+    ("net base + 9", 0x30, -0x100000 + 9, 0x11, 0x11),
+    ("link base + 12", 0x28, -0x200000 + 12, 0x0800, 0x0800),
+    ("below the link base", 0x30, -0x200001, 0, 0),
+];
+
+fn legacy_frame() -> Vec<u8> {
+    let mut ip = vec![
+        0x45, 0, 0, 0x3c, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ];
+    ip.resize(60, 0xaa);
+    let mut f = vec![0x02, 0, 0, 0, 0, 0x09, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00];
+    f.extend(ip);
+    f
+}
+
+#[test]
+fn legacy_packet_loads_run_in_bpfsim() {
+    let frame = legacy_frame();
+    for &(name, code, imm, want_sk, want_tc) in LEGACY_LOADS {
+        for (t, want) in [
+            (ProgType::SocketFilter, want_sk),
+            (ProgType::SchedCls, want_tc),
+        ] {
+            let got = sim(t, &legacy_prog(code, imm), &TestRunInput::new(&frame))
+                .unwrap_or_else(|e| panic!("{name} as {t}: {e}"));
+            assert_eq!(got.retval, want, "{name} as {t}");
+        }
+    }
+}
+
+#[test]
+fn kernel_agrees_with_legacy_packet_loads() {
+    if !kernel::available() {
+        return;
+    }
+    let frame = legacy_frame();
+    for &(name, code, imm, want_sk, want_tc) in LEGACY_LOADS {
+        for (t, want) in [
+            (ProgType::SocketFilter, want_sk),
+            (ProgType::SchedCls, want_tc),
+        ] {
+            let fd = kernel::load(t, &legacy_prog(code, imm))
+                .unwrap_or_else(|(e, log)| panic!("{name} as {t}: load failed ({e}): {log}"));
+            let out = kernel::test_run(&fd, &TestRunInput::new(&frame)).expect("test run");
+            if record() {
+                println!("{name} as {t}: {:#x}", out.retval);
+                continue;
+            }
+            assert_eq!(out.retval, want, "{name} as {t}: the kernel");
+        }
+    }
+}

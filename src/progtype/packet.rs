@@ -208,6 +208,11 @@ impl Packet {
         (self.addr(0), self.cap as u64)
     }
 
+    /// `len` bytes at buffer offset `at` (headroom included), or `None` past `data_end`.
+    pub fn load_at(&self, at: usize, len: usize) -> Option<Vec<u8>> {
+        (at.checked_add(len)? <= self.end).then(|| self.read_at(at, len))
+    }
+
     /// `len` bytes from `off` (relative to `data`), or `None` past `data_end`.
     pub fn load_bytes(&self, off: usize, len: usize) -> Option<Vec<u8>> {
         let at = self.data.checked_add(off)?;

@@ -12,8 +12,8 @@
 //! gives the whole field, wherever it starts.
 
 use super::ProgType;
-use super::packet::Packet;
-use crate::vm::{CtxAccess, CtxFault};
+use super::packet::{ETH_HLEN, Packet};
+use crate::vm::{CtxAccess, CtxFault, LegacyLoad};
 use std::any::Any;
 
 /// `sizeof(struct __sk_buff)`.
@@ -378,7 +378,34 @@ impl SkbContext {
     }
 }
 
+/// `SKF_NET_OFF`: legacy loads at or above this (negative) offset read from the network header.
+pub const SKF_NET_OFF: i64 = -0x100000;
+/// `SKF_LL_OFF`: legacy loads at or above this (negative) offset read from the link header.
+pub const SKF_LL_OFF: i64 = -0x200000;
+
 impl CtxAccess for SkbContext {
+    fn legacy_load(&mut self, off: i64, size: u64) -> LegacyLoad {
+        let data = self.packet.offsets().1 as i64;
+        // The Ethernet header sits right before the network header in a test run's skb.
+        let mac = self.network_header as i64 - ETH_HLEN as i64;
+        let at = if off >= 0 {
+            data + off
+        } else if off >= SKF_NET_OFF {
+            self.network_header as i64 + off - SKF_NET_OFF
+        } else if off >= SKF_LL_OFF {
+            mac + off - SKF_LL_OFF
+        } else {
+            return LegacyLoad::OutOfBounds;
+        };
+        let (Ok(at), Ok(len)) = (usize::try_from(at), usize::try_from(size)) else {
+            return LegacyLoad::OutOfBounds;
+        };
+        match self.packet.load_at(at, len) {
+            Some(b) => LegacyLoad::Value(b.iter().fold(0u64, |v, &x| (v << 8) | x as u64)),
+            None => LegacyLoad::OutOfBounds,
+        }
+    }
+
     fn load(&mut self, off: u64, size: u64) -> Result<u64, CtxFault> {
         let fault = CtxFault {
             off,

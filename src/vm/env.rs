@@ -26,6 +26,16 @@ impl fmt::Display for CtxFault {
     }
 }
 
+/// What a legacy packet load found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacyLoad {
+    Value(u64),
+    /// Outside the packet: the kernel ends the program, returning 0.
+    OutOfBounds,
+    /// The context is not a socket buffer.
+    NoSocketBuffer,
+}
+
 /// Translates loads and stores of context fields, as the kernel's convert_ctx_access does
 /// (e.g. `__sk_buff.data`, a 32-bit field, loads as a full pointer to the packet).
 pub trait CtxAccess {
@@ -33,6 +43,13 @@ pub trait CtxAccess {
     fn load(&mut self, off: u64, size: u64) -> Result<u64, CtxFault>;
     /// Stores the low `size` bytes of `value` at offset `off`.
     fn store(&mut self, off: u64, size: u64, value: u64) -> Result<(), CtxFault>;
+    /// A legacy packet load (`ld_abs`/`ld_ind`) of `size` bytes at `off` relative to
+    /// `skb->data` (or to the network / link-layer header for the `SKF_NET_OFF` /
+    /// `SKF_LL_OFF` bases), converted from network byte order.
+    fn legacy_load(&mut self, off: i64, size: u64) -> LegacyLoad {
+        let _ = (off, size);
+        LegacyLoad::NoSocketBuffer
+    }
     /// The context as a value helpers can downcast (`bpf_skb_load_bytes` needs the packet
     /// behind an `__sk_buff`, `bpf_xdp_adjust_head` the one behind an `xdp_md`).
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;

@@ -3,7 +3,7 @@
 
 use super::alu;
 use super::code::{self, ATOMIC_FETCH, Op, OpKind, PrepareError};
-use super::env::Env;
+use super::env::{Env, LegacyLoad};
 use super::error::{AccessKind, LoadError, VmError};
 use super::memory::{self, Checked, Region, RegionKind};
 use super::{DEFAULT_BUDGET, MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE};
@@ -477,10 +477,32 @@ fn execute(
                 atomic(op.aux, size, p, &mut regs, s);
             }
             LdAbs | LdInd => {
-                return Err(VmError::Unsupported {
-                    pc: pc - 1,
-                    what: "a legacy packet load (ld_abs/ld_ind) without a socket buffer",
-                });
+                let base = if op.kind == LdInd {
+                    regs[s] as u32 as i32 as i64
+                } else {
+                    0
+                };
+                let off = (base as i32).wrapping_add(op.imm as i32) as i64;
+                let load = match env.ctx.as_deref_mut() {
+                    Some(ctx) => ctx.legacy_load(off, op.aux as u64),
+                    None => LegacyLoad::NoSocketBuffer,
+                };
+                match load {
+                    LegacyLoad::Value(v) => regs[0] = v,
+                    // The kernel ends the program with r0 = 0.
+                    LegacyLoad::OutOfBounds => {
+                        return Ok(Outcome {
+                            r0: 0,
+                            insns: executed + (pc - run_start) as u64,
+                        });
+                    }
+                    LegacyLoad::NoSocketBuffer => {
+                        return Err(VmError::Unsupported {
+                            pc: pc - 1,
+                            what: "a legacy packet load (ld_abs/ld_ind) without a socket buffer",
+                        });
+                    }
+                }
             }
             Ja => jump!(op, true),
             Jeq64K => jump!(op, regs[d] == k),

@@ -11,7 +11,7 @@ mod interp;
 pub mod memory;
 
 pub use code::PrepareError;
-pub use env::{CtxAccess, CtxFault, Env};
+pub use env::{CtxAccess, CtxFault, Env, LegacyLoad};
 pub use error::{AccessKind, LoadError, VmError};
 pub use interp::{CALLBACK_TAG, Interpreter, MAX_TAIL_CALLS, Outcome, callback_pc};
 pub(crate) use interp::{Machine, run_callback};
