@@ -178,3 +178,138 @@ fn runaway_program_stops_at_the_budget() {
         stderr(&o)
     );
 }
+
+#[test]
+fn disasm_of_an_object_shows_source_lines_subprograms_and_names() {
+    let o = bpfsim(&["disasm", "tests/fixtures/calls.o", "--program", "second"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("second (section tc, sched_cls, 21 insns):"),
+        "{text}"
+    );
+    assert!(
+        text.contains("; bpf_loop(4, step, &acc, 0);  [./calls.c:34]"),
+        "{text}"
+    );
+    assert!(text.contains("<leaf>:"), "{text}");
+    assert!(text.contains("call 0xb5  ; bpf_loop"), "{text}");
+    let o = bpfsim(&[
+        "disasm",
+        "tests/fixtures/globals.o",
+        "--program",
+        "classify",
+    ]);
+    assert!(stdout(&o).contains("; map globals.bss"), "{}", stdout(&o));
+}
+
+#[test]
+fn run_of_an_object_reports_like_bpftool() {
+    let frame = temp("frame.bin");
+    let mut bytes = vec![0xffu8; 6];
+    bytes.extend([0x02, 0, 0, 0, 0, 1, 0x08, 0x00]);
+    bytes.extend([
+        0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ]);
+    std::fs::write(&frame, &bytes).expect("write");
+    let f = frame.to_str().expect("utf-8");
+    // skb->len is 34: leaf(34) = 103, and bpf_loop adds 0 + 1 + 2 + 3 (the kernel says 109).
+    let o = bpfsim(&[
+        "run",
+        "tests/fixtures/calls.o",
+        "--program",
+        "second",
+        "--data-in",
+        f,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("JSON");
+    assert_eq!(v["retval"], 109);
+    assert_eq!(
+        v["data_out"],
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let o = bpfsim(&[
+        "run",
+        "tests/fixtures/calls.o",
+        "--program",
+        "second",
+        "--data-in",
+        f,
+    ]);
+    assert!(
+        stdout(&o).starts_with("Return value: 109, duration (average): "),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn object_runs_refuse_bad_input_clearly() {
+    let short = temp("short.bin");
+    std::fs::write(&short, [0u8; 10]).expect("write");
+    let s = short.to_str().expect("utf-8");
+    // A packet shorter than an Ethernet header: 2, with the kernel's reason.
+    let o = bpfsim(&[
+        "run",
+        "tests/fixtures/calls.o",
+        "--program",
+        "second",
+        "--data-in",
+        s,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("packet too short"), "{}", stderr(&o));
+    // Several programs and none chosen: 2, listing them.
+    let o = bpfsim(&["run", "tests/fixtures/calls.o"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("first, second"), "{}", stderr(&o));
+    // No such program.
+    let o = bpfsim(&["run", "tests/fixtures/calls.o", "--program", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no program named \"nope\""),
+        "{}",
+        stderr(&o)
+    );
+    // A truncated ELF: 2, never a panic.
+    let obj = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/calls.o"))
+        .expect("fixture");
+    let cut = temp("cut.o");
+    std::fs::write(&cut, &obj[..obj.len() / 3]).expect("write");
+    let o = bpfsim(&["run", cut.to_str().expect("utf-8"), "--program", "second"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    // A tracing context blob of the wrong size.
+    let o = bpfsim(&[
+        "run",
+        "tests/fixtures/contexts/kprobe_regs.o",
+        "--ctx-in",
+        s,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("context blob is 10 bytes"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unimplemented_helpers_are_named_before_anything_runs() {
+    let prog = temp("stackid.bin");
+    std::fs::write(
+        &prog,
+        [0x85u8, 0, 0, 0, 27, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0],
+    )
+    .expect("write");
+    let o = bpfsim(&["run", "--raw", prog.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("instruction 0: helper bpf_get_stackid#27 is not implemented by bpfsim"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -277,7 +277,7 @@ pub fn insn_text(insn: &Insn) -> String {
 
 /// One llvm-objdump line: `     N:\t<bytes spaced>\t<text>`. `lddw` is one line holding both
 /// slots' 16 bytes, as llvm-objdump 19 prints it.
-fn line(out: &mut String, index: usize, slots: &[RawInsn], text: &str) {
+pub fn line(out: &mut String, index: usize, slots: &[RawInsn], text: &str) {
     let _ = write!(out, "{index:>8}:\t");
     let mut first = true;
     for slot in slots {

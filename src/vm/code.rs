@@ -14,10 +14,18 @@ pub enum PrepareError {
         "instruction {pc}: lddw with pseudo source {kind:?} needs a loaded object to resolve it"
     )]
     UnresolvedLd64 { pc: usize, kind: Ld64Kind },
-    #[error("instruction {pc}: call to unknown helper {id}")]
+    #[error("instruction {pc}: {} is not implemented by bpfsim", helper_label(*.id))]
     UnknownHelper { pc: usize, id: i64 },
     #[error("program is empty")]
     Empty,
+}
+
+/// `bpf_name#id` as the kernel's verifier names a helper, or `unknown helper #id`.
+pub(crate) fn helper_label(id: i64) -> String {
+    match u64::try_from(id).ok().and_then(crate::helpers::helper_name) {
+        Some(name) => format!("helper bpf_{name}#{id}"),
+        None => format!("unknown helper #{id}"),
+    }
 }
 
 /// Dispatch byte of an [`Op`]. Each ALU and jump operation has four variants

@@ -48,7 +48,7 @@ pub enum VmError {
     JumpIntoLd64 { pc: usize },
     #[error("instruction {pc}: call stack exceeds {max} frames")]
     CallDepth { pc: usize, max: usize },
-    #[error("instruction {pc}: call to unknown helper {id}")]
+    #[error("instruction {pc}: {} is not implemented by bpfsim", super::code::helper_label(*.id as i64))]
     UnknownHelper { pc: usize, id: u64 },
     #[error("instruction {pc}: helper {name} failed: {source}")]
     Helper {
