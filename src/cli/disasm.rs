@@ -85,18 +85,24 @@ fn listing(out: &mut String, obj: &Object, p: &Program) {
             Ok(insn) => {
                 let n = insn.slots();
                 let mut text = insn_text(&insn);
-                if let Insn::Call(CallTarget::Helper(id)) = insn {
-                    if let Some(name) = u64::try_from(id).ok().and_then(helper_name) {
-                        let _ = write!(text, "  ; bpf_{name}");
+                let src = p.insns[pc].src;
+                let note = match insn {
+                    Insn::Call(CallTarget::Helper(id)) => u64::try_from(id)
+                        .ok()
+                        .and_then(helper_name)
+                        .map(|name| format!("bpf_{name}")),
+                    Insn::Ld64 { imm, .. }
+                        if src == opcode::PSEUDO_MAP_IDX || src == opcode::PSEUDO_MAP_IDX_VALUE =>
+                    {
+                        usize::try_from(imm)
+                            .ok()
+                            .and_then(|i| obj.maps.get(i))
+                            .map(|m| format!("map {}", m.name))
                     }
-                }
-                if let Insn::Ld64 { imm, .. } = insn {
-                    let src = p.insns[pc].src;
-                    if src == opcode::PSEUDO_MAP_IDX || src == opcode::PSEUDO_MAP_IDX_VALUE {
-                        if let Some(m) = usize::try_from(imm).ok().and_then(|i| obj.maps.get(i)) {
-                            let _ = write!(text, "  ; map {}", m.name);
-                        }
-                    }
+                    _ => None,
+                };
+                if let Some(note) = note {
+                    let _ = write!(text, "  ; {note}");
                 }
                 line(out, pc, &p.insns[pc..(pc + n).min(p.insns.len())], &text);
                 pc += n;
