@@ -12,6 +12,7 @@ use crate::vm::{CALLBACK_TAG, Interpreter, PrepareError, VmError};
 use std::fmt;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
 use thiserror::Error;
 
 /// Why a session could not load or run a program. Each names the program and, for a run
@@ -292,7 +293,8 @@ impl Session {
     }
 
     /// Runs a program `repeat` times (at least once) over `input`, as BPF_PROG_TEST_RUN
-    /// does; maps and the world carry over from run to run.
+    /// does: the runs share one context and packet, and maps and the world carry over from
+    /// run to run (and from call to call). `duration` is the average time of one run.
     pub fn run(
         &mut self,
         name: &str,
@@ -307,48 +309,48 @@ impl Session {
             source,
         };
         let trace_before = self.world.trace.len();
-        let mut last = None;
-        let mut elapsed = Duration::ZERO;
-        for _ in 0..repeat.max(1) {
-            let mut run = TestRun::new(prog_type, input).map_err(context_err)?;
-            let args = run.args();
-            let vm = self
-                .vm
-                .as_mut()
-                .ok_or_else(|| SessionError::NoSuchProgram {
-                    name: name.into(),
-                    available: Vec::new(),
-                })?;
-            let started = Instant::now();
-            let outcome = {
-                let mut env = run.env();
-                env.world = std::mem::take(&mut self.world);
-                env.attach_maps(&mut self.maps);
-                let outcome = vm.run_program(index, &mut env, args);
-                self.world = std::mem::take(&mut env.world);
-                outcome
-            };
-            elapsed += started.elapsed();
-            let outcome = outcome.map_err(|source| SessionError::Run {
-                program: name.into(),
-                line: source
-                    .pc()
-                    .and_then(|pc| program.source_line(pc))
-                    .map(|l| Box::new(l.clone())),
-                source: Box::new(source),
+        let repeat = repeat.max(1);
+        let vm = self
+            .vm
+            .as_mut()
+            .ok_or_else(|| SessionError::NoSuchProgram {
+                name: name.into(),
+                available: Vec::new(),
             })?;
-            let output = run.finish(outcome.r0).map_err(context_err)?;
-            last = Some((output, outcome));
-        }
-        let (output, outcome) = last.ok_or_else(|| SessionError::NoSuchProgram {
-            name: name.into(),
-            available: Vec::new(),
+        // As BPF_PROG_TEST_RUN: one context and packet, the program run `repeat` times over
+        // them (so what one run changes, the next one sees), the time taken by the runs only.
+        let mut run = TestRun::new(prog_type, input).map_err(context_err)?;
+        let args = run.args();
+        let (outcome, elapsed) = {
+            let mut env = run.env();
+            env.world = std::mem::take(&mut self.world);
+            env.attach_maps(&mut self.maps);
+            let started = Instant::now();
+            let mut outcome = vm.run_program(index, &mut env, args);
+            for _ in 1..repeat {
+                if outcome.is_err() {
+                    break;
+                }
+                outcome = vm.run_program(index, &mut env, args);
+            }
+            let elapsed = started.elapsed();
+            self.world = std::mem::take(&mut env.world);
+            (outcome, elapsed)
+        };
+        let outcome = outcome.map_err(|source| SessionError::Run {
+            program: name.into(),
+            line: source
+                .pc()
+                .and_then(|pc| program.source_line(pc))
+                .map(|l| Box::new(l.clone())),
+            source: Box::new(source),
         })?;
+        let output = run.finish(outcome.r0).map_err(context_err)?;
         Ok(RunResult {
             output,
             r0: outcome.r0,
             insns: outcome.insns,
-            duration: elapsed / repeat.max(1),
+            duration: elapsed / repeat,
             trace: self.world.trace[trace_before..].to_vec(),
         })
     }
