@@ -13,4 +13,5 @@ pub mod maps;
 pub mod object;
 pub mod progtype;
 pub mod session;
+pub mod verifier;
 pub mod vm;
