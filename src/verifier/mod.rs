@@ -3,9 +3,16 @@
 //!
 //! It is being built bottom-up, as pure modules with no knowledge of programs yet:
 //! - [`tnum`]: tracked numbers, what is known about each bit of a value (`kernel/bpf/tnum.c`).
+//! - [`scalar`]: the scalar part of a register state — `var_off` plus signed/unsigned 64- and
+//!   32-bit bounds — with `reg_bounds_sync`, the ALU transfer functions
+//!   (`adjust_scalar_min_max_vals`), `is_branch_taken` and `reg_set_min_max`.
+//! - [`print`]: the verifier log's rendering of a scalar (`R1=scalar(smin=...,var_off=...)`).
 //!
 //! The kernel's names are kept for its concepts so that kernel readers feel at home.
 
+pub mod print;
+pub mod scalar;
 pub mod tnum;
 
+pub use scalar::ScalarBounds;
 pub use tnum::Tnum;

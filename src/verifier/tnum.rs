@@ -104,7 +104,11 @@ impl Tnum {
     /// and the result is zero-extended.
     pub const fn arshift(self, min_shift: u8, insn_bitness: u8) -> Tnum {
         if insn_bitness == 32 {
-            let n = if min_shift >= 32 { 31 } else { min_shift as u32 };
+            let n = if min_shift >= 32 {
+                31
+            } else {
+                min_shift as u32
+            };
             Tnum {
                 value: (((self.value as u32 as i32) >> n) as u32) as u64,
                 mask: (((self.mask as u32 as i32) >> n) as u32) as u64,
@@ -179,26 +183,23 @@ impl Tnum {
         }
     }
 
-    /// Multiplication (`tnum_mul`), the shift-and-add algorithm of Linux 6.18: the known
-    /// product of the values plus, for every bit of `self` that is known 1, the unknown bits
-    /// of `b` shifted into place, and for every unknown bit, all possibly-set bits of `b`.
+    /// Multiplication (`tnum_mul`), the shift-and-add algorithm of Linux 6.18: for every bit
+    /// of `self`, from the lowest, add the correspondingly shifted `b` when the bit is a known
+    /// 1, and join (union) "added" and "not added" when it is unknown.
     pub const fn mul(self, b: Tnum) -> Tnum {
-        let acc_v = self.value.wrapping_mul(b.value);
-        let mut acc_m = Tnum::constant(0);
+        let mut acc = Tnum::constant(0);
         let mut a = self;
         let mut b = b;
         while a.value != 0 || a.mask != 0 {
             if a.value & 1 != 0 {
-                // The low bit of `a` is a certain 1.
-                acc_m = acc_m.add(Tnum::new(0, b.mask));
+                acc = acc.add(b);
             } else if a.mask & 1 != 0 {
-                // The low bit of `a` is unknown.
-                acc_m = acc_m.add(Tnum::new(0, b.value | b.mask));
+                acc = acc.union(acc.add(b));
             }
             a = a.rshift(1);
             b = b.lshift(1);
         }
-        Tnum::constant(acc_v).add(acc_m)
+        acc
     }
 
     /// Whether some value is in both tnums: their known bits agree where both are known
@@ -219,9 +220,8 @@ impl Tnum {
         }
     }
 
-    /// The smallest tnum containing both (`tnum_union` of later kernels): a bit is known only
-    /// where both operands know it with the same value. Linux 6.18's scalar transfer
-    /// functions do not use it; it is here for joins of states.
+    /// The smallest tnum containing both (`tnum_union`): a bit is known only where both
+    /// operands know it with the same value.
     pub const fn union(self, b: Tnum) -> Tnum {
         let mu = (self.value ^ b.value) | self.mask | b.mask;
         Tnum {
@@ -259,6 +259,42 @@ impl Tnum {
     /// Whether the concrete value `v` is one of the values of `self`.
     pub const fn contains_value(self, v: u64) -> bool {
         v & !self.mask == self.value
+    }
+
+    /// The smallest value of `self` greater than `z` (`tnum_step`), for `z` between the
+    /// smallest and the largest value; below the smallest it returns the smallest, from the
+    /// largest on it returns the largest, as the kernel's does.
+    pub const fn step(self, z: u64) -> u64 {
+        let tmax = self.value | self.mask;
+        if z >= tmax {
+            return tmax;
+        }
+        if z < self.value {
+            return self.value;
+        }
+        // The smallest member >= n, with n <= tmax.
+        let n = z + 1;
+        let known = !self.mask;
+        let diff = (n ^ self.value) & known;
+        if diff == 0 {
+            return n;
+        }
+        // The highest known bit where n disagrees with the tnum decides.
+        let i = 63 - diff.leading_zeros();
+        let below = low_mask(i + 1);
+        if self.value >> i & 1 != 0 {
+            // The tnum has a 1 where n has a 0: keep n above, the smallest tnum bits from i.
+            (n & !below) | (self.value & below)
+        } else {
+            // The tnum has a 0 where n has a 1: the unknown bits above i must count up by
+            // one (the next subset of those mask bits), and everything below is minimal.
+            let m_hi = self.mask & !below;
+            let next = (n & m_hi).wrapping_sub(m_hi) & m_hi;
+            if next == 0 {
+                return tmax;
+            }
+            self.value | next
+        }
     }
 
     /// Whether the value is fully known (`tnum_is_const`).
@@ -435,6 +471,11 @@ mod tests {
         assert_eq!(Tnum::constant(6).mul(Tnum::constant(7)), Tnum::constant(42));
         assert_eq!(t(0, 1).mul(Tnum::constant(4)), t(0, 4));
         assert_eq!(t(0, 3).mul(t(0, 3)), t(0, 0xf));
+        // From a Linux 6.18 log: r7 *= -2 with r7 var_off=(0xe0000005; 0xffffffff1ffffffa).
+        assert_eq!(
+            t(0xe000_0005, 0xffff_ffff_1fff_fffa).mul(Tnum::constant(-2i64 as u64)),
+            t(0x2, 0xffff_fffe_3fff_fff4)
+        );
     }
 
     #[test]
@@ -480,6 +521,24 @@ mod tests {
         assert!(t(0, 0xff).overlap(t(0x10, 0)));
         assert!(!t(0x100, 0xff).overlap(t(0x10, 0)));
         assert_eq!(t(1, 0).union(t(2, 0)), t(0, 3));
+    }
+
+    #[test]
+    fn step_examples() {
+        // Members of (0x0; 0x8000): 0 and 0x8000.
+        assert_eq!(t(0, 0x8000).step(1), 0x8000);
+        assert_eq!(t(0, 0x8000).step(0), 0x8000);
+        assert_eq!(t(0, 0x8000).step(0x8000), 0x8000);
+        // Members of (0x4; 0x3): 4..=7.
+        assert_eq!(t(4, 3).step(2), 4);
+        assert_eq!(t(4, 3).step(5), 6);
+        // (0x1; 0x12): 1, 3, 0x11, 0x13.
+        assert_eq!(t(1, 0x12).step(3), 0x11);
+        assert_eq!(t(1, 0x12).step(0x10), 0x11);
+        assert_eq!(t(1, 0x12).step(0x11), 0x13);
+        assert_eq!(Tnum::UNKNOWN.step(5), 6);
+        assert_eq!(Tnum::UNKNOWN.step(u64::MAX), u64::MAX);
+        assert_eq!(t(1 << 63, 1).step(0), 1 << 63);
     }
 
     #[test]
@@ -571,6 +630,39 @@ mod tests {
         }
 
         #[test]
+        fn step_is_the_next_member(v in any::<u64>(), bits in proptest::collection::vec(0u32..64, 0..8),
+                                   pick in any::<u64>(), delta in 0u64..3) {
+            // A tnum with few unknown bits, so that its members can be listed.
+            let mask = bits.iter().fold(0u64, |m, &b| m | 1 << b);
+            let tn = t(v & !mask, mask);
+            let mut members: Vec<u64> = (0..1u64 << bits.len())
+                .map(|k| {
+                    let mut x = tn.value;
+                    let mut j = 0;
+                    for b in 0..64 {
+                        if mask >> b & 1 != 0 {
+                            if k >> j & 1 != 0 { x |= 1 << b; }
+                            j += 1;
+                        }
+                    }
+                    x
+                })
+                .collect();
+            members.sort_unstable();
+            members.dedup();
+            let tmax = *members.last().unwrap();
+            let base = members[(pick % members.len() as u64) as usize];
+            for z in [base.wrapping_sub(delta), base.wrapping_add(delta), base] {
+                let expect = if z >= tmax {
+                    tmax
+                } else {
+                    *members.iter().find(|&&m| m > z).unwrap()
+                };
+                prop_assert_eq!(tn.step(z), expect, "tnum {} z {:#x}", tn, z);
+            }
+        }
+
+        #[test]
         fn nothing_panics(a in any::<u64>(), b in any::<u64>(), c in any::<u64>(),
                           d in any::<u64>(), s in any::<u8>()) {
             // Ill-formed tnums (value & mask != 0) and any shift count.
@@ -578,7 +670,7 @@ mod tests {
             let _ = (x.add(y), x.sub(y), x.mul(y), x.and(y), x.or(y), x.xor(y), x.neg());
             let _ = (x.lshift(s), x.rshift(s), x.arshift(s, 64), x.arshift(s, 32), x.cast(s));
             let _ = (x.intersect(y), x.union(y), x.is_aligned(c), x.contains(y), x.sbin());
-            let _ = Tnum::range(a, c);
+            let _ = (Tnum::range(a, c), x.step(c));
         }
     }
 }
