@@ -16,7 +16,7 @@
 use bpfsim::insn::{
     AluOp, CallTarget, Insn, Ld64Kind, RawInsn, Reg, Source, Width, decode_program,
 };
-use bpfsim::verifier::print::{ScalarDecor, scalar_state};
+use bpfsim::verifier::print::{ScalarDecor, parse_scalar_state, scalar_state};
 use bpfsim::verifier::scalar::alu::{scalar_byte_swap, scalar_neg};
 use bpfsim::verifier::scalar::{
     ScalarBounds, adjust_scalar_min_max_vals, is_branch_taken, is_branch_taken_same_reg,
@@ -319,6 +319,10 @@ impl Replay<'_> {
         for (r, text) in printed {
             let mine = show(&regs[*r]);
             let theirs = normalize(text);
+            // What the kernel printed reads back into a state that prints the same.
+            if let Some(parsed) = parse_scalar_state(&theirs) {
+                assert_eq!(parsed.to_string(), theirs, "{}: parse/print", self.name);
+            }
             assert_eq!(
                 mine, theirs,
                 "{}: {what}: R{r} differs (kernel printed {text})",

@@ -140,6 +140,65 @@ pub fn scalar_state(reg: &ScalarBounds, decor: ScalarDecor) -> String {
     out
 }
 
+/// Reads back what [`scalar_state`] (or the kernel) printed for a scalar: `5`, `-1`,
+/// `0x100000000`, `P5`, `scalar()`, `scalar(id=2,smin=smin32=0,...,var_off=(0x0; 0xff))`.
+/// Omitted bounds are their type's extremes and an omitted `var_off` is unknown, so the
+/// result is exactly the state printed. Ids and precision marks are skipped. `None` when
+/// the text is not a scalar in that form.
+pub fn parse_scalar_state(text: &str) -> Option<ScalarBounds> {
+    let text = text.strip_prefix('P').unwrap_or(text);
+    let Some(inner) = text
+        .strip_prefix("scalar(")
+        .and_then(|t| t.strip_suffix(')'))
+    else {
+        return parse_num(text).map(ScalarBounds::known);
+    };
+    let mut reg = ScalarBounds::unknown();
+    let mut rest = inner;
+    while !rest.is_empty() {
+        if let Some(v) = rest.strip_prefix("var_off=(") {
+            let (value, after) = v.split_once("; ")?;
+            let (mask, after) = after.split_once(')')?;
+            reg.var_off = super::tnum::Tnum::new(parse_num(value)?, parse_num(mask)?);
+            rest = after.strip_prefix(',').unwrap_or(after);
+            continue;
+        }
+        let (item, after) = rest.split_once(',').unwrap_or((rest, ""));
+        rest = after;
+        let names: Vec<&str> = item.split('=').collect();
+        let (value, names) = names.split_last()?;
+        if names.first() == Some(&"id") {
+            continue;
+        }
+        let v = parse_num(value)?;
+        for name in names {
+            match *name {
+                "smin" => reg.smin_value = v as i64,
+                "smax" => reg.smax_value = v as i64,
+                "umin" => reg.umin_value = v,
+                "umax" => reg.umax_value = v,
+                "smin32" => reg.s32_min_value = v as i32,
+                "smax32" => reg.s32_max_value = v as i32,
+                "umin32" => reg.u32_min_value = v as u32,
+                "umax32" => reg.u32_max_value = v as u32,
+                _ => return None,
+            }
+        }
+    }
+    Some(reg)
+}
+
+/// `123`, `-5` or `0x1f` as the log writes numbers (hex is the 64-bit pattern).
+fn parse_num(s: &str) -> Option<u64> {
+    if let Some(h) = s.strip_prefix("0x") {
+        u64::from_str_radix(h, 16).ok()
+    } else if let Some(d) = s.strip_prefix('-') {
+        d.parse::<u64>().ok().map(|v| v.wrapping_neg())
+    } else {
+        s.parse().ok()
+    }
+}
+
 /// `5`, `scalar()`, `scalar(smin=...)`: the log's form without id or precision mark.
 impl fmt::Display for ScalarBounds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -635,4 +635,4 @@ impl fmt::Display for InvariantViolation {
 impl std::error::Error for InvariantViolation {}
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
