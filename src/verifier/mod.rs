@@ -6,9 +6,14 @@
 //! - [`scalar`]: the scalar part of a register state — `var_off` plus signed/unsigned 64- and
 //!   32-bit bounds — with `reg_bounds_sync`, the ALU transfer functions
 //!   (`adjust_scalar_min_max_vals`), `is_branch_taken` and `reg_set_min_max`.
-//! - [`print`]: the verifier log's rendering of a scalar (`R1=scalar(smin=...,var_off=...)`).
+//! - [`print`](mod@print): the verifier log's rendering of a scalar (`R1=scalar(smin=...,var_off=...)`).
 //!
-//! The kernel's names are kept for its concepts so that kernel readers feel at home.
+//! The kernel's names are kept for its concepts so that kernel readers feel at home; the
+//! code is written anew from the kernel's documented behaviour, not copied.
+//!
+//! Where the 6.12 sources and the running 6.18 kernel differ, the running kernel decides:
+//! `tests/verifier_scalar_kernel.rs` replays verifier logs recorded from it and requires
+//! every scalar register state they print to come out the same here.
 
 pub mod print;
 pub mod scalar;

@@ -7,7 +7,8 @@
 //! the one Linux 6.18 computes in `kernel/bpf/tnum.c` (precision: the verifier's verdicts
 //! depend on it). The kernel's names are kept, without the `tnum_` prefix: `tnum_const` is
 //! [`Tnum::constant`], `tnum_in(a, b)` is [`Tnum::contains`], `tnum_strn` is the
-//! [`Display`](std::fmt::Display) impl, `tnum_sbin` is [`Tnum::sbin`].
+//! [`Display`](std::fmt::Display) impl, `tnum_sbin` is [`Tnum::sbin`], `tnum_step` is
+//! [`Tnum::step`].
 //!
 //! A well-formed tnum has `value & mask == 0`; every constructor here produces one, and the
 //! operations preserve it. None of them panics, whatever the input (shift counts of 64 or
@@ -386,11 +387,20 @@ impl Default for Tnum {
     }
 }
 
-/// `(0x0; 0xff)`: the form the verifier log prints a `var_off` in (`tnum_strn`). Linux's
-/// `%#llx` prints zero as `0x0`, and so does this.
+/// The verifier log's form of a tnum (`tnum_strn`): `(0x0; 0xff)` when some bits are
+/// unknown, as in `var_off=(0x0; 0xff)`; a constant prints as its value, in decimal up to
+/// 65535 and in hex above. Linux's `%#llx` prints zero as `0x0`, and so does this.
 impl fmt::Display for Tnum {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "({:#x}; {:#x})", self.value, self.mask)
+        if self.mask == 0 {
+            if self.value <= u16::MAX as u64 {
+                write!(f, "{}", self.value)
+            } else {
+                write!(f, "{:#x}", self.value)
+            }
+        } else {
+            write!(f, "({:#x}; {:#x})", self.value, self.mask)
+        }
     }
 }
 
@@ -476,6 +486,13 @@ mod tests {
             t(0xe000_0005, 0xffff_ffff_1fff_fffa).mul(Tnum::constant(-2i64 as u64)),
             t(0x2, 0xffff_fffe_3fff_fff4)
         );
+        // Not commutative in precision: `r6 *= 0xb22` and `r7 = 0xb22; r7 *= r6` with
+        // r6 var_off=(0x44; 0xc32) printed these two.
+        assert_eq!(t(0x44, 0xc32).mul(Tnum::constant(0xb22)), t(0x8, 0xff_ffe4));
+        assert_eq!(
+            Tnum::constant(0xb22).mul(t(0x44, 0xc32)),
+            t(0x108, 0xff_fee4)
+        );
     }
 
     #[test]
@@ -548,6 +565,9 @@ mod tests {
             t(0xffff_ffff_ffff_fe00, 0x1ff).to_string(),
             "(0xfffffffffffffe00; 0x1ff)"
         );
+        assert_eq!(Tnum::constant(0).to_string(), "0");
+        assert_eq!(Tnum::constant(65535).to_string(), "65535");
+        assert_eq!(Tnum::constant(65536).to_string(), "0x10000");
         let s = t(0b10, 0b100).sbin();
         assert_eq!(s.len(), 64);
         assert!(s.ends_with("x10"));

@@ -22,10 +22,13 @@
 pub mod alu;
 pub mod branch;
 
-pub use alu::{Fork, adjust_scalar_min_max_vals, is_safe_to_compute_dst_reg_range};
+pub use alu::{
+    Fork, adjust_scalar_min_max_vals, is_safe_to_compute_dst_reg_range, scalar_byte_swap,
+    scalar_neg,
+};
 pub use branch::{
-    BranchRegs, SameRegBranch, is_branch_taken, is_branch_taken_same_reg, reg_set_min_max,
-    reg_set_min_max_same_reg,
+    BranchRegs, SameRegBranch, flip_opcode, is_branch_taken, is_branch_taken_same_reg,
+    reg_set_min_max, reg_set_min_max_same_reg,
 };
 
 use super::tnum::Tnum;
