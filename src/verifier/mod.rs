@@ -12,9 +12,11 @@
 //! code is written anew from the kernel's documented behaviour, not copied.
 //!
 //! Where the 6.12 sources and the running 6.18 kernel differ, the running kernel decides:
-//! `tests/verifier_scalar_kernel.rs` replays verifier logs recorded from it and requires
+//! the `kernel_logs` tests replay verifier logs recorded from it and requires
 //! every scalar register state they print to come out the same here.
 
+#[cfg(test)]
+mod kernel_logs;
 pub mod print;
 pub mod scalar;
 pub mod tnum;

@@ -2,7 +2,7 @@
 //! domain: for every instruction the kernel printed state for, the scalar registers bpfsim
 //! computes must print exactly the same, and every branch it explores or skips must match.
 //!
-//! The programs (in `tests/data/verifier/`) are random straight-line code over scalars that
+//! The programs (in `src/verifier/testdata/`) are random straight-line code over scalars that
 //! start unknown (`bpf_get_prandom_u32`): every ALU op in 32 and 64 bits with register and
 //! immediate operands, moves with sign extension, neg, byte swaps, and conditional jumps of
 //! both widths whose taken side goes to an `exit` of its own. They were loaded with
@@ -13,12 +13,10 @@
 //!
 //! `BPFSIM_KERNEL_LOGS=path.jsonl` replays another recording.
 
-use bpfsim::insn::{
-    AluOp, CallTarget, Insn, Ld64Kind, RawInsn, Reg, Source, Width, decode_program,
-};
-use bpfsim::verifier::print::{ScalarDecor, parse_scalar_state, scalar_state};
-use bpfsim::verifier::scalar::alu::{scalar_byte_swap, scalar_neg};
-use bpfsim::verifier::scalar::{
+use crate::insn::{AluOp, CallTarget, Insn, Ld64Kind, RawInsn, Reg, Source, Width, decode_program};
+use crate::verifier::print::{ScalarDecor, parse_scalar_state, scalar_state};
+use crate::verifier::scalar::alu::{scalar_byte_swap, scalar_neg};
+use crate::verifier::scalar::{
     ScalarBounds, adjust_scalar_min_max_vals, is_branch_taken, is_branch_taken_same_reg,
     reg_set_min_max, reg_set_min_max_same_reg,
 };
@@ -174,7 +172,7 @@ impl Replay<'_> {
         }
     }
 
-    fn violations(&mut self, v: Vec<bpfsim::verifier::scalar::InvariantViolation>) {
+    fn violations(&mut self, v: Vec<crate::verifier::scalar::InvariantViolation>) {
         self.pending_bugs.extend(v.iter().map(|v| v.log_line()));
     }
 
@@ -416,9 +414,9 @@ fn recordings() -> Vec<PathBuf> {
     if let Some(p) = std::env::var_os("BPFSIM_KERNEL_LOGS") {
         return vec![PathBuf::from(p)];
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/verifier");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/verifier/testdata");
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/data/verifier exists")
+        .expect("src/verifier/testdata exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
         .collect();
