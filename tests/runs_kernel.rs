@@ -1,0 +1,870 @@
+//! Kernel-equal runs with maps. Each fixture of tests/fixtures/runs (C sources, built by
+//! build.sh there, objects committed) is fed a sequence of packets or argument blobs; after
+//! the sequence, every run's retval, data_out (and ctx_out, where asked for) and the final
+//! contents of every map are what Linux 6.18 gave, recorded below as constants.
+//!
+//! - `bpfsim_*` tests run the sequence in a bpfsim `Session` and compare with the constants.
+//! - `kernel_*` tests ask the live kernel again (as root, with bpftool): `bpftool prog
+//!   loadall` loads and pins the object (libbpf does the relocations and global data, as
+//!   for any user), BPF_PROG_TEST_RUN runs each input through the bpf() syscall, and
+//!   `bpftool -j map dump` reads the maps. Without root, bpftool or bpf() they print
+//!   `skipped: ...`. Set `BPFSIM_RECORD=1` to print the kernel's answers in the constants'
+//!   syntax.
+//!
+//! Maps are compared by name: the kernel's own name for each (`bpftool map show`), which for
+//! global data is libbpf's `<object name cut to 8>.bss` / `.data` / `.rodata`, the name
+//! bpfsim gives them too. Keys and values are compared as bytes, sorted by key (the kernel
+//! walks a hash in bucket order); per-CPU values are summed over the CPUs, because the
+//! kernel's test run runs on whichever CPU the test happens to be on and bpfsim's on CPU 0.
+//! Values that depend on the clock or the task (raw_tp_args' `last_seen`) are compared by
+//! key only.
+//!
+//! kprobe and tracepoint programs cannot be test-run by the kernel (ENOTSUPP): the kernel
+//! only has to accept them (load), and bpfsim's results over hand-built contexts are checked
+//! against values worked out by hand.
+
+mod runs_support;
+
+use bpfsim::helpers::Task;
+use bpfsim::progtype::tracing::{PT_REGS_SIZE, pt_regs};
+use bpfsim::session::Session;
+use runs_support::pkt::{self, *};
+use runs_support::{
+    Dump, Input, MapState, Observed, Ran, blob32, blob64, bpfsim_maps, differences, fixture_path,
+    kernel, record,
+};
+
+/// A fixture, the program to run, the inputs in order, and what the kernel answered.
+struct Scenario {
+    object: &'static str,
+    program: &'static str,
+    inputs: Vec<Input>,
+    /// Maps whose values are not compared (only their keys).
+    keys_only: &'static [&'static str],
+    runs: &'static [Ran],
+    maps: &'static [Dump],
+}
+
+impl Scenario {
+    /// Runs the sequence in bpfsim: each run's output, then every map.
+    fn in_bpfsim(&self) -> (Session, Vec<Observed>) {
+        let mut session = Session::open(fixture_path(self.object))
+            .unwrap_or_else(|e| panic!("{}: {e}", self.object));
+        let mut runs = Vec::new();
+        for (i, input) in self.inputs.iter().enumerate() {
+            let out = session
+                .run(self.program, &input.as_test_run(), 1)
+                .unwrap_or_else(|e| panic!("{} run {i}: bpfsim failed: {e}", self.program));
+            runs.push(Observed::of(&out.output));
+        }
+        (session, runs)
+    }
+
+    /// bpfsim's runs and maps against the recorded kernel answers.
+    fn check_bpfsim(&self) {
+        let (session, runs) = self.in_bpfsim();
+        let maps = bpfsim_maps(&session, self.keys_only);
+        let diffs = differences("bpfsim", &runs, &maps, self.runs, self.maps);
+        assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    }
+
+    /// The live kernel's runs and maps against the recorded answers.
+    fn check_kernel(&self) {
+        if let Some(why) = kernel::unavailable() {
+            println!("skipped: {why}");
+            return;
+        }
+        let loaded = kernel::Loaded::load(&fixture_path(self.object))
+            .unwrap_or_else(|e| panic!("the kernel refuses {}: {e}", self.object));
+        let runs: Vec<Observed> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                loaded
+                    .run(self.program, &input.as_test_run())
+                    .unwrap_or_else(|errno| panic!("{} run {i}: errno {errno}", self.program))
+            })
+            .collect();
+        let maps = loaded
+            .maps(self.keys_only)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.object));
+        if record() {
+            print_recorded(self.object, &runs, &maps);
+        }
+        let diffs = differences("kernel", &runs, &maps, self.runs, self.maps);
+        assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    }
+}
+
+fn print_recorded(object: &str, runs: &[Observed], maps: &[MapState]) {
+    let upper = object.to_uppercase();
+    println!("pub const {upper}_RUNS: &[Ran] = &[");
+    for r in runs {
+        println!("    {}", r.source());
+    }
+    println!("];\n\npub const {upper}_MAPS: &[Dump] = &[");
+    for m in maps {
+        for line in m.source().lines() {
+            println!("    {line}");
+        }
+    }
+    println!("];");
+}
+
+// ---------------------------------------------------------------------------------------
+// XDP: xdp_stats.
+
+const A: [u8; 4] = [10, 0, 0, 1];
+const B: [u8; 4] = [10, 0, 0, 2];
+const C: [u8; 4] = [10, 0, 0, 3];
+const D: [u8; 4] = [10, 0, 0, 4];
+
+fn v4(src: [u8; 4], proto: u8, ttl: u8, l4: &[u8]) -> Vec<u8> {
+    eth(MAC_B, MAC_A, ETH_P_IP, &ipv4(src, B, proto, ttl, l4))
+}
+
+fn v6_frame(dst: [u8; 6], src: u8, next: u8, hop: u8, l4: &[u8]) -> Vec<u8> {
+    eth(dst, MAC_A, ETH_P_IPV6, &ipv6(v6(src), v6(2), next, hop, l4))
+}
+
+/// An ARP request (28 bytes after the Ethernet header).
+fn arp(dst: [u8; 6]) -> Vec<u8> {
+    let mut body = vec![0, 1, 8, 0, 6, 4, 0, 1];
+    body.extend_from_slice(&MAC_A);
+    body.extend_from_slice(&A);
+    body.extend_from_slice(&[0; 6]);
+    body.extend_from_slice(&B);
+    eth(dst, MAC_A, ETH_P_ARP, &body)
+}
+
+fn xdp_inputs() -> Vec<Input> {
+    let p = Input::packet;
+    let mut bad_ihl = v4(A, IPPROTO_UDP, 64, &udp(1, 2, b"x"));
+    bad_ihl[14] = 0x44;
+    let mut truncated_tcp = v4(D, IPPROTO_TCP, 64, &tcp(5, 6, 0x10, &[]));
+    truncated_tcp.truncate(14 + 20 + 10);
+    vec![
+        // 0: UDP to a DNS port: PASS.
+        p(v4(A, IPPROTO_UDP, 64, &udp(5353, 53, b"query"))),
+        // 1: UDP echo with a payload: MACs swapped, payload[0] = 0xa5, XDP_TX.
+        p(v4(C, IPPROTO_UDP, 63, &udp(4000, 7, b"hello"))),
+        // 2: TCP SYN from A again: PASS; A's entry counts 2.
+        p(v4(A, IPPROTO_TCP, 64, &tcp(40000, 80, 0x02, &[]))),
+        // 3: TCP RST|ACK: DROP.
+        p(v4(D, IPPROTO_TCP, 32, &tcp(443, 40001, 0x14, b"bye"))),
+        // 4: IPv6 UDP: PASS.
+        p(v6_frame(
+            MAC_B,
+            1,
+            IPPROTO_UDP,
+            255,
+            &udp(546, 547, b"dhcp6"),
+        )),
+        // 5: ICMPv6 from a fifth source: the hash is full (E2BIG), src_full = 1; PASS.
+        p(v6_frame(
+            MAC_B,
+            5,
+            IPPROTO_ICMPV6,
+            1,
+            &[128, 0, 0, 0, 0, 1, 0, 1],
+        )),
+        // 6: ARP: counted as other, PASS.
+        p(arp(BCAST)),
+        // 7: IPv4 with IHL 4: ABORTED.
+        p(bad_ihl),
+        // 8: TCP header cut short: ABORTED.
+        p(truncated_tcp),
+        // 9: 400 bytes, over max_len (300): DROP before any parsing.
+        p(pkt::padded(v4(A, IPPROTO_UDP, 64, &udp(9, 9, &[])), 400)),
+        // 10: echo without payload: MACs swapped only, XDP_TX.
+        p(v4(C, IPPROTO_UDP, 63, &udp(4001, 7, &[]))),
+        // 11: ICMP echo request from A: PASS.
+        p(v4(A, IPPROTO_ICMP, 64, &[8, 0, 0xf7, 0xff, 0, 0, 0, 0])),
+        // 12: only an Ethernet header that says IPv4: ABORTED.
+        p(eth(MAC_B, MAC_A, ETH_P_IP, &[])),
+        // 13: IPv6 TCP FIN|ACK, exactly max_len bytes: PASS.
+        p(pkt::padded(
+            v6_frame(MAC_B, 1, IPPROTO_TCP, 64, &tcp(22, 50000, 0x11, &[])),
+            300,
+        )),
+    ]
+}
+
+fn xdp_stats() -> Scenario {
+    Scenario {
+        object: "xdp_stats",
+        program: "xdp_stats",
+        inputs: xdp_inputs(),
+        keys_only: &[],
+        runs: recorded::XDP_STATS_RUNS,
+        maps: recorded::XDP_STATS_MAPS,
+    }
+}
+
+#[test]
+fn bpfsim_xdp_stats_equals_the_kernel() {
+    xdp_stats().check_bpfsim();
+}
+
+#[test]
+fn kernel_xdp_stats() {
+    xdp_stats().check_kernel();
+}
+
+// ---------------------------------------------------------------------------------------
+// tc: tc_ttl.
+
+/// A `struct __sk_buff` for ctx_in.
+fn skb(words: &[(usize, u32)]) -> Vec<u8> {
+    blob32(192, words)
+}
+
+const MARK: usize = 8;
+const PRIORITY: usize = 32;
+const IFINDEX: usize = 40;
+const CB: usize = 48;
+
+fn tc_inputs() -> Vec<Input> {
+    let p = Input::packet;
+    let pc = Input::packet_ctx;
+    let to_host =
+        |src, proto, ttl, l4: &[u8]| eth(HOST, MAC_A, ETH_P_IP, &ipv4(src, B, proto, ttl, l4));
+    vec![
+        // 0: TTL 64 -> 63, checksum fixed, OK; no context.
+        p(to_host(A, IPPROTO_UDP, 64, &udp(1000, 53, b"abc"))),
+        // 1: TTL 1: expires here, SHOT; mark 5 -> 0x54.
+        pc(
+            to_host(A, IPPROTO_TCP, 1, &tcp(1, 2, 2, &[])),
+            skb(&[(MARK, 5)]),
+        ),
+        // 2: IPv6 hop limit 2 -> 1, but marked 0xdead: SHOT.
+        pc(
+            v6_frame(HOST, 1, IPPROTO_UDP, 2, &udp(7, 7, b"six")),
+            skb(&[(MARK, 0xdead), (CB + 16, 100)]),
+        ),
+        // 3: ARP: not IP, mark 1, OK.
+        p(arp(BCAST)),
+        // 4: the flow of run 0 again, TTL 0x80, mark 7, priority 3, ifindex 1: OK.
+        pc(
+            to_host(A, IPPROTO_UDP, 0x80, &udp(1000, 53, b"again")),
+            skb(&[(MARK, 7), (PRIORITY, 3), (IFINDEX, 1), (CB + 16, 1)]),
+        ),
+        // 5: IPv6 hop limit 1: expires, SHOT.
+        p(v6_frame(HOST, 3, IPPROTO_TCP, 1, &tcp(9, 9, 0x10, &[]))),
+        // 6: broadcast ICMP with TTL 255, every cb[] set: OK.
+        pc(
+            eth(
+                BCAST,
+                MAC_A,
+                ETH_P_IP,
+                &ipv4(C, B, IPPROTO_ICMP, 255, &[8, 0, 0, 0]),
+            ),
+            skb(&[
+                (CB, 1),
+                (CB + 4, 2),
+                (CB + 8, 3),
+                (CB + 12, 4),
+                (CB + 16, 5),
+            ]),
+        ),
+        // 7: TTL 0: SHOT, counted as expired in the flow of run 1's addresses (UDP).
+        p(to_host(A, IPPROTO_TCP, 0, &tcp(1, 2, 0x10, b"late"))),
+        // 8: TTL 2 from D, the header's checksum at the carry edge.
+        p(checksum_edge()),
+    ]
+}
+
+/// An IPv4 frame whose header checksum is 0x0000 before the TTL goes down (the addresses
+/// are picked so that it is), to check the fold of the carry in csum_replace.
+fn checksum_edge() -> Vec<u8> {
+    let mut frame = eth(
+        HOST,
+        MAC_A,
+        ETH_P_IP,
+        &ipv4(D, B, IPPROTO_UDP, 2, &udp(3, 4, &[])),
+    );
+    // Adjust the identification field so that the checksum comes out as 0x0000 (the
+    // header's one's-complement sum is then 0xffff).
+    let ip = 14;
+    frame[ip + 10..ip + 12].copy_from_slice(&[0, 0]);
+    let now = pkt::checksum(&frame[ip..ip + 20]);
+    let id = u16::from_be_bytes([frame[ip + 4], frame[ip + 5]]);
+    // Adding `now` to the id moves the sum by `now`, making the checksum 0 (one's complement).
+    let sum = u32::from(id) + u32::from(now);
+    let new_id = ((sum & 0xffff) + (sum >> 16)) as u16;
+    frame[ip + 4..ip + 6].copy_from_slice(&new_id.to_be_bytes());
+    let check = pkt::checksum(&frame[ip..ip + 20]);
+    frame[ip + 10..ip + 12].copy_from_slice(&check.to_be_bytes());
+    frame
+}
+
+fn tc_ttl() -> Scenario {
+    Scenario {
+        object: "tc_ttl",
+        program: "tc_ttl",
+        inputs: tc_inputs(),
+        keys_only: &[],
+        runs: recorded::TC_TTL_RUNS,
+        maps: recorded::TC_TTL_MAPS,
+    }
+}
+
+#[test]
+fn bpfsim_tc_ttl_equals_the_kernel() {
+    tc_ttl().check_bpfsim();
+}
+
+#[test]
+fn kernel_tc_ttl() {
+    tc_ttl().check_kernel();
+}
+
+/// The IPv4 headers tc_ttl let through still have valid checksums (with the TTL one less):
+/// worked out here, whatever the kernel or bpfsim says.
+#[test]
+fn tc_ttl_fixes_ipv4_checksums_by_hand() {
+    let s = tc_ttl();
+    let (_, runs) = s.in_bpfsim();
+    for (i, (input, run)) in s.inputs.iter().zip(&runs).enumerate() {
+        let d = &input.data_in;
+        if run.retval != 0 || d[12..14] != [0x08, 0x00] {
+            continue;
+        }
+        let out: Vec<u8> = (0..run.data_out.len() / 2)
+            .map(|j| u8::from_str_radix(&run.data_out[2 * j..2 * j + 2], 16).expect("hex"))
+            .collect();
+        assert_eq!(out[14 + 8], d[14 + 8] - 1, "run {i}: TTL");
+        assert_eq!(pkt::checksum(&out[14..34]), 0, "run {i}: checksum");
+    }
+    assert_eq!(pkt::checksum(&checksum_edge()[14..34]), 0);
+    assert_eq!(&checksum_edge()[24..26], &[0, 0]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Socket filter: sock_count.
+
+fn socket_inputs() -> Vec<Input> {
+    let p = Input::packet;
+    let mut vlan = eth(HOST, MAC_A, 0x8100, &[0, 5, 0x08, 0x00]);
+    vlan.extend_from_slice(&ipv4(A, B, IPPROTO_UDP, 64, &udp(1, 1, &[])));
+    vec![
+        // 0: IPv4 to broadcast (loopback's broadcast address is all-zero: MULTICAST).
+        p(eth(
+            BCAST,
+            MAC_A,
+            ETH_P_IP,
+            &ipv4(A, B, IPPROTO_UDP, 64, &udp(1, 2, b"x")),
+        )),
+        // 1: IPv4 to the host.
+        p(eth(
+            HOST,
+            MAC_A,
+            ETH_P_IP,
+            &ipv4(A, B, IPPROTO_TCP, 64, &tcp(1, 2, 2, &[])),
+        )),
+        // 2: IPv6 to the host.
+        p(v6_frame(HOST, 1, IPPROTO_UDP, 64, &udp(1, 2, b"v6"))),
+        // 3: ARP to broadcast: 0.
+        p(arp(BCAST)),
+        // 4: IPv4 to the host again, longer.
+        p(pkt::padded(
+            eth(
+                HOST,
+                MAC_A,
+                ETH_P_IP,
+                &ipv4(C, B, IPPROTO_UDP, 64, &udp(3, 4, &[])),
+            ),
+            200,
+        )),
+        // 5: raw 802.3 (length field, payload ff ff): 0.
+        p(eth(BCAST, MAC_A, 0x0040, &[0xff, 0xff, 1, 2, 3, 4])),
+        // 6: 802.1Q-tagged IPv4: protocol 0x8100, 0.
+        p(vlan),
+        // 7: IPv6 to an IPv6 multicast MAC.
+        p(v6_frame(
+            [0x33, 0x33, 0, 0, 0, 1],
+            1,
+            IPPROTO_ICMPV6,
+            255,
+            &[134, 0, 0, 0],
+        )),
+        // 8: IPv4 to another host's MAC: PACKET_OTHERHOST.
+        p(eth(
+            MAC_B,
+            MAC_A,
+            ETH_P_IP,
+            &ipv4(A, B, IPPROTO_UDP, 64, &udp(1, 2, &[])),
+        )),
+    ]
+}
+
+fn sock_count() -> Scenario {
+    Scenario {
+        object: "sock_count",
+        program: "sock_count",
+        inputs: socket_inputs(),
+        keys_only: &[],
+        runs: recorded::SOCK_COUNT_RUNS,
+        maps: recorded::SOCK_COUNT_MAPS,
+    }
+}
+
+#[test]
+fn bpfsim_sock_count_equals_the_kernel() {
+    sock_count().check_bpfsim();
+}
+
+#[test]
+fn kernel_sock_count() {
+    sock_count().check_kernel();
+}
+
+// ---------------------------------------------------------------------------------------
+// Raw tracepoint: raw_tp_args.
+
+fn raw_tp_inputs() -> Vec<Input> {
+    let a = |id: u64, amount: u64, op: u64| Input::args(blob64(&[id, amount, op]));
+    let mut v = vec![
+        a(5, 10, 0),            // 0: new id 5: 1
+        a(5, 20, 0),            // 1: 2
+        a(7, 3, 0),             // 2: new id 7: 1
+        a(5, 5, 0),             // 3: 3
+        a(7, 0, 1),             // 4: delete 7: 100
+        a(7, 0, 1),             // 5: delete 7 again: 0
+        a(9, u64::MAX, 0),      // 6: new id 9: 1
+        a(0x1_0000_0005, 1, 0), // 7: the id is the low 32 bits: 5, 4
+        Input::args(blob64(&[
+            9,
+            0x8000_0000_0000_0000,
+            0,
+            1,
+            2,
+            3,
+            4,
+            5,
+            6,
+            7,
+            8,
+            9,
+        ])), // 8
+    ];
+    // 9..: fill the 8-entry map (5 and 9 are there): ids 10..=15 fit, 16 does not (-1).
+    for id in 10..=16 {
+        v.push(a(id, id * 3, 0));
+    }
+    // Then 5 once more, and a delete that makes room for 16.
+    v.push(a(5, 7, 0));
+    v.push(a(10, 0, 1));
+    v.push(a(16, 48, 0));
+    v
+}
+
+fn raw_tp_args() -> Scenario {
+    Scenario {
+        object: "raw_tp_args",
+        program: "raw_tp_args",
+        inputs: raw_tp_inputs(),
+        keys_only: &["last_seen"],
+        runs: recorded::RAW_TP_ARGS_RUNS,
+        maps: recorded::RAW_TP_ARGS_MAPS,
+    }
+}
+
+#[test]
+fn bpfsim_raw_tp_args_equals_the_kernel() {
+    raw_tp_args().check_bpfsim();
+}
+
+#[test]
+fn kernel_raw_tp_args() {
+    raw_tp_args().check_kernel();
+}
+
+// ---------------------------------------------------------------------------------------
+// kprobe and tracepoint: probes.
+
+/// A `struct pt_regs` for vfs_read(file, buf, count) called from `ip`.
+fn regs(file: u64, buf: u64, count: u64, ip: u64) -> Vec<u8> {
+    let mut r = vec![0u8; PT_REGS_SIZE];
+    for (off, v) in [
+        (pt_regs::DI, file),
+        (pt_regs::SI, buf),
+        (pt_regs::DX, count),
+        (pt_regs::IP, ip),
+        (pt_regs::AX, 0xdead_beef), // not an argument
+    ] {
+        r[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    r
+}
+
+/// A syscalls:sys_enter_write record: the common header (type, flags, preempt count, pid),
+/// then __syscall_nr, fd, buf, count.
+fn write_record(pid: i32, fd: u64, count: u64) -> Vec<u8> {
+    let mut r = Vec::new();
+    r.extend_from_slice(&700u16.to_le_bytes()); // common_type
+    r.extend_from_slice(&[0, 1]); // common_flags, common_preempt_count
+    r.extend_from_slice(&pid.to_le_bytes());
+    r.extend_from_slice(&1i32.to_le_bytes()); // __syscall_nr: write
+    r.extend_from_slice(&[0; 4]);
+    r.extend_from_slice(&fd.to_le_bytes());
+    r.extend_from_slice(&0x7ffc_0000_1000u64.to_le_bytes()); // buf
+    r.extend_from_slice(&count.to_le_bytes());
+    r
+}
+
+fn le64(words: &[u64]) -> String {
+    words
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn le32(words: &[u32]) -> String {
+    words
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn bpfsim_probes_match_hand_derived_values() {
+    let mut s = Session::open(fixture_path("probes")).expect("probes.o");
+    s.world.task = Task {
+        pid: 4242,
+        tgid: 4240,
+        ..Task::default()
+    };
+    let kprobe = |s: &mut Session, count: u64, buf: u64, ip: u64| {
+        let ctx = regs(0xffff_8880_0000_1000, buf, count, ip);
+        let out = s
+            .run("kprobe_read", &Input::args(ctx).as_test_run(), 1)
+            .expect("kprobe_read runs");
+        (out.output.retval, out.output.data_out.len())
+    };
+    // (count, buf, ip) -> the size class it returns.
+    assert_eq!(kprobe(&mut s, 100, 0x1000, 0xffff_ffff_8100_0010), (0, 0));
+    assert_eq!(kprobe(&mut s, 512, 0x2000, 0xffff_ffff_8100_0020), (1, 0));
+    assert_eq!(kprobe(&mut s, 4096, 0x3000, 0xffff_ffff_8100_0030), (2, 0));
+    assert_eq!(kprobe(&mut s, 511, 0x4000, 0xffff_ffff_8100_0040), (0, 0));
+    assert_eq!(
+        kprobe(&mut s, 1 << 20, 0x5000, 0xffff_ffff_8100_0050),
+        (2, 0)
+    );
+
+    let tp = |s: &mut Session, fd: u64, count: u64| {
+        let rec = write_record(99, fd, count);
+        s.run("tp_write", &Input::args(rec).as_test_run(), 1)
+            .expect("tp_write runs")
+            .output
+            .retval
+    };
+    assert_eq!(tp(&mut s, 1, 10), 1);
+    assert_eq!(tp(&mut s, 2, 20), 1);
+    assert_eq!(tp(&mut s, 1, 30), 2);
+    assert_eq!(tp(&mut s, 1, 0), 3);
+
+    let maps = bpfsim_maps(&s, &[]);
+    let by_name = |n: &str| {
+        maps.iter()
+            .find(|m| m.name == n)
+            .unwrap_or_else(|| panic!("no map {n}"))
+            .entries
+            .clone()
+    };
+    let entry = |k: String, v: String| (k, v);
+    // reads: key (tgid 4240, size class), value (calls, bytes, last ip, last buf).
+    assert_eq!(
+        by_name("reads"),
+        vec![
+            entry(
+                le32(&[4240, 0]),
+                le64(&[2, 100 + 511, 0xffff_ffff_8100_0040, 0x4000])
+            ),
+            entry(
+                le32(&[4240, 1]),
+                le64(&[1, 512, 0xffff_ffff_8100_0020, 0x2000])
+            ),
+            entry(
+                le32(&[4240, 2]),
+                le64(&[2, 4096 + (1 << 20), 0xffff_ffff_8100_0050, 0x5000])
+            ),
+        ]
+    );
+    // writes: key fd, value (writes, bytes, syscall_nr 1, pad).
+    let wv = |n: u64, bytes: u64| format!("{}{}", le64(&[n, bytes]), le32(&[1, 0]));
+    assert_eq!(
+        by_name("writes"),
+        vec![entry(le32(&[1]), wv(3, 40)), entry(le32(&[2]), wv(1, 20)),]
+    );
+    // events: per-CPU, all on CPU 0: 5 kprobe hits, 4 tracepoint hits.
+    assert_eq!(
+        by_name("events"),
+        vec![entry(le32(&[0]), le64(&[5])), entry(le32(&[1]), le64(&[4]))]
+    );
+    let cpu0_only = s
+        .maps()
+        .by_name("events")
+        .expect("events")
+        .lookup_user(&0u32.to_le_bytes())
+        .expect("slot 0");
+    assert_eq!(cpu0_only, [5u64.to_le_bytes(), 0u64.to_le_bytes()].concat());
+    // .bss: big_reads = 2.
+    assert_eq!(by_name("probes.bss"), vec![entry(le32(&[0]), le64(&[2]))]);
+}
+
+#[test]
+fn kernel_accepts_probes_but_does_not_test_run_them() {
+    if let Some(why) = kernel::unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let loaded = kernel::Loaded::load(&fixture_path("probes"))
+        .unwrap_or_else(|e| panic!("the kernel's verifier refuses probes.o: {e}"));
+    assert_eq!(loaded.programs(), ["kprobe_read", "tp_write"]);
+    let regs = Input::args(regs(1, 2, 3, 4));
+    assert_eq!(loaded.run("kprobe_read", &regs.as_test_run()), Err(524));
+    let rec = Input::args(write_record(1, 2, 3));
+    assert_eq!(loaded.run("tp_write", &rec.as_test_run()), Err(524));
+    // The maps bpfsim creates for the object are the ones the kernel has.
+    let kernel_maps = loaded.maps(&[]).expect("maps");
+    let ours = bpfsim_maps(
+        &Session::open(fixture_path("probes")).expect("probes.o"),
+        &[],
+    );
+    assert_eq!(ours, kernel_maps);
+}
+
+// ---------------------------------------------------------------------------------------
+// The kernel's answers (Linux 6.18, x86-64, 2 possible CPUs), recorded with
+// `BPFSIM_RECORD=1 cargo test --test runs_kernel kernel_ -- --nocapture --test-threads 1`.
+
+#[rustfmt::skip]
+mod recorded {
+    use super::runs_support::{Dump, Ran};
+
+    pub const XDP_STATS_RUNS: &[Ran] = &[
+        Ran { retval: 0x2, data_out: "02000000000b02000000000a0800450000211c46400040110a840a0000010a00000214e90035000d00007175657279", ctx_out: None },
+        Ran { retval: 0x3, data_out: "02000000000a02000000000b0800450000211c4640003f110b820a0000030a0000020fa00007000d0000a5656c6c6f", ctx_out: None },
+        Ran { retval: 0x2, data_out: "02000000000b02000000000a0800450000281c46400040060a880a0000010a0000029c40005001020304000000005002ffff00000000", ctx_out: None },
+        Ran { retval: 0x1, data_out: "02000000000b02000000000a08004500002b1c46400020062a820a0000040a00000201bb9c4101020304000000005014ffff00000000627965", ctx_out: None },
+        Ran { retval: 0x2, data_out: "02000000000b02000000000a86dd60000000000d11ff20010db800000000000000000000000120010db800000000000000000000000202220223000d00006468637036", ctx_out: None },
+        Ran { retval: 0x2, data_out: "02000000000b02000000000a86dd6000000000083a0120010db800000000000000000000000520010db80000000000000000000000028000000000010001", ctx_out: None },
+        Ran { retval: 0x2, data_out: "ffffffffffff02000000000a0806000108000604000102000000000a0a0000010000000000000a000002", ctx_out: None },
+        Ran { retval: 0x0, data_out: "02000000000b02000000000a08004400001d1c46400040110a880a0000010a000002000100020009000078", ctx_out: None },
+        Ran { retval: 0x0, data_out: "02000000000b02000000000a0800450000281c46400040060a850a0000040a00000200050006010203040000", ctx_out: None },
+        Ran { retval: 0x1, data_out: "len=400 fnv1a=e7bcfaec599ca29f", ctx_out: None },
+        Ran { retval: 0x3, data_out: "02000000000a02000000000b08004500001c1c4640003f110b870a0000030a0000020fa1000700080000", ctx_out: None },
+        Ran { retval: 0x2, data_out: "02000000000b02000000000a08004500001c1c46400040010a990a0000010a0000020800f7ff00000000", ctx_out: None },
+        Ran { retval: 0x0, data_out: "02000000000b02000000000a0800", ctx_out: None },
+        Ran { retval: 0x2, data_out: "len=300 fnv1a=315b1bfc9ffb958d", ctx_out: None },
+    ];
+
+    pub const XDP_STATS_MAPS: &[Dump] = &[
+        Dump {
+            name: "cpu_packets",
+            map_type: "percpu_array",
+            key_size: 4,
+            value_size: 8,
+            max_entries: 2,
+            flags: 0x0,
+            entries: &[
+                ("00000000", "0e00000000000000"),
+                ("01000000", "0200000000000000"),
+            ],
+        },
+        Dump {
+            name: "proto_stats",
+            map_type: "array",
+            key_size: 4,
+            value_size: 16,
+            max_entries: 8,
+            flags: 0x0,
+            entries: &[
+                ("00000000", "0200000000000000ba01000000000000"),
+                ("01000000", "07000000000000004d01000000000000"),
+                ("02000000", "0300000000000000ad01000000000000"),
+                ("03000000", "0400000000000000cb00000000000000"),
+                ("04000000", "03000000000000009b01000000000000"),
+                ("05000000", "02000000000000006800000000000000"),
+                ("06000000", "03000000000000006500000000000000"),
+                ("07000000", "00000000000000000000000000000000"),
+            ],
+        },
+        Dump {
+            name: "src_stats",
+            map_type: "hash",
+            key_size: 20,
+            value_size: 24,
+            max_entries: 4,
+            flags: 0x0,
+            entries: &[
+                ("040000000a000001000000000000000000000000", "03000000000000008f000000000000000000000040020100"),
+                ("040000000a000003000000000000000000000000", "02000000000000005900000000000000a10f07003f001100"),
+                ("040000000a000004000000000000000000000000", "01000000000000003900000000000000bb01419c20140600"),
+                ("0600000020010db8000000000000000000000001", "02000000000000006f01000000000000160050c340110600"),
+            ],
+        },
+        Dump {
+            name: "xdp_stat.bss",
+            map_type: "array",
+            key_size: 4,
+            value_size: 32,
+            max_entries: 1,
+            flags: 0x400,
+            entries: &[
+                ("00000000", "0e00000000000000ed0400000000000002000000000000000100000002000000"),
+            ],
+        },
+        Dump {
+            name: "xdp_stat.data",
+            map_type: "array",
+            key_size: 4,
+            value_size: 5,
+            max_entries: 1,
+            flags: 0x400,
+            entries: &[
+                ("00000000", "f6030000a5"),
+            ],
+        },
+        Dump {
+            name: "xdp_stat.rodata",
+            map_type: "array",
+            key_size: 4,
+            value_size: 4,
+            max_entries: 1,
+            flags: 0x480,
+            entries: &[
+                ("00000000", "2c010000"),
+            ],
+        },
+    ];
+
+    pub const TC_TTL_RUNS: &[Ran] = &[
+        Ran { retval: 0x0, data_out: "00000000000002000000000a08004500001f1c4640003f110b860a0000010a00000203e80035000b0000616263", ctx_out: None },
+        Ran { retval: 0x2, data_out: "00000000000002000000000a0800450000281c464000010649880a0000010a0000020001000201020304000000005002ffff00000000", ctx_out: Some(&[(8, 84), (40, 1), (48, 54), (52, 1), (56, 2048), (60, 1), (64, 6), (160, 54)]) },
+        Ran { retval: 0x2, data_out: "00000000000002000000000a86dd60000000000b110120010db800000000000000000000000120010db800000000000000000000000200070007000b0000736978", ctx_out: Some(&[(8, 912086), (40, 1), (48, 65), (52, 1), (56, 34525), (60, 1), (64, 117), (160, 65)]) },
+        Ran { retval: 0x0, data_out: "ffffffffffff02000000000a0806000108000604000102000000000a0a0000010000000000000a000002", ctx_out: None },
+        Ran { retval: 0x0, data_out: "00000000000002000000000a0800450000211c4640007f11cb830a0000010a00000203e80035000d0000616761696e", ctx_out: Some(&[(8, 116), (32, 3), (40, 1), (48, 47), (52, 1), (56, 2048), (60, 127), (64, 18), (160, 47)]) },
+        Ran { retval: 0x2, data_out: "00000000000002000000000a86dd600000000014060120010db800000000000000000000000320010db80000000000000000000000020009000901020304000000005010ffff00000000", ctx_out: None },
+        Ran { retval: 0x0, data_out: "ffffffffffff02000000000a0800450000181c464000fe014c9a0a0000030a00000208000000", ctx_out: Some(&[(8, 4), (40, 1), (48, 38), (52, 1), (56, 2048), (60, 254), (64, 6), (160, 38)]) },
+        Ran { retval: 0x2, data_out: "00000000000002000000000a08004500002c1c46400000064a840a0000010a0000020001000201020304000000005010ffff000000006c617465", ctx_out: None },
+        Ran { retval: 0x0, data_out: "00000000000002000000000a08004500001c64cc4000011101000a0000040a0000020003000400080000", ctx_out: None },
+    ];
+
+    pub const TC_TTL_MAPS: &[Dump] = &[
+        Dump {
+            name: "flows",
+            map_type: "lru_hash",
+            key_size: 12,
+            value_size: 32,
+            max_entries: 1024,
+            flags: 0x0,
+            entries: &[
+                ("000000010000000211060000", "01000000000000004100000000000000d6ea0d000100000086dd000001000000"),
+                ("000000030000000206060000", "01000000000000004a00000000000000060000000100000086dd000001010000"),
+                ("0a0000010a00000206040000", "0200000000000000700000000000000004000000010000000800000000020000"),
+                ("0a0000010a00000211040000", "02000000000000005c000000000000007400000001000000080000007f000000"),
+                ("0a0000030a00000201040000", "01000000000000002600000000000000040000000100000008000000fe000000"),
+                ("0a0000040a00000211040000", "01000000000000002a0000000000000004000000010000000800000001000000"),
+            ],
+        },
+    ];
+
+    pub const SOCK_COUNT_RUNS: &[Ran] = &[
+        Ran { retval: 0x1d, data_out: "00000000000000000000000000004500001d1c46400040110a880a0000010a000002000100020009000078", ctx_out: None },
+        Ran { retval: 0x28, data_out: "0000000000000000000000000000450000281c46400040060a880a0000010a0000020001000201020304000000005002ffff00000000", ctx_out: None },
+        Ran { retval: 0x32, data_out: "000000000000000000000000000060000000000a114020010db800000000000000000000000120010db800000000000000000000000200010002000a00007636", ctx_out: None },
+        Ran { retval: 0x0, data_out: "0000000000000000000000000000000108000604000102000000000a0a0000010000000000000a000002", ctx_out: None },
+        Ran { retval: 0xba, data_out: "00000000000000000000000000004500001c1c46400040110a870a0000030a000002000300040008000000070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9e0e7eef5fc030a11181f262d343b424950575e656c737a81888f969da4abb2b9c0c7ced5dce3eaf1f8ff060d141b222930373e454c535a61686f767d848b9299a0a7aeb5bcc3cad1d8dfe6edf4fb020910171e252c333a41484f565d646b727980878e959ca3aab1b8bfc6cdd4dbe2e9f0f7fe050c131a21282f363d444b", ctx_out: None },
+        Ran { retval: 0x0, data_out: "0000000000000000000000000000ffff01020304", ctx_out: None },
+        Ran { retval: 0x0, data_out: "0000000000000000000000000000000508004500001c1c46400040110a890a0000010a0000020001000100080000", ctx_out: None },
+        Ran { retval: 0x2c, data_out: "00000000000000000000000000006000000000043aff20010db800000000000000000000000120010db800000000000000000000000286000000", ctx_out: None },
+        Ran { retval: 0x1c, data_out: "00000000000000000000000000004500001c1c46400040110a890a0000010a0000020001000200080000", ctx_out: None },
+    ];
+
+    pub const SOCK_COUNT_MAPS: &[Dump] = &[
+        Dump {
+            name: "by_proto",
+            map_type: "hash",
+            key_size: 4,
+            value_size: 24,
+            max_entries: 16,
+            flags: 0x0,
+            entries: &[
+                ("00080000", "0200000000000000e2000000000000000200000000000000"),
+                ("00080200", "01000000000000001d000000000000000100000000000000"),
+                ("00080300", "01000000000000001c000000000000000100000000000000"),
+                ("00810000", "010000000000000020000000000000000000000000000000"),
+                ("01000200", "010000000000000006000000000000000000000000000000"),
+                ("06080200", "01000000000000001c000000000000000000000000000000"),
+                ("dd860000", "010000000000000032000000000000000100000000000000"),
+                ("dd860200", "01000000000000002c000000000000000100000000000000"),
+            ],
+        },
+    ];
+
+    pub const RAW_TP_ARGS_RUNS: &[Ran] = &[
+        Ran { retval: 0x1, data_out: "", ctx_out: None },
+        Ran { retval: 0x2, data_out: "", ctx_out: None },
+        Ran { retval: 0x1, data_out: "", ctx_out: None },
+        Ran { retval: 0x3, data_out: "", ctx_out: None },
+        Ran { retval: 0x64, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x1, data_out: "", ctx_out: None },
+        Ran { retval: 0x4, data_out: "", ctx_out: None },
+        Ran { retval: 0x2, data_out: "", ctx_out: None },
+        Ran { retval: 0x1, data_out: "", ctx_out: None },
+        Ran { retval: 0x1, data_out: "", ctx_out: None },
+        Ran { retval: 0x1, data_out: "", ctx_out: None },
+        Ran { retval: 0x1, data_out: "", ctx_out: None },
+        Ran { retval: 0x1, data_out: "", ctx_out: None },
+        Ran { retval: 0x1, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffff, data_out: "", ctx_out: None },
+        Ran { retval: 0x5, data_out: "", ctx_out: None },
+        Ran { retval: 0x64, data_out: "", ctx_out: None },
+        Ran { retval: 0x1, data_out: "", ctx_out: None },
+    ];
+
+    pub const RAW_TP_ARGS_MAPS: &[Dump] = &[
+        Dump {
+            name: "last_seen",
+            map_type: "hash",
+            key_size: 4,
+            value_size: 16,
+            max_entries: 8,
+            flags: 0x0,
+            entries: &[
+                ("05000000", "*"),
+                ("09000000", "*"),
+                ("0b000000", "*"),
+                ("0c000000", "*"),
+                ("0d000000", "*"),
+                ("0e000000", "*"),
+                ("0f000000", "*"),
+                ("10000000", "*"),
+            ],
+        },
+        Dump {
+            name: "stats",
+            map_type: "hash",
+            key_size: 4,
+            value_size: 32,
+            max_entries: 8,
+            flags: 0x0,
+            entries: &[
+                ("05000000", "05000000000000002b0000000000000014000000000000001d00000000000000"),
+                ("09000000", "0200000000000000ffffffffffffff7fffffffffffffffffffffffffffffff7f"),
+                ("0b000000", "0100000000000000210000000000000021000000000000002100000000000000"),
+                ("0c000000", "0100000000000000240000000000000024000000000000002400000000000000"),
+                ("0d000000", "0100000000000000270000000000000027000000000000002700000000000000"),
+                ("0e000000", "01000000000000002a000000000000002a000000000000002a00000000000000"),
+                ("0f000000", "01000000000000002d000000000000002d000000000000002d00000000000000"),
+                ("10000000", "0100000000000000300000000000000030000000000000003000000000000000"),
+            ],
+        },
+    ];
+}
