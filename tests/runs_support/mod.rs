@@ -276,6 +276,8 @@ pub struct Dump {
     pub value_size: u32,
     pub max_entries: u32,
     pub flags: u32,
+    /// Whether user space may no longer change it (libbpf freezes `.rodata`).
+    pub frozen: bool,
     pub entries: &'static [(&'static str, &'static str)],
 }
 
@@ -288,6 +290,7 @@ pub struct MapState {
     pub value_size: u32,
     pub max_entries: u32,
     pub flags: u32,
+    pub frozen: bool,
     pub entries: Vec<(String, String)>,
 }
 
@@ -297,6 +300,7 @@ impl MapState {
             && self.map_type == d.map_type
             && (self.key_size, self.value_size, self.max_entries, self.flags)
                 == (d.key_size, d.value_size, d.max_entries, d.flags)
+            && self.frozen == d.frozen
             && self.entries.len() == d.entries.len()
             && self
                 .entries
@@ -310,8 +314,14 @@ impl MapState {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "Dump {{\n    name: \"{}\",\n    map_type: \"{}\",\n    key_size: {},\n    value_size: {},\n    max_entries: {},\n    flags: {:#x},\n    entries: &[",
-            self.name, self.map_type, self.key_size, self.value_size, self.max_entries, self.flags
+            "Dump {{\n    name: \"{}\",\n    map_type: \"{}\",\n    key_size: {},\n    value_size: {},\n    max_entries: {},\n    flags: {:#x},\n    frozen: {},\n    entries: &[",
+            self.name,
+            self.map_type,
+            self.key_size,
+            self.value_size,
+            self.max_entries,
+            self.flags,
+            self.frozen
         );
         for (k, v) in &self.entries {
             let _ = writeln!(s, "        (\"{k}\", \"{v}\"),");
@@ -386,6 +396,7 @@ pub fn bpfsim_maps(session: &Session, keys_only: &[&str]) -> Vec<MapState> {
                 value_size: def.value_size,
                 max_entries: def.max_entries,
                 flags: def.map_flags,
+                frozen: m.is_frozen(),
                 entries: normalise(entries, keys_only.contains(&m.name())),
                 map_type,
             }
@@ -593,6 +604,31 @@ pub mod kernel {
         }
     }
 
+    /// Pins the calling thread to one CPU (the first it may run on), so that all of its
+    /// test runs run there: bpfsim runs everything on CPU 0, and what an LRU hash evicts
+    /// depends on which CPU's free list a run takes from. The CPU's number does not matter
+    /// (the CPUs are alike); that it is one CPU does. Per-CPU values are still summed.
+    pub fn pin_to_one_cpu() -> Result<usize, String> {
+        // SAFETY: cpu_set_t is plain data; sched_{get,set}affinity read and write only the
+        // set passed, of the size passed.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            let size = std::mem::size_of::<libc::cpu_set_t>();
+            if libc::sched_getaffinity(0, size, &mut set) != 0 {
+                return Err(std::io::Error::last_os_error().to_string());
+            }
+            let cpu = (0..libc::CPU_SETSIZE as usize)
+                .find(|&c| libc::CPU_ISSET(c, &set))
+                .ok_or("no CPU in the affinity mask")?;
+            let mut one: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut one);
+            if libc::sched_setaffinity(0, size, &one) != 0 {
+                return Err(std::io::Error::last_os_error().to_string());
+            }
+            Ok(cpu)
+        }
+    }
+
     static NEXT: AtomicU32 = AtomicU32::new(0);
 
     /// An object loaded into the kernel by `bpftool prog loadall`, its programs and maps
@@ -706,6 +742,7 @@ pub mod kernel {
                     value_size: value_size as u32,
                     max_entries: num("max_entries"),
                     flags: num("flags"),
+                    frozen: show["frozen"].as_u64() == Some(1),
                 });
             }
             out.sort_by(|a, b| a.name.cmp(&b.name));
