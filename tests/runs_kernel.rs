@@ -65,8 +65,8 @@ impl Scenario {
 
     /// bpfsim's runs and maps against the recorded kernel answers.
     fn check_bpfsim(&self) {
-        let (session, runs) = self.in_bpfsim();
-        let maps = bpfsim_maps(&session, self.keys_only);
+        let (mut session, runs) = self.in_bpfsim();
+        let maps = bpfsim_maps(&mut session, self.keys_only);
         let diffs = differences("bpfsim", &runs, &maps, self.runs, self.maps);
         assert!(diffs.is_empty(), "{}", diffs.join("\n"));
     }
@@ -592,6 +592,148 @@ fn kernel_raw_tp_args() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Map helpers one at a time: map_ops (a raw tracepoint).
+
+const ARR: u64 = 0;
+const PARR: u64 = 1;
+const HASH: u64 = 2;
+const PHASH: u64 = 3;
+const QUEUE: u64 = 4;
+const STACK: u64 = 5;
+const NPHASH: u64 = 6;
+
+const LOOKUP: u64 = 0;
+const UPDATE: u64 = 1;
+const DELETE: u64 = 2;
+const PUSH: u64 = 3;
+const POP: u64 = 4;
+const PEEK: u64 = 5;
+const PERCPU_LOOKUP: u64 = 6;
+const ADD: u64 = 7;
+
+const ANY: u64 = 0;
+const NOEXIST: u64 = 1;
+const EXIST: u64 = 2;
+const F_LOCK: u64 = 4;
+const THIS_CPU: u64 = 0xffff_ffff;
+
+fn map_ops_inputs() -> Vec<Input> {
+    let o = |map: u64, op: u64, key: u64, value: u64, flags: u64| {
+        Input::args(blob64(&[map, op, key, value, flags]))
+    };
+    let mut v = vec![
+        // ARRAY: updates with each flag, out of range, delete (EINVAL), F_LOCK without a
+        // lock and unknown flags (EINVAL), lookups in and out of range, an in-place add.
+        o(ARR, UPDATE, 0, 5, ANY),
+        o(ARR, UPDATE, 0, 6, NOEXIST),
+        o(ARR, UPDATE, 0, 7, EXIST),
+        o(ARR, UPDATE, 9, 1, ANY),
+        o(ARR, DELETE, 0, 0, 0),
+        o(ARR, UPDATE, 1, 3, F_LOCK),
+        o(ARR, UPDATE, 1, 3, 8),
+        o(ARR, LOOKUP, 0, 0, 0),
+        o(ARR, LOOKUP, 4, 0, 0),
+        o(ARR, ADD, 2, 40, 0),
+        // PERCPU_ARRAY: this CPU's copy, a CPU that does not exist.
+        o(PARR, UPDATE, 1, 10, ANY),
+        o(PARR, PERCPU_LOOKUP, 1, 0, THIS_CPU),
+        o(PARR, PERCPU_LOOKUP, 1, 0, 1000),
+        o(PARR, ADD, 1, 5, 0),
+        o(PARR, UPDATE, 4, 1, ANY),
+        o(PARR, DELETE, 1, 0, 0),
+        // HASH (preallocated): EXIST/NOEXIST, full, replace when full, deletes.
+        o(HASH, UPDATE, 1, 1, EXIST),
+        o(HASH, UPDATE, 1, 1, NOEXIST),
+        o(HASH, UPDATE, 1, 2, NOEXIST),
+        o(HASH, UPDATE, 1, 3, EXIST),
+        o(HASH, UPDATE, 2, 20, ANY),
+        o(HASH, UPDATE, 3, 30, ANY),
+        o(HASH, UPDATE, 4, 40, ANY),
+        o(HASH, UPDATE, 5, 50, ANY),
+        o(HASH, UPDATE, 1, 9, ANY),
+        o(HASH, DELETE, 9, 0, 0),
+        o(HASH, DELETE, 2, 0, 0),
+        o(HASH, UPDATE, 5, 55, NOEXIST),
+        o(HASH, LOOKUP, 2, 0, 0),
+        o(HASH, UPDATE, 6, 1, F_LOCK),
+        o(HASH, UPDATE, 6, 1, 3),
+        o(HASH, ADD, 3, 1, 0),
+        // PERCPU_HASH.
+        o(PHASH, UPDATE, 7, 70, ANY),
+        o(PHASH, PERCPU_LOOKUP, 7, 0, THIS_CPU),
+        o(PHASH, LOOKUP, 7, 0, 0),
+        o(PHASH, PERCPU_LOOKUP, 7, 0, 1000),
+        o(PHASH, PERCPU_LOOKUP, 99, 0, THIS_CPU),
+        o(PHASH, UPDATE, 8, 80, NOEXIST),
+        o(PHASH, UPDATE, 9, 90, NOEXIST),
+        o(PHASH, UPDATE, 10, 100, NOEXIST),
+        o(PHASH, UPDATE, 11, 110, NOEXIST),
+        o(PHASH, DELETE, 8, 0, 0),
+        o(PHASH, ADD, 9, 9, 0),
+    ];
+    // HASH with BPF_F_NO_PREALLOC: full at 4 too.
+    for k in 1..=5 {
+        v.push(o(NPHASH, UPDATE, k, k * 11, NOEXIST));
+    }
+    v.extend([
+        o(NPHASH, DELETE, 1, 0, 0),
+        o(NPHASH, UPDATE, 5, 55, NOEXIST),
+        o(NPHASH, UPDATE, 5, 56, NOEXIST),
+        o(NPHASH, UPDATE, 5, 57, EXIST),
+        // QUEUE: empty pops and peeks, full (E2BIG), BPF_EXIST replaces the oldest, flags
+        // other than BPF_EXIST (EINVAL); two elements stay for the final dump.
+        o(QUEUE, POP, 0, 0, 0),
+        o(QUEUE, PEEK, 0, 0, 0),
+        o(QUEUE, PUSH, 0, 1, 0),
+        o(QUEUE, PUSH, 0, 2, 0),
+        o(QUEUE, PUSH, 0, 3, 0),
+        o(QUEUE, PUSH, 0, 4, 0),
+        o(QUEUE, PUSH, 0, 5, 0),
+        o(QUEUE, PUSH, 0, 6, EXIST),
+        o(QUEUE, PEEK, 0, 0, 0),
+        o(QUEUE, POP, 0, 0, 0),
+        o(QUEUE, PUSH, 0, 7, NOEXIST),
+        o(QUEUE, POP, 0, 0, 0),
+        // STACK: last in, first out; BPF_EXIST when full drops the oldest (the bottom).
+        o(STACK, PUSH, 0, 10, 0),
+        o(STACK, PUSH, 0, 20, 0),
+        o(STACK, PUSH, 0, 30, 0),
+        o(STACK, PEEK, 0, 0, 0),
+        o(STACK, POP, 0, 0, 0),
+        o(STACK, PUSH, 0, 40, 0),
+        o(STACK, PUSH, 0, 50, 0),
+        o(STACK, PUSH, 0, 60, 0),
+        o(STACK, PUSH, 0, 70, EXIST),
+        o(STACK, PEEK, 0, 0, 0),
+        // Keyed operations on a queue, queue operations on an array: -1000 (not asked).
+        o(QUEUE, LOOKUP, 0, 0, 0),
+        o(9, LOOKUP, 0, 0, 0),
+    ]);
+    v
+}
+
+fn map_ops() -> Scenario {
+    Scenario {
+        object: "map_ops",
+        program: "map_ops",
+        inputs: map_ops_inputs(),
+        keys_only: &[],
+        runs: recorded::MAP_OPS_RUNS,
+        maps: recorded::MAP_OPS_MAPS,
+    }
+}
+
+#[test]
+fn bpfsim_map_ops_equals_the_kernel() {
+    map_ops().check_bpfsim();
+}
+
+#[test]
+fn kernel_map_ops() {
+    map_ops().check_kernel();
+}
+
+// ---------------------------------------------------------------------------------------
 // kprobe and tracepoint: probes.
 
 /// A `struct pt_regs` for vfs_read(file, buf, count) called from `ip`.
@@ -677,7 +819,7 @@ fn bpfsim_probes_match_hand_derived_values() {
     assert_eq!(tp(&mut s, 1, 30), 2);
     assert_eq!(tp(&mut s, 1, 0), 3);
 
-    let maps = bpfsim_maps(&s, &[]);
+    let maps = bpfsim_maps(&mut s, &[]);
     let by_name = |n: &str| {
         maps.iter()
             .find(|m| m.name == n)
@@ -741,10 +883,8 @@ fn kernel_accepts_probes_but_does_not_test_run_them() {
     assert_eq!(loaded.run("tp_write", &rec.as_test_run()), Err(524));
     // The maps bpfsim creates for the object are the ones the kernel has.
     let kernel_maps = loaded.maps(&[]).expect("maps");
-    let ours = bpfsim_maps(
-        &Session::open(fixture_path("probes")).expect("probes.o"),
-        &[],
-    );
+    let mut session = Session::open(fixture_path("probes")).expect("probes.o");
+    let ours = bpfsim_maps(&mut session, &[]);
     assert_eq!(ours, kernel_maps);
 }
 
@@ -1003,6 +1143,190 @@ mod recorded {
                 ("01000000", "01000000000000001c000000000000000400000a000000000000000000000000"),
                 ("06000000", "010000000000000028000000000000000300000a000000005000000000000000"),
                 ("11000000", "040000000000000071000000000000000300000a00000000c413000000000000"),
+            ],
+        },
+    ];
+
+    pub const MAP_OPS_RUNS: &[Ran] = &[
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffef, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffff9, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffea, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffea, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffea, data_out: "", ctx_out: None },
+        Ran { retval: 0x7, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffff, data_out: "", ctx_out: None },
+        Ran { retval: 0x28, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xa, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffff, data_out: "", ctx_out: None },
+        Ran { retval: 0xf, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffff9, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffea, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffffe, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffef, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffff9, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffffe, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffff, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffea, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffea, data_out: "", ctx_out: None },
+        Ran { retval: 0x1f, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x46, data_out: "", ctx_out: None },
+        Ran { retval: 0x46, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffff, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffff, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffff9, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x63, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffff9, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffef, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffffe, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffffe, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffff9, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x2, data_out: "", ctx_out: None },
+        Ran { retval: 0x2, data_out: "", ctx_out: None },
+        Ran { retval: 0xffffffea, data_out: "", ctx_out: None },
+        Ran { retval: 0x3, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x1e, data_out: "", ctx_out: None },
+        Ran { retval: 0x1e, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffff9, data_out: "", ctx_out: None },
+        Ran { retval: 0x0, data_out: "", ctx_out: None },
+        Ran { retval: 0x46, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffc18, data_out: "", ctx_out: None },
+        Ran { retval: 0xfffffc18, data_out: "", ctx_out: None },
+    ];
+
+    pub const MAP_OPS_MAPS: &[Dump] = &[
+        Dump {
+            name: "arr",
+            map_type: "array",
+            key_size: 4,
+            value_size: 8,
+            max_entries: 4,
+            flags: 0x0,
+            frozen: false,
+            entries: &[
+                ("00000000", "0700000000000000"),
+                ("01000000", "0000000000000000"),
+                ("02000000", "2800000000000000"),
+                ("03000000", "0000000000000000"),
+            ],
+        },
+        Dump {
+            name: "h",
+            map_type: "hash",
+            key_size: 4,
+            value_size: 8,
+            max_entries: 4,
+            flags: 0x0,
+            frozen: false,
+            entries: &[
+                ("01000000", "0900000000000000"),
+                ("03000000", "1f00000000000000"),
+                ("04000000", "2800000000000000"),
+                ("05000000", "3700000000000000"),
+            ],
+        },
+        Dump {
+            name: "nph",
+            map_type: "hash",
+            key_size: 4,
+            value_size: 8,
+            max_entries: 4,
+            flags: 0x1,
+            frozen: false,
+            entries: &[
+                ("02000000", "1600000000000000"),
+                ("03000000", "2100000000000000"),
+                ("04000000", "2c00000000000000"),
+                ("05000000", "3900000000000000"),
+            ],
+        },
+        Dump {
+            name: "parr",
+            map_type: "percpu_array",
+            key_size: 4,
+            value_size: 8,
+            max_entries: 4,
+            flags: 0x0,
+            frozen: false,
+            entries: &[
+                ("00000000", "0000000000000000"),
+                ("01000000", "0f00000000000000"),
+                ("02000000", "0000000000000000"),
+                ("03000000", "0000000000000000"),
+            ],
+        },
+        Dump {
+            name: "ph",
+            map_type: "percpu_hash",
+            key_size: 4,
+            value_size: 8,
+            max_entries: 4,
+            flags: 0x0,
+            frozen: false,
+            entries: &[
+                ("07000000", "4600000000000000"),
+                ("09000000", "6300000000000000"),
+                ("0a000000", "6400000000000000"),
+            ],
+        },
+        Dump {
+            name: "q",
+            map_type: "queue",
+            key_size: 0,
+            value_size: 8,
+            max_entries: 4,
+            flags: 0x0,
+            frozen: false,
+            entries: &[
+                ("00000000", "0400000000000000"),
+                ("01000000", "0600000000000000"),
+            ],
+        },
+        Dump {
+            name: "st",
+            map_type: "stack",
+            key_size: 0,
+            value_size: 8,
+            max_entries: 4,
+            flags: 0x0,
+            frozen: false,
+            entries: &[
+                ("00000000", "4600000000000000"),
+                ("01000000", "3200000000000000"),
+                ("02000000", "2800000000000000"),
+                ("03000000", "1400000000000000"),
             ],
         },
     ];

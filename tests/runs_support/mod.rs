@@ -266,7 +266,8 @@ impl Observed {
 /// A map as `BPF_MAP_CREATE` made it and, after the runs, what it held. Keys and values in
 /// hex, sorted by key; per-CPU values summed over the CPUs (as little-endian u64 lanes:
 /// the kernel's test run may have run on either CPU). Maps compared by keys only have
-/// `"*"` for every value.
+/// `"*"` for every value. Queues and stacks, which have no keys, are emptied by popping
+/// (what reading them means): their "keys" are the pops' numbers, 0 first, as u32.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dump {
     pub name: &'static str,
@@ -365,43 +366,51 @@ fn normalise(mut entries: Vec<(Vec<u8>, Vec<u8>)>, keys_only: bool) -> Vec<(Stri
         .collect()
 }
 
+fn is_queue(map_type: &str) -> bool {
+    matches!(map_type, "queue" | "stack")
+}
+
 /// Every map of a session, in the recorded form (`keys_only` names the maps whose values
-/// are not compared).
-pub fn bpfsim_maps(session: &Session, keys_only: &[&str]) -> Vec<MapState> {
-    let mut out: Vec<MapState> = session
-        .maps()
-        .iter()
-        .map(|m| {
-            let def = m.def();
-            let map_type = m.map_type().name();
-            let vs = def.value_size as usize;
-            let per_cpu = is_per_cpu(&map_type);
-            let entries = m
-                .entries()
-                .into_iter()
-                .map(|(k, v)| {
-                    if per_cpu {
-                        let stride = vs.div_ceil(8) * 8;
-                        let copies: Vec<Vec<u8>> =
-                            v.chunks(stride).map(|c| c[..vs].to_vec()).collect();
-                        (k, sum_per_cpu(&copies, vs))
-                    } else {
-                        (k, v)
-                    }
-                })
-                .collect();
-            MapState {
-                name: m.name().to_string(),
-                key_size: def.key_size,
-                value_size: def.value_size,
-                max_entries: def.max_entries,
-                flags: def.map_flags,
-                frozen: m.is_frozen(),
-                entries: normalise(entries, keys_only.contains(&m.name())),
-                map_type,
+/// are not compared). Empties the session's queues and stacks.
+pub fn bpfsim_maps(session: &mut Session, keys_only: &[&str]) -> Vec<MapState> {
+    let maps = session.maps_mut();
+    let mut out = Vec::new();
+    for i in 0..maps.len() {
+        let Some(m) = maps.get_mut(i) else { continue };
+        let map_type = m.map_type().name();
+        let raw = if is_queue(&map_type) {
+            let mut popped = Vec::new();
+            while let Ok(v) = m.lookup_and_delete_user(&[]) {
+                popped.push(((popped.len() as u32).to_le_bytes().to_vec(), v));
             }
-        })
-        .collect();
+            popped
+        } else {
+            m.entries()
+        };
+        let def = m.def();
+        let vs = def.value_size as usize;
+        let entries = if is_per_cpu(&map_type) {
+            let stride = vs.div_ceil(8) * 8;
+            raw.into_iter()
+                .map(|(k, v)| {
+                    let copies: Vec<Vec<u8>> = v.chunks(stride).map(|c| c[..vs].to_vec()).collect();
+                    (k, sum_per_cpu(&copies, vs))
+                })
+                .collect()
+        } else {
+            raw
+        };
+        out.push(MapState {
+            name: m.name().to_string(),
+            key_size: def.key_size,
+            value_size: def.value_size,
+            max_entries: def.max_entries,
+            flags: def.map_flags,
+            frozen: m.is_frozen(),
+            entries: normalise(entries, keys_only.contains(&m.name())),
+            map_type,
+        });
+    }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
@@ -719,10 +728,22 @@ pub mod kernel {
                 let name = show["name"].as_str().unwrap_or("?").to_string();
                 let map_type = show["type"].as_str().unwrap_or("?").to_string();
                 let value_size = num("bytes_value") as usize;
-                let dump: serde_json::Value =
-                    serde_json::from_str(&bpftool(&["-j", "map", "dump", "pinned", &p])?)
-                        .map_err(|e| format!("bpftool map dump: {e}"))?;
                 let mut entries = Vec::new();
+                if super::is_queue(&map_type) {
+                    // bpftool cannot dump a queue or stack: pop until it is empty.
+                    while let Ok(popped) = bpftool(&["-j", "map", "pop", "pinned", &p]) {
+                        let v: serde_json::Value = serde_json::from_str(&popped)
+                            .map_err(|e| format!("bpftool map pop: {e}"))?;
+                        let index = (entries.len() as u32).to_le_bytes().to_vec();
+                        entries.push((index, bytes(&v["value"])));
+                    }
+                }
+                let dump: serde_json::Value = if super::is_queue(&map_type) {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::from_str(&bpftool(&["-j", "map", "dump", "pinned", &p])?)
+                        .map_err(|e| format!("bpftool map dump: {e}"))?
+                };
                 for e in dump.as_array().into_iter().flatten() {
                     let key = bytes(&e["key"]);
                     let value = if let Some(per_cpu) = e["values"].as_array() {
