@@ -201,6 +201,24 @@ pub fn flow_hash(skb: &SkbContext, key: &[u8; 16]) -> (u32, bool) {
     (if h == 0 { 1 } else { h }, l4)
 }
 
+/// `bpf_set_hash_invalid(skb)`: the next `bpf_get_hash_recalc` computes the hash again.
+pub(super) fn set_hash_invalid(c: &mut CallEnv<'_, '_>, _a: [u64; 5]) -> NetResult {
+    let skb = skb_ctx(c, "bpf_set_hash_invalid")?;
+    skb.hash = 0;
+    skb.sw_hash = false;
+    skb.l4_hash = false;
+    Ok(0)
+}
+
+/// `bpf_set_hash(skb, hash)`: a software L4 hash.
+pub(super) fn set_hash(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> NetResult {
+    let skb = skb_ctx(c, "bpf_set_hash")?;
+    skb.hash = a[1] as u32;
+    skb.sw_hash = true;
+    skb.l4_hash = true;
+    Ok(0)
+}
+
 /// `bpf_get_hash_recalc(skb)`.
 pub(super) fn get_hash_recalc(c: &mut CallEnv<'_, '_>, _a: [u64; 5]) -> NetResult {
     let key = c.world().net.hash_key;

@@ -53,9 +53,11 @@ pub(super) fn register(t: &mut HelperTable) {
     t.register(34, "get_hash_recalc", hash::get_hash_recalc);
     t.register(38, "skb_change_tail", shape::skb_change_tail);
     t.register(39, "skb_pull_data", shape::skb_pull_data);
+    t.register(41, "set_hash_invalid", hash::set_hash_invalid);
     t.register(43, "skb_change_head", shape::skb_change_head);
     t.register(44, "xdp_adjust_head", xdp::adjust_head);
     t.register(46, "get_socket_cookie", sock::get_socket_cookie);
+    t.register(48, "set_hash", hash::set_hash);
     t.register(49, "setsockopt", sock::setsockopt);
     t.register(50, "skb_adjust_room", shape::skb_adjust_room);
     t.register(51, "redirect_map", redirect::redirect_map);
