@@ -16,6 +16,8 @@
 mod csum;
 mod fib;
 mod hash;
+#[cfg(test)]
+mod proptests;
 mod redirect;
 mod shape;
 mod sock;
