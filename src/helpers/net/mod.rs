@@ -12,6 +12,21 @@
 //!
 //! The simulated network the helpers see (devices, routes, sockets, cookies, the flow hash
 //! key, the last redirect) is [`Net`], `World::net`.
+//!
+//! Known deviations from the kernel:
+//! - socket cookies come from `Net::next_socket_cookie` (the kernel's global counter gives
+//!   other numbers); within a run the test run's socket keeps its cookie, as in the kernel;
+//! - `bpf_get_netns_cookie` returns `Net::netns_cookie` (1, init_net's, unless set);
+//! - `bpf_get_hash_recalc` hashes with `Net::hash_key`, not the kernel's per-boot random
+//!   key, and its dissector covers Ethernet, VLAN tags, IPv4, IPv6 and L4 ports only
+//!   ([`flow_hash`]);
+//! - the FIB has no policy rules, multipath or lightweight tunnels; devices have no
+//!   up/down state (`bpf_clone_redirect` to any listed device returns 0);
+//! - sockets handed to programs are `struct bpf_sock` images; `struct tcp_sock` fields past
+//!   them are not modelled;
+//! - `bpf_setsockopt`, `bpf_getsockopt`, `bpf_sock_map_update` and
+//!   `bpf_sock_ops_cb_flags_set` need contexts bpfsim cannot run: they stop the run;
+//! - `bpf_skb_under_cgroup` needs a cgroup array, which the map layer does not create yet.
 
 mod csum;
 mod fib;
