@@ -6,7 +6,7 @@
 //! The helpers reach the packet through the run's context ([`SkbContext`] or
 //! [`XdpContext`]); a helper called with another context stops the run with an error (the
 //! kernel's verifier would not have let the program call it). After a packet changes shape,
-//! the packet region of the run's memory is moved to match ([`reshape`]); pointers the
+//! the packet region of the run's memory is moved to match (`reshape`); pointers the
 //! program held into the old packet stay valid only where the kernel's would (the verifier
 //! makes programs reload them).
 //!
