@@ -10,6 +10,7 @@ use thiserror::Error;
 mod control;
 mod ids;
 mod maps;
+pub mod net;
 pub mod printk;
 mod tracing;
 mod world;
@@ -120,6 +121,8 @@ pub mod errno {
     pub const EINVAL: u64 = -22i64 as u64;
     pub const ENOSPC: u64 = -28i64 as u64;
     pub const ERANGE: u64 = -34i64 as u64;
+    pub const EPROTO: u64 = -71i64 as u64;
+    pub const EBADMSG: u64 = -74i64 as u64;
     pub const EOPNOTSUPP: u64 = -95i64 as u64;
     pub const ENOTSUPP: u64 = -524i64 as u64;
 }
@@ -157,6 +160,7 @@ impl HelperTable {
         tracing::register(&mut t);
         maps::register(&mut t);
         control::register(&mut t);
+        net::register(&mut t);
         t
     }
 

@@ -1,7 +1,7 @@
 //! Everything outside the program that helpers read or produce, set by the test so every run
 //! is deterministic: the clocks, the random source, the CPU, the current task, the "kernel
-//! memory" and "user memory" that `bpf_probe_read_*` see, and the captured output
-//! (`bpf_trace_printk` lines).
+//! memory" and "user memory" that `bpf_probe_read_*` see, the simulated network
+//! ([`Net`](super::net::Net)), and the captured output (`bpf_trace_printk` lines).
 
 /// A sparse address space: byte ranges at given addresses (for probe_read).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -104,6 +104,9 @@ pub struct World {
     pub user_memory: SparseMemory,
     /// Lines `bpf_trace_printk` printed (the message part of a trace_pipe line).
     pub trace: Vec<String>,
+    /// The network the networking helpers see: devices, routes, sockets, cookies, the
+    /// flow hash key, and the redirects and clones programs asked for.
+    pub net: super::net::Net,
 }
 
 impl Default for World {
@@ -121,6 +124,7 @@ impl Default for World {
             kernel_memory: SparseMemory::default(),
             user_memory: SparseMemory::default(),
             trace: Vec::new(),
+            net: super::net::Net::default(),
         }
     }
 }

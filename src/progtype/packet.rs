@@ -262,6 +262,32 @@ impl Packet {
         Ok(())
     }
 
+    /// Makes sure there are at least `headroom` free bytes before `data_meta` and
+    /// `tailroom` after `data_end`, moving the packet into a larger buffer when there are
+    /// not, as the kernel's `pskb_expand_head` does for skb helpers (`bpf_skb_change_head`,
+    /// `bpf_skb_change_tail`, ...). The packet's bytes from `data_meta` to `data_end` and its
+    /// offsets relative to each other are kept; the rest of a new buffer is zero. Every old
+    /// address into the buffer becomes invalid: callers must reshape the packet region
+    /// ([`Packet::region`]). Returns how far every buffer offset moved (0 when the buffer
+    /// stayed).
+    pub fn reserve(&mut self, headroom: usize, tailroom: usize) -> isize {
+        if self.headroom() >= headroom && self.tailroom() >= tailroom {
+            return 0;
+        }
+        let head = headroom.max(self.headroom());
+        let tail = tailroom.max(self.tailroom());
+        let used = self.end - self.meta;
+        let mut grown = Packet::zeroed(head.saturating_add(used).saturating_add(tail));
+        grown.write_at(head, &self.read_at(self.meta, used));
+        grown.meta = head;
+        grown.data = head + (self.data - self.meta);
+        grown.end = head + used;
+        grown.hard_end = grown.cap;
+        let shift = head as isize - self.meta as isize;
+        std::mem::swap(self, &mut grown);
+        shift
+    }
+
     /// `bpf_xdp_adjust_head`: moves `data` by `delta` (negative grows the packet at the
     /// front), carrying the metadata along. `-EINVAL` when `data` would enter the reserved
     /// `xdp_frame` area plus the metadata, or leave fewer than [`ETH_HLEN`] bytes.
@@ -396,6 +422,17 @@ mod tests {
         assert_eq!(p.adjust_tail(3506), Ok(()));
         assert_eq!(p.len(), 3520);
         assert!(p.data()[14..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn reserve_moves_into_a_larger_buffer() {
+        let mut p = Packet::new(4, &pattern(20), 2);
+        assert_eq!(p.reserve(4, 2), 0);
+        assert_eq!(p.reserve(64, 100), 60);
+        assert_eq!((p.headroom(), p.tailroom()), (64, 100));
+        assert_eq!(p.data(), pattern(20));
+        assert_eq!(p.set_offsets(0, 0, 184), Ok(()));
+        assert_eq!(&p.data_out()[64..84], &pattern(20)[..]);
     }
 
     #[test]

@@ -275,7 +275,60 @@ pub struct SkbContext {
     pub network_header: usize,
     /// `skb->csum` when `checksum_complete` (`ip_summed == CHECKSUM_COMPLETE`).
     pub csum: u32,
+    /// Whether the run was asked for `BPF_F_TEST_SKB_CHECKSUM_COMPLETE` (then the test run
+    /// checks `csum` against the packet at the end, whatever `ip_summed` became).
     pub checksum_complete: bool,
+    /// `skb->ip_summed`: [`CHECKSUM_NONE`], [`CHECKSUM_UNNECESSARY`],
+    /// [`CHECKSUM_COMPLETE`] or [`CHECKSUM_PARTIAL`]. Helpers keep `csum` up to date
+    /// only while it is `CHECKSUM_COMPLETE`.
+    pub ip_summed: u8,
+    /// Buffer offset of the MAC header (`skb_mac_header`).
+    pub mac_header: usize,
+    /// Buffer offset of the transport header, when set (a test run's skb has none).
+    pub transport_header: Option<usize>,
+    /// `skb->encapsulation` (set by `bpf_skb_adjust_room` with an encap flag).
+    pub encapsulation: bool,
+    /// `skb->l4_hash` and `skb->sw_hash`: whether `hash` is valid (else
+    /// `bpf_get_hash_recalc` computes it).
+    pub l4_hash: bool,
+    pub sw_hash: bool,
+    /// The tunnel metadata `bpf_skb_set_tunnel_key` attached (`skb_tunnel_info`).
+    pub tunnel: Option<Box<TunnelInfo>>,
+    /// The cookie of the test run's socket (`skb->sk`), once `bpf_get_socket_cookie`
+    /// gave it one (0 before).
+    pub sk_cookie: u64,
+}
+
+/// `CHECKSUM_NONE`.
+pub const CHECKSUM_NONE: u8 = 0;
+/// `CHECKSUM_UNNECESSARY`.
+pub const CHECKSUM_UNNECESSARY: u8 = 1;
+/// `CHECKSUM_COMPLETE`.
+pub const CHECKSUM_COMPLETE: u8 = 2;
+/// `CHECKSUM_PARTIAL`.
+pub const CHECKSUM_PARTIAL: u8 = 3;
+
+/// The `ip_tunnel_info` of a packet's metadata dst, as `bpf_skb_set_tunnel_key` and
+/// `bpf_skb_set_tunnel_opt` fill it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TunnelInfo {
+    /// `IP_TUNNEL_INFO_IPV6`: the addresses are IPv6 ones.
+    pub ipv6: bool,
+    /// `key.tun_id` (host order).
+    pub id: u64,
+    pub tos: u8,
+    pub ttl: u8,
+    /// `key.tun_flags` as the `TUNNEL_*` bits (`TUNNEL_CSUM` 0x1, `TUNNEL_KEY` 0x4,
+    /// `TUNNEL_SEQ` 0x8, `TUNNEL_DONT_FRAGMENT` 0x100, `TUNNEL_NOCACHE` 0x2000, the option
+    /// bits 0xd800 once options are set).
+    pub flags: u16,
+    /// `key.u.ipv4/ipv6.src`, `.dst`: IPv4 addresses in the first 4 bytes, wire order.
+    pub src: [u8; 16],
+    pub dst: [u8; 16],
+    /// `key.label`, host order (IPv6 flow label).
+    pub label: u32,
+    /// The tunnel options (`ip_tunnel_info_opts`).
+    pub options: Vec<u8>,
 }
 
 impl SkbContext {
@@ -309,6 +362,14 @@ impl SkbContext {
             network_header,
             csum: 0,
             checksum_complete: false,
+            ip_summed: CHECKSUM_NONE,
+            mac_header: network_header,
+            transport_header: None,
+            encapsulation: false,
+            l4_hash: false,
+            sw_hash: false,
+            tunnel: None,
+            sk_cookie: 0,
         }
     }
 
@@ -324,6 +385,18 @@ impl SkbContext {
     /// changing its bounds, update the packet region with `MemoryMap::reshape`.
     pub fn packet_mut(&mut self) -> &mut Packet {
         &mut self.packet
+    }
+
+    /// Makes room for `headroom` bytes before the packet and `tailroom` after it, moving it
+    /// into a larger buffer if needed ([`Packet::reserve`]); the header offsets move along.
+    pub fn reserve(&mut self, headroom: usize, tailroom: usize) {
+        let shift = self.packet.reserve(headroom, tailroom);
+        if shift != 0 {
+            let mv = |o: usize| o.saturating_add_signed(shift);
+            self.mac_header = mv(self.mac_header);
+            self.network_header = mv(self.network_header);
+            self.transport_header = self.transport_header.map(mv);
+        }
     }
 
     /// The value a full load of the field at `base` gives, and the size of the kernel

@@ -617,6 +617,7 @@ fn skb_run(t: ProgType, input: &TestRunInput<'_>) -> Result<TestRun, ContextErro
     }
     if input.flags & BPF_F_TEST_SKB_CHECKSUM_COMPLETE != 0 {
         ctx.checksum_complete = true;
+        ctx.ip_summed = skb::CHECKSUM_COMPLETE;
         ctx.csum = network_csum(&ctx);
     }
     Ok(TestRun {
