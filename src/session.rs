@@ -121,7 +121,17 @@ impl Session {
 
     /// Creates the maps of a parsed object.
     pub fn new(object: Object, config: MapSetConfig) -> Result<Session, SessionError> {
-        let maps = MapSet::new(&object.maps, config)?;
+        let mut maps = MapSet::new(&object.maps, config)?;
+        for i in 0..object.maps.len() {
+            if let (Some(off), Some(map)) = (object.spin_lock_offset(i), maps.get_mut(i)) {
+                map.set_spin_lock(Some(off))
+                    .map_err(|errno| MapError::Create {
+                        name: object.maps[i].name.clone(),
+                        errno,
+                        reason: format!("a bpf_spin_lock at offset {off} of the value"),
+                    })?;
+            }
+        }
         let world = World {
             ncpus: config.ncpus as u32,
             ..World::default()

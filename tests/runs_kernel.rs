@@ -528,7 +528,6 @@ fn sock_ipproto() -> Scenario {
 /// and a load past the end of the packet ends the program with r0 = 0 (run 4 here).
 /// Reproduce: `cargo test --test runs_kernel bpfsim_sock_ipproto -- --ignored`.
 #[test]
-#[ignore = "bpfsim bug: LD_ABS/LD_IND are unsupported (src/vm/interp.rs); the kernel runs them"]
 fn bpfsim_sock_ipproto_equals_the_kernel() {
     sock_ipproto().check_bpfsim();
 }
@@ -589,7 +588,6 @@ fn tc_lock_count() -> Scenario {
 ///
 /// Reproduce: `cargo test --test runs_kernel bpfsim_tc_lock_fill -- --ignored`.
 #[test]
-#[ignore = "bpfsim bug: maps never learn their value's bpf_spin_lock offset from BTF"]
 fn bpfsim_tc_lock_fill_equals_the_kernel() {
     tc_lock_fill().check_bpfsim();
 }
@@ -606,7 +604,6 @@ fn kernel_tc_lock_fill() {
 /// counts under it are plain updates. (The map side of the lock is the tc_lock_fill bug.)
 /// Reproduce: `cargo test --test runs_kernel bpfsim_tc_lock_count -- --ignored`.
 #[test]
-#[ignore = "bpfsim bug: bpf_spin_lock/bpf_spin_unlock (helpers 93, 94) are not implemented"]
 fn bpfsim_tc_lock_count_equals_the_kernel() {
     tc_lock_count().check_bpfsim();
 }

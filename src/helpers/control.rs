@@ -8,6 +8,8 @@ use crate::vm::memory::{Region, RegionKind};
 
 pub(super) fn register(t: &mut HelperTable) {
     t.register(12, "tail_call", tail_call);
+    t.register(93, "spin_lock", spin_lock);
+    t.register(94, "spin_unlock", spin_unlock);
     t.register(164, "for_each_map_elem", for_each_map_elem);
     t.register(181, "loop", bpf_loop);
 }
@@ -40,6 +42,19 @@ fn tail_call(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
             .flatten()
     });
     Err(HelperError::TailCall { target })
+}
+
+/// `bpf_spin_lock(lock)`: one program runs at a time here, so taking the lock always
+/// succeeds at once; the lock word holds 1 while taken, as the kernel's qspinlock does.
+fn spin_lock(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
+    c.write(a[0], &1u32.to_le_bytes())?;
+    Ok(0)
+}
+
+/// `bpf_spin_unlock(lock)`.
+fn spin_unlock(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
+    c.write(a[0], &0u32.to_le_bytes())?;
+    Ok(0)
 }
 
 /// `bpf_loop(nr_loops, callback, ctx, flags)`: calls `callback(i, ctx)` until it returns

@@ -403,6 +403,26 @@ impl Object {
     pub fn map_index(&self, name: &str) -> Option<usize> {
         self.maps.iter().position(|m| m.name == name)
     }
+
+    /// The byte offset of the `struct bpf_spin_lock` in map `index`'s value, from BTF (a
+    /// top-level member of the value's struct, as the kernel looks for it).
+    pub fn spin_lock_offset(&self, index: usize) -> Option<u32> {
+        let types = &self.btf.as_ref()?.types;
+        let value = self.map_sources.get(index)?.btf_value_type_id;
+        let st = types.get(types.skip_mods(value)?)?;
+        if !matches!(st.kind, btf::BtfKind::Struct) {
+            return None;
+        }
+        st.members.iter().find_map(|m| {
+            let t = types.get(types.skip_mods(m.type_id)?)?;
+            let bit_off = if st.kind_flag {
+                m.offset & 0x00ff_ffff
+            } else {
+                m.offset
+            };
+            (t.kind == btf::BtfKind::Struct && t.name == "bpf_spin_lock").then_some(bit_off / 8)
+        })
+    }
 }
 
 /// Applies CO-RE relocations to the section text; returns whether they were applied.
