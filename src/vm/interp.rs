@@ -306,9 +306,9 @@ fn execute(
 ) -> Result<Outcome, VmError> {
     let budget = entry.budget;
     let mut program = entry.program;
-    let Some(mut lowered) = machine.programs.get(program) else {
+    if machine.programs.get(program).is_none() {
         return Err(VmError::NoSuchProgram { index: program });
-    };
+    }
     let frame_top = machine.stack_top - (STACK_SIZE * entry.depth) as u64;
     let mut regs = [0u64; 16];
     regs[1..6].copy_from_slice(&args);
@@ -372,290 +372,295 @@ fn execute(
         };
     }
 
-    // `lower` padded the code to a power of two and made every reachable slot exist.
-    let mut code = &lowered.code[..];
-    let mut mask = code.len() - 1;
-    loop {
-        let op = &code[pc & mask];
-        pc += 1;
-        let d = op.dst.get();
-        let s = op.src.get();
-        let k = op.imm as u64;
-        use OpKind::*;
-        match op.kind {
-            Add64K => regs[d] = regs[d].wrapping_add(k),
-            Add64X => regs[d] = regs[d].wrapping_add(regs[s]),
-            Add32K => regs[d] = (regs[d] as u32).wrapping_add(k as u32) as u64,
-            Add32X => regs[d] = (regs[d] as u32).wrapping_add(regs[s] as u32) as u64,
-            Sub64K => regs[d] = regs[d].wrapping_sub(k),
-            Sub64X => regs[d] = regs[d].wrapping_sub(regs[s]),
-            Sub32K => regs[d] = (regs[d] as u32).wrapping_sub(k as u32) as u64,
-            Sub32X => regs[d] = (regs[d] as u32).wrapping_sub(regs[s] as u32) as u64,
-            Mul64K => regs[d] = regs[d].wrapping_mul(k),
-            Mul64X => regs[d] = regs[d].wrapping_mul(regs[s]),
-            Mul32K => regs[d] = (regs[d] as u32).wrapping_mul(k as u32) as u64,
-            Mul32X => regs[d] = (regs[d] as u32).wrapping_mul(regs[s] as u32) as u64,
-            Div64K => regs[d] = alu::div64(regs[d], k),
-            Div64X => regs[d] = alu::div64(regs[d], regs[s]),
-            Div32K => regs[d] = alu::div32(regs[d], k),
-            Div32X => regs[d] = alu::div32(regs[d], regs[s]),
-            SDiv64K => regs[d] = alu::sdiv64(regs[d], k),
-            SDiv64X => regs[d] = alu::sdiv64(regs[d], regs[s]),
-            SDiv32K => regs[d] = alu::sdiv32(regs[d], k),
-            SDiv32X => regs[d] = alu::sdiv32(regs[d], regs[s]),
-            Or64K => regs[d] |= k,
-            Or64X => regs[d] |= regs[s],
-            Or32K => regs[d] = (regs[d] as u32 | k as u32) as u64,
-            Or32X => regs[d] = (regs[d] as u32 | regs[s] as u32) as u64,
-            And64K => regs[d] &= k,
-            And64X => regs[d] &= regs[s],
-            And32K => regs[d] = (regs[d] as u32 & k as u32) as u64,
-            And32X => regs[d] = (regs[d] as u32 & regs[s] as u32) as u64,
-            Lsh64K => regs[d] = alu::lsh64(regs[d], k),
-            Lsh64X => regs[d] = alu::lsh64(regs[d], regs[s]),
-            Lsh32K => regs[d] = alu::lsh32(regs[d], k),
-            Lsh32X => regs[d] = alu::lsh32(regs[d], regs[s]),
-            Rsh64K => regs[d] = alu::rsh64(regs[d], k),
-            Rsh64X => regs[d] = alu::rsh64(regs[d], regs[s]),
-            Rsh32K => regs[d] = alu::rsh32(regs[d], k),
-            Rsh32X => regs[d] = alu::rsh32(regs[d], regs[s]),
-            Mod64K => regs[d] = alu::mod64(regs[d], k),
-            Mod64X => regs[d] = alu::mod64(regs[d], regs[s]),
-            Mod32K => regs[d] = alu::mod32(regs[d], k),
-            Mod32X => regs[d] = alu::mod32(regs[d], regs[s]),
-            SMod64K => regs[d] = alu::smod64(regs[d], k),
-            SMod64X => regs[d] = alu::smod64(regs[d], regs[s]),
-            SMod32K => regs[d] = alu::smod32(regs[d], k),
-            SMod32X => regs[d] = alu::smod32(regs[d], regs[s]),
-            Xor64K => regs[d] ^= k,
-            Xor64X => regs[d] ^= regs[s],
-            Xor32K => regs[d] = (regs[d] as u32 ^ k as u32) as u64,
-            Xor32X => regs[d] = (regs[d] as u32 ^ regs[s] as u32) as u64,
-            Mov64K => regs[d] = k,
-            Mov64X => regs[d] = regs[s],
-            Mov32K => regs[d] = k as u32 as u64,
-            Mov32X => regs[d] = regs[s] as u32 as u64,
-            Arsh64K => regs[d] = alu::arsh64(regs[d], k),
-            Arsh64X => regs[d] = alu::arsh64(regs[d], regs[s]),
-            Arsh32K => regs[d] = alu::arsh32(regs[d], k),
-            Arsh32X => regs[d] = alu::arsh32(regs[d], regs[s]),
-            MovSx64 => regs[d] = alu::sign_extend(regs[s], op.aux),
-            MovSx32 => regs[d] = alu::sign_extend(regs[s], op.aux) as u32 as u64,
-            Neg64 => regs[d] = regs[d].wrapping_neg(),
-            Neg32 => regs[d] = (regs[d] as u32).wrapping_neg() as u64,
-            Le => regs[d] = alu::to_le(regs[d], op.aux),
-            Swap => regs[d] = alu::swap(regs[d], op.aux),
-            Ld64 => {
-                regs[d] = k;
-                // Skip the second slot; it does not count as an instruction.
-                pc += 1;
-                run_start += 1;
-            }
-            LdxB => regs[d] = load!(op, 1, read_u8),
-            LdxH => regs[d] = load!(op, 2, read_u16),
-            LdxW => regs[d] = load!(op, 4, read_u32),
-            LdxDW => regs[d] = load!(op, 8, read_u64),
-            LdxSB => regs[d] = load!(op, 1, read_u8) as i8 as i64 as u64,
-            LdxSH => regs[d] = load!(op, 2, read_u16) as i16 as i64 as u64,
-            LdxSW => regs[d] = load!(op, 4, read_u32) as i32 as i64 as u64,
-            StB => store!(op, 1, write_u8, k as u8),
-            StH => store!(op, 2, write_u16, k as u16),
-            StW => store!(op, 4, write_u32, k as u32),
-            StDW => store!(op, 8, write_u64, k),
-            StxB => store!(op, 1, write_u8, regs[s] as u8),
-            StxH => store!(op, 2, write_u16, regs[s] as u16),
-            StxW => store!(op, 4, write_u32, regs[s] as u32),
-            StxDW => store!(op, 8, write_u64, regs[s]),
-            Atomic32 | Atomic64 => {
-                let size = if op.kind == Atomic64 { 8 } else { 4 };
-                let addr = regs[d].wrapping_add(op.off as i64 as u64);
-                let p = if stack.contains(addr, size) {
-                    Checked(addr)
-                } else {
-                    atomic_target(pc - 1, addr, size, stack, env)?
-                };
-                atomic(op.aux, size, p, &mut regs, s);
-            }
-            LdAbs | LdInd => {
-                let base = if op.kind == LdInd {
-                    regs[s] as u32 as i32 as i64
-                } else {
-                    0
-                };
-                let off = (base as i32).wrapping_add(op.imm as i32) as i64;
-                let load = match env.ctx.as_deref_mut() {
-                    Some(ctx) => ctx.legacy_load(off, op.aux as u64),
-                    None => LegacyLoad::NoSocketBuffer,
-                };
-                match load {
-                    LegacyLoad::Value(v) => regs[0] = v,
-                    // The kernel ends the program with r0 = 0.
-                    LegacyLoad::OutOfBounds => {
+    // The outer loop enters a program (the entry, a tail-call target, or a caller after a
+    // callee tail-called away); the inner loop runs it with `code` and `mask` fixed, which
+    // keeps them out of the dispatch (the compiler can then copy the dispatch into every
+    // handler).
+    'program: loop {
+        let lowered = &machine.programs[program];
+        // `lower` padded the code to a power of two and made every reachable slot exist.
+        let code = &lowered.code[..];
+        let mask = code.len() - 1;
+        loop {
+            let op = &code[pc & mask];
+            pc += 1;
+            let d = op.dst.get();
+            let s = op.src.get();
+            let k = op.imm as u64;
+            use OpKind::*;
+            match op.kind {
+                Add64K => regs[d] = regs[d].wrapping_add(k),
+                Add64X => regs[d] = regs[d].wrapping_add(regs[s]),
+                Add32K => regs[d] = (regs[d] as u32).wrapping_add(k as u32) as u64,
+                Add32X => regs[d] = (regs[d] as u32).wrapping_add(regs[s] as u32) as u64,
+                Sub64K => regs[d] = regs[d].wrapping_sub(k),
+                Sub64X => regs[d] = regs[d].wrapping_sub(regs[s]),
+                Sub32K => regs[d] = (regs[d] as u32).wrapping_sub(k as u32) as u64,
+                Sub32X => regs[d] = (regs[d] as u32).wrapping_sub(regs[s] as u32) as u64,
+                Mul64K => regs[d] = regs[d].wrapping_mul(k),
+                Mul64X => regs[d] = regs[d].wrapping_mul(regs[s]),
+                Mul32K => regs[d] = (regs[d] as u32).wrapping_mul(k as u32) as u64,
+                Mul32X => regs[d] = (regs[d] as u32).wrapping_mul(regs[s] as u32) as u64,
+                Div64K => regs[d] = alu::div64(regs[d], k),
+                Div64X => regs[d] = alu::div64(regs[d], regs[s]),
+                Div32K => regs[d] = alu::div32(regs[d], k),
+                Div32X => regs[d] = alu::div32(regs[d], regs[s]),
+                SDiv64K => regs[d] = alu::sdiv64(regs[d], k),
+                SDiv64X => regs[d] = alu::sdiv64(regs[d], regs[s]),
+                SDiv32K => regs[d] = alu::sdiv32(regs[d], k),
+                SDiv32X => regs[d] = alu::sdiv32(regs[d], regs[s]),
+                Or64K => regs[d] |= k,
+                Or64X => regs[d] |= regs[s],
+                Or32K => regs[d] = (regs[d] as u32 | k as u32) as u64,
+                Or32X => regs[d] = (regs[d] as u32 | regs[s] as u32) as u64,
+                And64K => regs[d] &= k,
+                And64X => regs[d] &= regs[s],
+                And32K => regs[d] = (regs[d] as u32 & k as u32) as u64,
+                And32X => regs[d] = (regs[d] as u32 & regs[s] as u32) as u64,
+                Lsh64K => regs[d] = alu::lsh64(regs[d], k),
+                Lsh64X => regs[d] = alu::lsh64(regs[d], regs[s]),
+                Lsh32K => regs[d] = alu::lsh32(regs[d], k),
+                Lsh32X => regs[d] = alu::lsh32(regs[d], regs[s]),
+                Rsh64K => regs[d] = alu::rsh64(regs[d], k),
+                Rsh64X => regs[d] = alu::rsh64(regs[d], regs[s]),
+                Rsh32K => regs[d] = alu::rsh32(regs[d], k),
+                Rsh32X => regs[d] = alu::rsh32(regs[d], regs[s]),
+                Mod64K => regs[d] = alu::mod64(regs[d], k),
+                Mod64X => regs[d] = alu::mod64(regs[d], regs[s]),
+                Mod32K => regs[d] = alu::mod32(regs[d], k),
+                Mod32X => regs[d] = alu::mod32(regs[d], regs[s]),
+                SMod64K => regs[d] = alu::smod64(regs[d], k),
+                SMod64X => regs[d] = alu::smod64(regs[d], regs[s]),
+                SMod32K => regs[d] = alu::smod32(regs[d], k),
+                SMod32X => regs[d] = alu::smod32(regs[d], regs[s]),
+                Xor64K => regs[d] ^= k,
+                Xor64X => regs[d] ^= regs[s],
+                Xor32K => regs[d] = (regs[d] as u32 ^ k as u32) as u64,
+                Xor32X => regs[d] = (regs[d] as u32 ^ regs[s] as u32) as u64,
+                Mov64K => regs[d] = k,
+                Mov64X => regs[d] = regs[s],
+                Mov32K => regs[d] = k as u32 as u64,
+                Mov32X => regs[d] = regs[s] as u32 as u64,
+                Arsh64K => regs[d] = alu::arsh64(regs[d], k),
+                Arsh64X => regs[d] = alu::arsh64(regs[d], regs[s]),
+                Arsh32K => regs[d] = alu::arsh32(regs[d], k),
+                Arsh32X => regs[d] = alu::arsh32(regs[d], regs[s]),
+                MovSx64 => regs[d] = alu::sign_extend(regs[s], op.aux),
+                MovSx32 => regs[d] = alu::sign_extend(regs[s], op.aux) as u32 as u64,
+                Neg64 => regs[d] = regs[d].wrapping_neg(),
+                Neg32 => regs[d] = (regs[d] as u32).wrapping_neg() as u64,
+                Le => regs[d] = alu::to_le(regs[d], op.aux),
+                Swap => regs[d] = alu::swap(regs[d], op.aux),
+                Ld64 => {
+                    regs[d] = k;
+                    // Skip the second slot; it does not count as an instruction.
+                    pc += 1;
+                    run_start += 1;
+                }
+                LdxB => regs[d] = load!(op, 1, read_u8),
+                LdxH => regs[d] = load!(op, 2, read_u16),
+                LdxW => regs[d] = load!(op, 4, read_u32),
+                LdxDW => regs[d] = load!(op, 8, read_u64),
+                LdxSB => regs[d] = load!(op, 1, read_u8) as i8 as i64 as u64,
+                LdxSH => regs[d] = load!(op, 2, read_u16) as i16 as i64 as u64,
+                LdxSW => regs[d] = load!(op, 4, read_u32) as i32 as i64 as u64,
+                StB => store!(op, 1, write_u8, k as u8),
+                StH => store!(op, 2, write_u16, k as u16),
+                StW => store!(op, 4, write_u32, k as u32),
+                StDW => store!(op, 8, write_u64, k),
+                StxB => store!(op, 1, write_u8, regs[s] as u8),
+                StxH => store!(op, 2, write_u16, regs[s] as u16),
+                StxW => store!(op, 4, write_u32, regs[s] as u32),
+                StxDW => store!(op, 8, write_u64, regs[s]),
+                Atomic32 | Atomic64 => {
+                    let size = if op.kind == Atomic64 { 8 } else { 4 };
+                    let addr = regs[d].wrapping_add(op.off as i64 as u64);
+                    let p = if stack.contains(addr, size) {
+                        Checked(addr)
+                    } else {
+                        atomic_target(pc - 1, addr, size, stack, env)?
+                    };
+                    atomic(op.aux, size, p, &mut regs, s);
+                }
+                LdAbs | LdInd => {
+                    let base = if op.kind == LdInd {
+                        regs[s] as u32 as i32 as i64
+                    } else {
+                        0
+                    };
+                    let off = (base as i32).wrapping_add(op.imm as i32) as i64;
+                    let load = match env.ctx.as_deref_mut() {
+                        Some(ctx) => ctx.legacy_load(off, op.aux as u64),
+                        None => LegacyLoad::NoSocketBuffer,
+                    };
+                    match load {
+                        LegacyLoad::Value(v) => regs[0] = v,
+                        // The kernel ends the program with r0 = 0.
+                        LegacyLoad::OutOfBounds => {
+                            return Ok(Outcome {
+                                r0: 0,
+                                insns: executed + (pc - run_start) as u64,
+                            });
+                        }
+                        LegacyLoad::NoSocketBuffer => {
+                            return Err(VmError::Unsupported {
+                                pc: pc - 1,
+                                what: "a legacy packet load (ld_abs/ld_ind) without a socket buffer",
+                            });
+                        }
+                    }
+                }
+                Ja => jump!(op, true),
+                Jeq64K => jump!(op, regs[d] == k),
+                Jeq64X => jump!(op, regs[d] == regs[s]),
+                Jeq32K => jump!(op, regs[d] as u32 == k as u32),
+                Jeq32X => jump!(op, regs[d] as u32 == regs[s] as u32),
+                Jgt64K => jump!(op, regs[d] > k),
+                Jgt64X => jump!(op, regs[d] > regs[s]),
+                Jgt32K => jump!(op, regs[d] as u32 > k as u32),
+                Jgt32X => jump!(op, regs[d] as u32 > regs[s] as u32),
+                Jge64K => jump!(op, regs[d] >= k),
+                Jge64X => jump!(op, regs[d] >= regs[s]),
+                Jge32K => jump!(op, regs[d] as u32 >= k as u32),
+                Jge32X => jump!(op, regs[d] as u32 >= regs[s] as u32),
+                Jset64K => jump!(op, regs[d] & k != 0),
+                Jset64X => jump!(op, regs[d] & regs[s] != 0),
+                Jset32K => jump!(op, regs[d] as u32 & k as u32 != 0),
+                Jset32X => jump!(op, regs[d] as u32 & regs[s] as u32 != 0),
+                Jne64K => jump!(op, regs[d] != k),
+                Jne64X => jump!(op, regs[d] != regs[s]),
+                Jne32K => jump!(op, regs[d] as u32 != k as u32),
+                Jne32X => jump!(op, regs[d] as u32 != regs[s] as u32),
+                Jsgt64K => jump!(op, regs[d] as i64 > k as i64),
+                Jsgt64X => jump!(op, regs[d] as i64 > regs[s] as i64),
+                Jsgt32K => jump!(op, regs[d] as i32 > k as i32),
+                Jsgt32X => jump!(op, regs[d] as i32 > regs[s] as i32),
+                Jsge64K => jump!(op, regs[d] as i64 >= k as i64),
+                Jsge64X => jump!(op, regs[d] as i64 >= regs[s] as i64),
+                Jsge32K => jump!(op, regs[d] as i32 >= k as i32),
+                Jsge32X => jump!(op, regs[d] as i32 >= regs[s] as i32),
+                Jlt64K => jump!(op, regs[d] < k),
+                Jlt64X => jump!(op, regs[d] < regs[s]),
+                Jlt32K => jump!(op, (regs[d] as u32) < k as u32),
+                Jlt32X => jump!(op, (regs[d] as u32) < regs[s] as u32),
+                Jle64K => jump!(op, regs[d] <= k),
+                Jle64X => jump!(op, regs[d] <= regs[s]),
+                Jle32K => jump!(op, regs[d] as u32 <= k as u32),
+                Jle32X => jump!(op, regs[d] as u32 <= regs[s] as u32),
+                Jslt64K => jump!(op, (regs[d] as i64) < k as i64),
+                Jslt64X => jump!(op, (regs[d] as i64) < regs[s] as i64),
+                Jslt32K => jump!(op, (regs[d] as i32) < k as i32),
+                Jslt32X => jump!(op, (regs[d] as i32) < regs[s] as i32),
+                Jsle64K => jump!(op, regs[d] as i64 <= k as i64),
+                Jsle64X => jump!(op, regs[d] as i64 <= regs[s] as i64),
+                Jsle32K => jump!(op, regs[d] as i32 <= k as i32),
+                Jsle32X => jump!(op, regs[d] as i32 <= regs[s] as i32),
+                MayGoto => {
+                    if may_goto_left == 0 {
+                        transfer!(op.off as usize);
+                    } else {
+                        may_goto_left -= 1;
+                    }
+                }
+                CallHelper | CallX => {
+                    let id = if op.kind == CallX { regs[d] } else { k };
+                    let Some(helper) = machine.helpers.get(id) else {
+                        return Err(VmError::UnknownHelper { pc: pc - 1, id });
+                    };
+                    let spent = executed + (pc - run_start) as u64;
+                    let mut call = CallEnv {
+                        env,
+                        stack,
+                        machine,
+                        program,
+                        depth,
+                        budget_left: budget.saturating_sub(spent),
+                        callback_insns: 0,
+                    };
+                    let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
+                    let result = (helper.func)(&mut call, args);
+                    executed += call.callback_insns;
+                    match result {
+                        Ok(v) => regs[0] = v,
+                        Err(HelperError::TailCall { target }) => {
+                            let next = target
+                                .and_then(|t| machine.programs.get(t as usize))
+                                .filter(|p| p.available);
+                            if let (Some(_), Some(t), true) =
+                                (next, target, tail_calls < MAX_TAIL_CALLS)
+                            {
+                                tail_calls += 1;
+                                transfer!(0);
+                                program = t as usize;
+                                continue 'program;
+                            }
+                        }
+                        Err(HelperError::Callback(e)) => return Err(*e),
+                        Err(source) => {
+                            return Err(VmError::Helper {
+                                pc: pc - 1,
+                                name: helper.name,
+                                source,
+                            });
+                        }
+                    }
+                    if executed > budget {
+                        return Err(VmError::BudgetExhausted { pc: pc - 1, budget });
+                    }
+                }
+                CallLocal => {
+                    if depth + 1 >= MAX_CALL_FRAMES {
+                        return Err(VmError::CallDepth {
+                            pc: pc - 1,
+                            max: MAX_CALL_FRAMES,
+                        });
+                    }
+                    frames[depth] = Frame {
+                        program,
+                        return_pc: pc,
+                        callee_saved: [regs[6], regs[7], regs[8], regs[9]],
+                    };
+                    depth += 1;
+                    regs[10] -= STACK_SIZE as u64;
+                    stack.start -= STACK_SIZE as u64;
+                    stack.len += STACK_SIZE as u64;
+                    stack.kind = RegionKind::Stack(depth);
+                    memory::zero(Checked(stack.start), STACK_SIZE);
+                    transfer!(op.off as usize);
+                }
+                CallKfunc => {
+                    return Err(VmError::Unsupported {
+                        pc: pc - 1,
+                        what: "a kfunc call",
+                    });
+                }
+                Exit => {
+                    if depth == entry.depth {
                         return Ok(Outcome {
-                            r0: 0,
+                            r0: regs[0],
                             insns: executed + (pc - run_start) as u64,
                         });
                     }
-                    LegacyLoad::NoSocketBuffer => {
-                        return Err(VmError::Unsupported {
-                            pc: pc - 1,
-                            what: "a legacy packet load (ld_abs/ld_ind) without a socket buffer",
-                        });
+                    depth -= 1;
+                    let f = frames[depth];
+                    transfer!(f.return_pc);
+                    if f.program != program {
+                        program = f.program;
+                        continue 'program;
                     }
+                    regs[6..10].copy_from_slice(&f.callee_saved);
+                    regs[10] += STACK_SIZE as u64;
+                    stack.start += STACK_SIZE as u64;
+                    stack.len -= STACK_SIZE as u64;
+                    stack.kind = RegionKind::Stack(depth);
                 }
-            }
-            Ja => jump!(op, true),
-            Jeq64K => jump!(op, regs[d] == k),
-            Jeq64X => jump!(op, regs[d] == regs[s]),
-            Jeq32K => jump!(op, regs[d] as u32 == k as u32),
-            Jeq32X => jump!(op, regs[d] as u32 == regs[s] as u32),
-            Jgt64K => jump!(op, regs[d] > k),
-            Jgt64X => jump!(op, regs[d] > regs[s]),
-            Jgt32K => jump!(op, regs[d] as u32 > k as u32),
-            Jgt32X => jump!(op, regs[d] as u32 > regs[s] as u32),
-            Jge64K => jump!(op, regs[d] >= k),
-            Jge64X => jump!(op, regs[d] >= regs[s]),
-            Jge32K => jump!(op, regs[d] as u32 >= k as u32),
-            Jge32X => jump!(op, regs[d] as u32 >= regs[s] as u32),
-            Jset64K => jump!(op, regs[d] & k != 0),
-            Jset64X => jump!(op, regs[d] & regs[s] != 0),
-            Jset32K => jump!(op, regs[d] as u32 & k as u32 != 0),
-            Jset32X => jump!(op, regs[d] as u32 & regs[s] as u32 != 0),
-            Jne64K => jump!(op, regs[d] != k),
-            Jne64X => jump!(op, regs[d] != regs[s]),
-            Jne32K => jump!(op, regs[d] as u32 != k as u32),
-            Jne32X => jump!(op, regs[d] as u32 != regs[s] as u32),
-            Jsgt64K => jump!(op, regs[d] as i64 > k as i64),
-            Jsgt64X => jump!(op, regs[d] as i64 > regs[s] as i64),
-            Jsgt32K => jump!(op, regs[d] as i32 > k as i32),
-            Jsgt32X => jump!(op, regs[d] as i32 > regs[s] as i32),
-            Jsge64K => jump!(op, regs[d] as i64 >= k as i64),
-            Jsge64X => jump!(op, regs[d] as i64 >= regs[s] as i64),
-            Jsge32K => jump!(op, regs[d] as i32 >= k as i32),
-            Jsge32X => jump!(op, regs[d] as i32 >= regs[s] as i32),
-            Jlt64K => jump!(op, regs[d] < k),
-            Jlt64X => jump!(op, regs[d] < regs[s]),
-            Jlt32K => jump!(op, (regs[d] as u32) < k as u32),
-            Jlt32X => jump!(op, (regs[d] as u32) < regs[s] as u32),
-            Jle64K => jump!(op, regs[d] <= k),
-            Jle64X => jump!(op, regs[d] <= regs[s]),
-            Jle32K => jump!(op, regs[d] as u32 <= k as u32),
-            Jle32X => jump!(op, regs[d] as u32 <= regs[s] as u32),
-            Jslt64K => jump!(op, (regs[d] as i64) < k as i64),
-            Jslt64X => jump!(op, (regs[d] as i64) < regs[s] as i64),
-            Jslt32K => jump!(op, (regs[d] as i32) < k as i32),
-            Jslt32X => jump!(op, (regs[d] as i32) < regs[s] as i32),
-            Jsle64K => jump!(op, regs[d] as i64 <= k as i64),
-            Jsle64X => jump!(op, regs[d] as i64 <= regs[s] as i64),
-            Jsle32K => jump!(op, regs[d] as i32 <= k as i32),
-            Jsle32X => jump!(op, regs[d] as i32 <= regs[s] as i32),
-            MayGoto => {
-                if may_goto_left == 0 {
-                    transfer!(op.off as usize);
-                } else {
-                    may_goto_left -= 1;
-                }
-            }
-            CallHelper | CallX => {
-                let id = if op.kind == CallX { regs[d] } else { k };
-                let Some(helper) = machine.helpers.get(id) else {
-                    return Err(VmError::UnknownHelper { pc: pc - 1, id });
-                };
-                let spent = executed + (pc - run_start) as u64;
-                let mut call = CallEnv {
-                    env,
-                    stack,
-                    machine,
-                    program,
-                    depth,
-                    budget_left: budget.saturating_sub(spent),
-                    callback_insns: 0,
-                };
-                let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
-                let result = (helper.func)(&mut call, args);
-                executed += call.callback_insns;
-                match result {
-                    Ok(v) => regs[0] = v,
-                    Err(HelperError::TailCall { target }) => {
-                        let next = target
-                            .and_then(|t| machine.programs.get(t as usize))
-                            .filter(|p| p.available);
-                        if let (Some(next), true) = (next, tail_calls < MAX_TAIL_CALLS) {
-                            tail_calls += 1;
-                            transfer!(0);
-                            program = target.map_or(program, |t| t as usize);
-                            lowered = next;
-                            code = &lowered.code[..];
-                            mask = code.len() - 1;
-                        }
-                    }
-                    Err(HelperError::Callback(e)) => return Err(*e),
-                    Err(source) => {
-                        return Err(VmError::Helper {
-                            pc: pc - 1,
-                            name: helper.name,
-                            source,
-                        });
-                    }
-                }
-                if executed > budget {
-                    return Err(VmError::BudgetExhausted { pc: pc - 1, budget });
-                }
-            }
-            CallLocal => {
-                if depth + 1 >= MAX_CALL_FRAMES {
-                    return Err(VmError::CallDepth {
-                        pc: pc - 1,
-                        max: MAX_CALL_FRAMES,
+                Ld64Tail => return Err(VmError::JumpIntoLd64 { pc: pc - 1 }),
+                OutOfRange => {
+                    return Err(VmError::PcOutOfRange {
+                        target: op.imm,
+                        len: lowered.len,
                     });
                 }
-                frames[depth] = Frame {
-                    program,
-                    return_pc: pc,
-                    callee_saved: [regs[6], regs[7], regs[8], regs[9]],
-                };
-                depth += 1;
-                regs[10] -= STACK_SIZE as u64;
-                stack.start -= STACK_SIZE as u64;
-                stack.len += STACK_SIZE as u64;
-                stack.kind = RegionKind::Stack(depth);
-                memory::zero(Checked(stack.start), STACK_SIZE);
-                transfer!(op.off as usize);
-            }
-            CallKfunc => {
-                return Err(VmError::Unsupported {
-                    pc: pc - 1,
-                    what: "a kfunc call",
-                });
-            }
-            Exit => {
-                if depth == entry.depth {
-                    return Ok(Outcome {
-                        r0: regs[0],
-                        insns: executed + (pc - run_start) as u64,
-                    });
-                }
-                depth -= 1;
-                let f = frames[depth];
-                transfer!(f.return_pc);
-                if f.program != program {
-                    program = f.program;
-                    lowered = &machine.programs[program];
-                    code = &lowered.code[..];
-                    mask = code.len() - 1;
-                }
-                regs[6..10].copy_from_slice(&f.callee_saved);
-                regs[10] += STACK_SIZE as u64;
-                stack.start += STACK_SIZE as u64;
-                stack.len -= STACK_SIZE as u64;
-                stack.kind = RegionKind::Stack(depth);
-            }
-            Ld64Tail => return Err(VmError::JumpIntoLd64 { pc: pc - 1 }),
-            OutOfRange => {
-                return Err(VmError::PcOutOfRange {
-                    target: op.imm,
-                    len: lowered.len,
-                });
             }
         }
     }
