@@ -103,3 +103,29 @@ fn ringbuf_reserve_write_submit_reaches_the_consumer() {
     let records = maps.get_mut(0).expect("map").consume();
     assert_eq!(records, vec![0x1122334455667788u64.to_le_bytes().to_vec()]);
 }
+
+#[test]
+fn get_stackid_records_the_worlds_stack_once_per_distinct_stack() {
+    let mut maps = MapSet::new(
+        &[def("stacks", MapType::StackTrace, 4, 8 * 4, 64)],
+        MapSetConfig::default(),
+    )
+    .expect("maps");
+    // Two calls on the same stack give the same id; an empty (skipped-away) stack -EFAULT.
+    let src = "r6 = r1\nr1 = r6\nr2 = {map0} ll\nr3 = 0\ncall 27\nr7 = r0\nr1 = r6\nr2 = {map0} ll\nr3 = 0\ncall 27\nif r0 != r7 goto bad\nr1 = r6\nr2 = {map0} ll\nr3 = 5\ncall 27\nif r0 != -14 goto bad\nr0 = r7\nexit\nbad:\nr0 = -1\nexit";
+    let id = run(src, &mut maps).expect("runs");
+    assert!(id < 64, "{id}");
+    let frames = maps
+        .get(0)
+        .expect("map")
+        .lookup_user(&(id as u32).to_le_bytes())
+        .expect("recorded");
+    let world = bpfsim::helpers::World::default();
+    let want: Vec<u8> = world
+        .kernel_stack
+        .iter()
+        .flat_map(|ip| ip.to_le_bytes())
+        .chain([0u8; 16])
+        .collect();
+    assert_eq!(frames, want);
+}

@@ -11,6 +11,7 @@ mod control;
 mod ids;
 mod maps;
 pub mod net;
+mod perf;
 pub mod printk;
 mod tracing;
 mod world;
@@ -160,6 +161,7 @@ impl HelperTable {
         tracing::register(&mut t);
         maps::register(&mut t);
         control::register(&mut t);
+        perf::register(&mut t);
         net::register(&mut t);
         t
     }

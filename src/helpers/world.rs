@@ -107,6 +107,17 @@ pub struct World {
     /// The network the networking helpers see: devices, routes, sockets, cookies, the
     /// flow hash key, and the redirects and clones programs asked for.
     pub net: super::net::Net,
+    /// The kernel and user call stacks `bpf_get_stackid` records (instruction pointers,
+    /// innermost first).
+    pub kernel_stack: Vec<u64>,
+    pub user_stack: Vec<u64>,
+    /// Counter values of the perf events behind a perf event array, by slot (missing
+    /// slots read 0), with their enabled and running times.
+    pub perf_counters: Vec<u64>,
+    pub perf_enabled_ns: u64,
+    pub perf_running_ns: u64,
+    /// What `bpf_override_return` asked the probed function to return.
+    pub override_return: Option<u64>,
 }
 
 impl Default for World {
@@ -125,6 +136,12 @@ impl Default for World {
             user_memory: SparseMemory::default(),
             trace: Vec::new(),
             net: super::net::Net::default(),
+            kernel_stack: vec![0xffff_ffff_8100_0000, 0xffff_ffff_8100_1000],
+            user_stack: vec![0x0000_5555_5555_0000],
+            perf_counters: Vec::new(),
+            perf_enabled_ns: 0,
+            perf_running_ns: 0,
+            override_return: None,
         }
     }
 }

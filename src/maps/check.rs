@@ -48,6 +48,8 @@ pub(crate) fn supported(t: MapType) -> bool {
             | HashOfMaps
             | Queue
             | Stack
+            | StackTrace
+            | CgroupArray
             | DevMap
             | DevMapHash
             | CpuMap
@@ -110,7 +112,19 @@ fn check_type(def: &MapDef, _ncpus: usize) -> Result<(), Refusal> {
     let (ks, vs, me, fl) = (def.key_size, def.value_size, def.max_entries, def.map_flags);
     match def.map_type {
         Array | PercpuArray => check_array(def),
-        ProgArray | ArrayOfMaps | PerfEventArray => {
+        StackTrace => {
+            // stack_map_alloc(): u32 ids, values of whole u64 instruction pointers (at most
+            // sysctl_perf_event_max_stack, 127 by default).
+            fail(ks != 4, Errno::EINVAL, "key_size must be 4")?;
+            fail(
+                vs < 8 || vs % 8 != 0,
+                Errno::EINVAL,
+                "value_size must be a multiple of 8",
+            )?;
+            fail(vs / 8 > 127, Errno::EINVAL, "value_size is over 127 frames")?;
+            fail(me == 0, Errno::EINVAL, "max_entries must not be 0")
+        }
+        ProgArray | ArrayOfMaps | PerfEventArray | CgroupArray => {
             // fd_array_map_alloc_check()
             fail(vs != 4, Errno::EINVAL, "value_size must be 4")?;
             fail(

@@ -135,6 +135,9 @@ impl Map {
             MapType::LruHash => Store::Hash(hash(HashKind::Lru).map_err(nomem)?),
             MapType::LruPercpuHash => Store::Hash(hash(HashKind::LruPercpu).map_err(nomem)?),
             MapType::HashOfMaps => Store::HashOfMaps(hash(HashKind::Plain).map_err(nomem)?),
+            // Stack ids → instruction pointers, filled by bpf_get_stackid. Kept as a hash
+            // table (only ids in use are present); programs cannot look it up.
+            MapType::StackTrace => Store::Hash(hash(HashKind::Plain).map_err(nomem)?),
             MapType::DevMapHash => Store::DevHash(hash(HashKind::Plain).map_err(nomem)?),
             MapType::LpmTrie => Store::Lpm(LpmTrie::new(ks, vs, me).map_err(nomem)?),
             MapType::Queue => Store::Queue(QueueStack::new(false, vs, me).map_err(nomem)?),
@@ -143,7 +146,9 @@ impl Map {
             MapType::PerfEventArray => Store::Perf(PerfEventArray::new(me)),
             t => {
                 let kind = match t {
-                    MapType::ProgArray => SlotKind::Prog,
+                    // A cgroup array holds ids the way a program array does (the kernel
+                    // stores cgroups opened by fd; here the user stores cgroup ids).
+                    MapType::ProgArray | MapType::CgroupArray => SlotKind::Prog,
                     MapType::ArrayOfMaps => SlotKind::Maps,
                     MapType::DevMap => SlotKind::Dev,
                     MapType::CpuMap => SlotKind::Cpu,
