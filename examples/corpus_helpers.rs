@@ -1,6 +1,7 @@
 //! Counts the helpers the programs of a corpus call: `cargo run --example corpus_helpers --
 //! DIR` walks DIR for `.o` files, loads each with bpfsim's loader and prints each helper id,
-//! its name, how many programs call it and whether bpfsim implements it.
+//! its name, how many programs call it and whether bpfsim implements it; then the objects
+//! whose maps bpfsim cannot create, and why.
 
 use bpfsim::helpers::{HelperTable, helper_name};
 use bpfsim::insn::{CallTarget, Insn, decode_slot};
@@ -31,10 +32,14 @@ fn main() {
     files.sort();
     let table = HelperTable::kernel();
     let mut calls: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut unloadable = Vec::new();
     for f in &files {
         let Ok(obj) = Object::from_file(f) else {
             continue;
         };
+        if let Err(e) = bpfsim::session::Session::new(obj.clone(), Default::default()) {
+            unloadable.push(format!("{}: {e}", f.display()));
+        }
         for p in &obj.programs {
             let mut seen = std::collections::BTreeSet::new();
             for pc in 0..p.insns.len() {
@@ -58,4 +63,11 @@ fn main() {
         );
     }
     println!("{} helpers called, {} missing", calls.len(), missing);
+    for u in &unloadable {
+        println!("maps not created: {u}");
+    }
+    println!(
+        "{} objects whose maps bpfsim cannot create",
+        unloadable.len()
+    );
 }

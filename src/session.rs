@@ -5,7 +5,7 @@
 
 use crate::helpers::{HelperTable, World};
 use crate::insn::{Insn, RawInsn, decode_program, opcode};
-use crate::maps::{MapError, MapSet, MapSetConfig};
+use crate::maps::{MapDef, MapError, MapSet, MapSetConfig, MapType};
 use crate::object::{Object, ObjectError, SourceLine};
 use crate::progtype::{ContextError, ProgType, TestRun, TestRunInput, TestRunOutput};
 use crate::vm::{CALLBACK_TAG, Interpreter, PrepareError, VmError};
@@ -89,6 +89,59 @@ pub struct RunResult {
     pub trace: Vec<String>,
 }
 
+/// The adjustments loaders make to map definitions before `BPF_MAP_CREATE` (libbpf's
+/// `map_set_def_max_entries` and friends; the same ones the corpus's kernel verdicts were
+/// taken with): perf event arrays get 4-byte keys and values and one slot per CPU, ring
+/// buffers no key or value, fd arrays and map-in-maps 4-byte (fd/id) values, and maps
+/// declared with no entries one per CPU.
+fn loader_fixups(defs: &mut [MapDef], ncpus: usize) -> Vec<String> {
+    let mut notes = Vec::new();
+    for d in defs.iter_mut() {
+        let before = (d.key_size, d.value_size, d.max_entries);
+        match d.map_type {
+            MapType::PerfEventArray => {
+                d.key_size = 4;
+                d.value_size = 4;
+            }
+            MapType::RingBuf => {
+                d.key_size = 0;
+                d.value_size = 0;
+                if d.max_entries == 0 {
+                    d.max_entries = 4096;
+                }
+            }
+            MapType::ArrayOfMaps | MapType::HashOfMaps => {
+                d.key_size = if d.key_size == 0 { 4 } else { d.key_size };
+                d.value_size = 4;
+            }
+            MapType::ProgArray
+            | MapType::CgroupArray
+            | MapType::DevMap
+            | MapType::CpuMap
+            | MapType::XskMap => {
+                if d.key_size == 0 {
+                    d.key_size = 4;
+                }
+                if d.value_size == 0 {
+                    d.value_size = 4;
+                }
+            }
+            _ => {}
+        }
+        if d.max_entries == 0 && d.map_type != MapType::RingBuf {
+            d.max_entries = ncpus as u32;
+        }
+        let after = (d.key_size, d.value_size, d.max_entries);
+        if before != after {
+            notes.push(format!(
+                "map {}: key/value/max_entries {}/{}/{} -> {}/{}/{}",
+                d.name, before.0, before.1, before.2, after.0, after.1, after.2
+            ));
+        }
+    }
+    notes
+}
+
 /// An object with its maps, ready to run its programs.
 pub struct Session {
     object: Object,
@@ -102,6 +155,7 @@ pub struct Session {
     /// so program arrays can name tail-call targets), and whether each could be.
     vm: Option<Interpreter>,
     prepared: Vec<bool>,
+    fixups: Vec<String>,
 }
 
 impl fmt::Debug for Session {
@@ -121,7 +175,9 @@ impl Session {
 
     /// Creates the maps of a parsed object.
     pub fn new(object: Object, config: MapSetConfig) -> Result<Session, SessionError> {
-        let mut maps = MapSet::new(&object.maps, config)?;
+        let mut defs = object.maps.clone();
+        let fixups = loader_fixups(&mut defs, config.ncpus);
+        let mut maps = MapSet::new(&defs, config)?;
         for i in 0..object.maps.len() {
             if let (Some(off), Some(map)) = (object.spin_lock_offset(i), maps.get_mut(i)) {
                 map.set_spin_lock(Some(off))
@@ -144,11 +200,18 @@ impl Session {
             budget: crate::vm::DEFAULT_BUDGET,
             vm: None,
             prepared: Vec::new(),
+            fixups,
         })
     }
 
     pub fn object(&self) -> &Object {
         &self.object
+    }
+
+    /// What was changed in the object's map definitions before creating them, as loaders
+    /// do (libbpf, cilium/ebpf, Falco's): e.g. `map events: max_entries 0 -> 2 (CPUs)`.
+    pub fn fixups(&self) -> &[String] {
+        &self.fixups
     }
 
     pub fn maps(&self) -> &MapSet {
