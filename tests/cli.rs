@@ -313,3 +313,13 @@ fn unimplemented_helpers_are_named_before_anything_runs() {
         stderr(&o)
     );
 }
+
+#[test]
+fn helpers_lists_what_the_engine_implements() {
+    let o = bpfsim(&["helpers"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(text.contains("   1 bpf_map_lookup_elem"), "{text}");
+    assert!(text.contains("  12 bpf_tail_call"), "{text}");
+    assert!(text.lines().count() >= 89, "{text}");
+}

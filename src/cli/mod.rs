@@ -31,6 +31,8 @@ pub enum Command {
     Asm(asm::AsmArgs),
     /// Show the programs, maps, BTF and line info the loader finds in an object file.
     Inspect(inspect::InspectArgs),
+    /// List the kernel helpers bpfsim implements (id and name).
+    Helpers,
 }
 
 /// Why a command failed, with the exit code it maps to.
@@ -79,5 +81,11 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Disasm(a) => disasm::disasm(a),
         Command::Asm(a) => asm::asm(a),
         Command::Inspect(a) => inspect::inspect(a),
+        Command::Helpers => {
+            for (id, h) in crate::helpers::HelperTable::kernel().iter() {
+                println!("{id:4} bpf_{}", h.name);
+            }
+            Ok(())
+        }
     }
 }

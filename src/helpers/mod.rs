@@ -190,4 +190,12 @@ impl HelperTable {
             .and_then(|i| self.by_id.get(i))
             .and_then(Option::as_ref)
     }
+
+    /// Every helper of the table with its id, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &Helper)> {
+        self.by_id
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| Some((i as u32, h.as_ref()?)))
+    }
 }
