@@ -129,3 +129,32 @@ fn get_stackid_records_the_worlds_stack_once_per_distinct_stack() {
         .collect();
     assert_eq!(frames, want);
 }
+
+#[test]
+fn tail_call_from_a_subprogram_returns_to_the_callers_frame_with_its_registers() {
+    let mut maps = MapSet::new(
+        &[def("progs", MapType::ProgArray, 4, 4, 4)],
+        MapSetConfig::default(),
+    )
+    .expect("maps");
+    maps.get_mut(0)
+        .expect("map")
+        .update_user(&0u32.to_le_bytes(), &1u32.to_le_bytes(), 0)
+        .expect("slot 0 = program 1");
+    let main = format!(
+        "r6 = 7\ncall local f\nr0 = r6\nexit\nf:\nr6 = 99\nr2 = {:#x} ll\nr3 = 0\ncall 12\nr0 = -1\nexit",
+        maps.map_ptr(0)
+    );
+    let target = "r6 = 55\nr0 = 0\nexit";
+    let mut vm = Interpreter::empty(HelperTable::kernel());
+    for src in [main.as_str(), target] {
+        let bytes = assemble_bytes(src).unwrap_or_else(|e| panic!("{e}"));
+        let slots = bpfsim::insn::RawInsn::slots(&bytes).expect("slots");
+        vm.add_program(&bpfsim::insn::decode_program(&slots).expect("decodes"))
+            .expect("prepares");
+    }
+    let mut env = Env::default();
+    env.attach_maps(&mut maps);
+    // Program 1 ends the subprogram's frame; the caller gets its own r6 back.
+    assert_eq!(vm.run(&mut env, [0; 5]).map(|o| o.r0), Ok(7));
+}

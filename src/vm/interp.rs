@@ -338,7 +338,7 @@ fn execute(
             if stack.contains(addr, $size) {
                 memory::$read(Checked(addr)) as u64
             } else {
-                load_slow(pc - 1, addr, $size, stack, env)?
+                load_slow(pc, addr, $size, stack, env)?
             }
         }};
     }
@@ -349,16 +349,17 @@ fn execute(
             if stack.contains(addr, $size) {
                 memory::$write(Checked(addr), value);
             } else {
-                store_slow(pc - 1, addr, $size, value as u64, stack, env)?;
+                store_slow(pc, addr, $size, value as u64, stack, env)?;
             }
         }};
     }
     // Ends the current straight-line run at `pc` and starts the next one at `$target`.
+    // (`pc` is the current instruction until its handler ends: the slot after it is `pc + 1`.)
     macro_rules! transfer {
         ($target:expr) => {{
-            executed += (pc - run_start) as u64;
+            executed += (pc + 1 - run_start) as u64;
             if executed > budget {
-                return Err(VmError::BudgetExhausted { pc: pc - 1, budget });
+                return Err(VmError::BudgetExhausted { pc: pc, budget });
             }
             pc = $target;
             run_start = pc;
@@ -368,6 +369,7 @@ fn execute(
         ($op:expr, $taken:expr) => {
             if $taken {
                 transfer!($op.off as usize);
+                continue;
             }
         };
     }
@@ -383,7 +385,6 @@ fn execute(
         let mask = code.len() - 1;
         loop {
             let op = &code[pc & mask];
-            pc += 1;
             let d = op.dst.get();
             let s = op.src.get();
             let k = op.imm as u64;
@@ -478,7 +479,7 @@ fn execute(
                     let p = if stack.contains(addr, size) {
                         Checked(addr)
                     } else {
-                        atomic_target(pc - 1, addr, size, stack, env)?
+                        atomic_target(pc, addr, size, stack, env)?
                     };
                     atomic(op.aux, size, p, &mut regs, s);
                 }
@@ -499,12 +500,12 @@ fn execute(
                         LegacyLoad::OutOfBounds => {
                             return Ok(Outcome {
                                 r0: 0,
-                                insns: executed + (pc - run_start) as u64,
+                                insns: executed + (pc + 1 - run_start) as u64,
                             });
                         }
                         LegacyLoad::NoSocketBuffer => {
                             return Err(VmError::Unsupported {
-                                pc: pc - 1,
+                                pc: pc,
                                 what: "a legacy packet load (ld_abs/ld_ind) without a socket buffer",
                             });
                         }
@@ -558,6 +559,7 @@ fn execute(
                 MayGoto => {
                     if may_goto_left == 0 {
                         transfer!(op.off as usize);
+                        continue;
                     } else {
                         may_goto_left -= 1;
                     }
@@ -565,9 +567,9 @@ fn execute(
                 CallHelper | CallX => {
                     let id = if op.kind == CallX { regs[d] } else { k };
                     let Some(helper) = machine.helpers.get(id) else {
-                        return Err(VmError::UnknownHelper { pc: pc - 1, id });
+                        return Err(VmError::UnknownHelper { pc: pc, id });
                     };
-                    let spent = executed + (pc - run_start) as u64;
+                    let spent = executed + (pc + 1 - run_start) as u64;
                     let mut call = CallEnv {
                         env,
                         stack,
@@ -598,26 +600,26 @@ fn execute(
                         Err(HelperError::Callback(e)) => return Err(*e),
                         Err(source) => {
                             return Err(VmError::Helper {
-                                pc: pc - 1,
+                                pc: pc,
                                 name: helper.name,
                                 source,
                             });
                         }
                     }
                     if executed > budget {
-                        return Err(VmError::BudgetExhausted { pc: pc - 1, budget });
+                        return Err(VmError::BudgetExhausted { pc: pc, budget });
                     }
                 }
                 CallLocal => {
                     if depth + 1 >= MAX_CALL_FRAMES {
                         return Err(VmError::CallDepth {
-                            pc: pc - 1,
+                            pc: pc,
                             max: MAX_CALL_FRAMES,
                         });
                     }
                     frames[depth] = Frame {
                         program,
-                        return_pc: pc,
+                        return_pc: pc + 1,
                         callee_saved: [regs[6], regs[7], regs[8], regs[9]],
                     };
                     depth += 1;
@@ -627,10 +629,11 @@ fn execute(
                     stack.kind = RegionKind::Stack(depth);
                     memory::zero(Checked(stack.start), STACK_SIZE);
                     transfer!(op.off as usize);
+                    continue;
                 }
                 CallKfunc => {
                     return Err(VmError::Unsupported {
-                        pc: pc - 1,
+                        pc: pc,
                         what: "a kfunc call",
                     });
                 }
@@ -638,23 +641,24 @@ fn execute(
                     if depth == entry.depth {
                         return Ok(Outcome {
                             r0: regs[0],
-                            insns: executed + (pc - run_start) as u64,
+                            insns: executed + (pc + 1 - run_start) as u64,
                         });
                     }
                     depth -= 1;
                     let f = frames[depth];
-                    transfer!(f.return_pc);
-                    if f.program != program {
-                        program = f.program;
-                        continue 'program;
-                    }
                     regs[6..10].copy_from_slice(&f.callee_saved);
                     regs[10] += STACK_SIZE as u64;
                     stack.start += STACK_SIZE as u64;
                     stack.len -= STACK_SIZE as u64;
                     stack.kind = RegionKind::Stack(depth);
+                    transfer!(f.return_pc);
+                    if f.program != program {
+                        program = f.program;
+                        continue 'program;
+                    }
+                    continue;
                 }
-                Ld64Tail => return Err(VmError::JumpIntoLd64 { pc: pc - 1 }),
+                Ld64Tail => return Err(VmError::JumpIntoLd64 { pc: pc }),
                 OutOfRange => {
                     return Err(VmError::PcOutOfRange {
                         target: op.imm,
@@ -662,6 +666,7 @@ fn execute(
                     });
                 }
             }
+            pc += 1;
         }
     }
 }
