@@ -15,7 +15,15 @@
 //! `kernel_agrees_with_the_recorded_verdicts` asks the kernel again (and compares the
 //! subprogram starts and SCC numbers its level-2 log prints with `preflight`'s), printing
 //! `skipped` where bpf() is unavailable. Set `BPFSIM_RECORD=1` to print what the kernel
-//! says in the constants' syntax.
+//! says in the constants' syntax. `kernel_agrees_on_random_structural_programs` loads
+//! generated programs and requires `preflight` to refuse exactly those the kernel refuses
+//! with a structural message, with that message.
+//!
+//! `corpus_programs_pass_preflight_as_in_the_kernel` runs `preflight` over every program
+//! of `$BPFSIM_SHARED/corpus/ebpf-samples` and compares with the kernel's recorded verdicts
+//! (`ebpf-samples.kernel-6.18.jsonl`).
+
+mod common;
 
 use bpfsim::insn::RawInsn;
 use bpfsim::insn::asm::assemble;
@@ -558,8 +566,7 @@ mod kernel {
     /// The log's last line that is not the `processed ...` summary.
     pub fn error_line(log: &str) -> String {
         log.lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with("processed "))
-            .last()
+            .rfind(|l| !l.trim().is_empty() && !l.starts_with("processed "))
             .unwrap_or("")
             .to_string()
     }
@@ -847,4 +854,178 @@ fn kernel_agrees_on_random_structural_programs() {
         println!("  {n:5} {m}");
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Whether an error line is one the structural passes give (or the BTF-info checks that
+/// run between them).
+fn is_structural(line: &str) -> bool {
+    is_preflight_message(line)
+        || line.starts_with("missing bpf_line_info")
+        || line.starts_with("func_info BTF section")
+        || line.starts_with("number of funcs in func_info")
+        || line.starts_with("Invalid line_info")
+}
+
+#[test]
+fn corpus_programs_pass_preflight_as_in_the_kernel() {
+    use bpfsim::object::Object;
+    use bpfsim::verifier::{MapRefs, preflight};
+    use std::collections::BTreeMap;
+
+    let dir = common::shared_dir().join("corpus");
+    let objs = dir.join("ebpf-samples");
+    let Ok(text) = std::fs::read_to_string(dir.join("ebpf-samples.kernel-6.18.jsonl")) else {
+        println!("skipped: corpus not found at {}", dir.display());
+        return;
+    };
+    let mut parsed: BTreeMap<String, Option<Object>> = BTreeMap::new();
+    let (mut accepted, mut structural, mut other_rejects, mut skipped) = (0, 0, 0, 0);
+    let mut bad = Vec::new();
+    for line in text.lines() {
+        let rec: serde_json::Value = serde_json::from_str(line).expect("jsonl line is JSON");
+        let verdict = rec["kernel_verdict"].as_str().unwrap_or("");
+        let (Some(file), Some(section), Some(name)) = (
+            rec["file"].as_str(),
+            rec["section"].as_str(),
+            rec["program"].as_str(),
+        ) else {
+            skipped += 1;
+            continue;
+        };
+        if verdict != "accept" && verdict != "reject" {
+            // Refused before the verifier (relocations, map creation, ELF).
+            skipped += 1;
+            continue;
+        }
+        let obj = parsed
+            .entry(file.to_string())
+            .or_insert_with(|| Object::from_file(objs.join(file)).ok());
+        let Some(prog) = obj.as_ref().and_then(|o| {
+            o.programs
+                .iter()
+                .find(|p| p.name == name && p.section == section)
+        }) else {
+            bad.push(format!("{file} {section}/{name}: not found by the loader"));
+            continue;
+        };
+        let maps = obj.as_ref().map_or(&[][..], |o| &o.maps[..]);
+        let libbpf = rec["loader"].as_str() == Some("libbpf");
+        let license = match rec["license"].as_str() {
+            Some(l) if l.contains("used GPL") => Some("GPL"),
+            _ => None,
+        };
+        let options = PreflightOptions {
+            btf_info: libbpf && !prog.func_info.is_empty(),
+            maps: MapRefs::Object(maps),
+            license,
+            ..PreflightOptions::default()
+        };
+        let got = preflight(prog, &options);
+        let error_line = rec["error_line"].as_str().unwrap_or("");
+        let what = format!("{file} {section}/{name}");
+        match verdict {
+            "accept" => {
+                accepted += 1;
+                if let Err(e) = got {
+                    bad.push(format!("{what}: the kernel accepts, preflight says {e}"));
+                }
+            }
+            _ if is_structural(error_line) => {
+                structural += 1;
+                match got {
+                    Err(e) if e.message() == error_line => {}
+                    Err(e) => bad.push(format!("{what}: kernel {error_line:?}, preflight {e}")),
+                    Ok(_) => bad.push(format!("{what}: kernel {error_line:?}, preflight passes")),
+                }
+            }
+            _ => {
+                other_rejects += 1;
+                if let Err(e) = got {
+                    bad.push(format!(
+                        "{what}: the kernel refuses later ({error_line:?}), preflight says {e}"
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "corpus: {accepted} accepted programs pass preflight, {structural} structural rejects \
+         refused with the kernel's message, {other_rejects} later rejects pass preflight, \
+         {skipped} records refused before the verifier; {} mismatches",
+        bad.len()
+    );
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+mod fuzz {
+    use super::*;
+    use bpfsim::maps::{MapDef, MapOrigin, MapType};
+    use bpfsim::verifier::MapRefs;
+    use proptest::prelude::*;
+
+    /// Slots drawn mostly from the opcodes the structural passes look at, with any fields.
+    fn slot() -> impl Strategy<Value = RawInsn> {
+        let code = prop_oneof![
+            any::<u8>(),
+            Just(0x95u8),
+            Just(0x05),
+            Just(0x06),
+            Just(0x15),
+            Just(0x85),
+            Just(0x18),
+            Just(0x00),
+            Just(0xe5),
+            Just(0x61),
+            Just(0x30),
+            Just(0xb7),
+        ];
+        let off = prop_oneof![-8i16..8, any::<i16>()];
+        let imm = prop_oneof![-8i32..8, any::<i32>(), Just(12), Just(181)];
+        (code, 0u8..16, 0u8..16, off, imm).prop_map(|(c, d, s, o, i)| RawInsn::new(c, d, s, o, i))
+    }
+
+    fn map(map_type: MapType, max_entries: u32) -> MapDef {
+        MapDef {
+            name: "m".into(),
+            map_type,
+            key_size: 4,
+            value_size: 8,
+            max_entries,
+            map_flags: 0,
+            inner: None,
+            initial: Vec::new(),
+            read_only: false,
+            origin: MapOrigin::User,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// Any instruction stream: preflight returns, without panicking, and a refusal
+        /// names an instruction of the program.
+        #[test]
+        fn preflight_always_returns(
+            insns in proptest::collection::vec(slot(), 0..40),
+            capable in any::<bool>(),
+            gpl in any::<bool>(),
+            with_maps in any::<bool>(),
+        ) {
+            let maps = [map(MapType::Array, 1), map(MapType::Hash, 4), map(MapType::CgroupStorage, 1)];
+            let options = PreflightOptions {
+                bpf_capable: capable,
+                maps: if with_maps { MapRefs::Object(&maps) } else { MapRefs::None },
+                ..PreflightOptions::default()
+            };
+            let license = if gpl { "GPL" } else { "Proprietary" };
+            match preflight_insns(&insns, Some(license), &options) {
+                Ok(p) => {
+                    prop_assert_eq!(p.cfg.aux.len(), insns.len());
+                    prop_assert!(p.cfg.postorder.len() <= insns.len());
+                    prop_assert!(p.subprogs.info.first().is_some_and(|s| s.start == 0));
+                }
+                Err(e) => prop_assert!(insns.is_empty() || e.insn() < insns.len()),
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! Unlike the opcode table and the `lddw` form, which `resolve_pseudo_ldimm64` checks for
 //! every slot before `check_cfg`, these are checked only for instructions `do_check`
 //! walks: an instruction with reserved bits set in a branch that is never taken does not
-//! make the kernel refuse the program. So [`crate::verifier::preflight`] does not apply
+//! make the kernel refuse the program. So [`preflight()`](crate::verifier::preflight()) does not apply
 //! them; `do_check` calls [`check_fields`] as the first check of each instruction it
 //! visits (each rule here comes before any register is looked at, in the kernel's order).
 //!

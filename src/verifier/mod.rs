@@ -12,7 +12,7 @@
 //! - [`subprog`]: `add_subprog_and_kfunc` and `check_subprogs` (function boundaries, jumps
 //!   that stay inside their function, functions that end in exit or jump);
 //! - [`resolve`]: `resolve_pseudo_ldimm64` (opcode table, `lddw` forms, map references);
-//! - [`cfg`]: `check_cfg` (unreachable code, loops for the unprivileged, prune points and
+//! - [`cfg`](mod@cfg): `check_cfg` (unreachable code, loops for the unprivileged, prune points and
 //!   checkpoints), `compute_postorder` and `compute_scc`;
 //! - [`preflight`](mod@preflight): all of them in the kernel's order, [`preflight()`];
 //! - [`fields`]: the reserved-field rules `do_check` applies where a path reaches;

@@ -3,13 +3,13 @@
 //!
 //! Linux 6.18's `bpf_check` runs, before walking paths:
 //! 1. `check_btf_info_early`: the func_info records' order;
-//! 2. `add_subprog_and_kfunc` ([`subprog`](super::subprog));
+//! 2. `add_subprog_and_kfunc` (the [`super::subprog`] module);
 //! 3. `check_subprogs`;
 //! 4. `check_btf_info`: func_info and line_info against the subprogram layout, or without
 //!    them `check_abnormal_return`;
-//! 5. `resolve_pseudo_ldimm64` ([`resolve`](super::resolve)): opcode table, `lddw` forms,
+//! 5. `resolve_pseudo_ldimm64` (the [`super::resolve`] module): opcode table, `lddw` forms,
 //!    maps;
-//! 6. `check_cfg` ([`cfg`](super::cfg)), then `compute_postorder`;
+//! 6. `check_cfg` ([`cfg`](mod@super::cfg) module), then `compute_postorder`;
 //! 7. (`bpf_stack_liveness_init`, `check_attach_btf_id`: not structural, not here)
 //! 8. `compute_scc` (then `compute_live_registers`, `mark_fastcall_patterns`, `do_check`).
 //!
