@@ -8,6 +8,16 @@
 //!   (`adjust_scalar_min_max_vals`), `is_branch_taken` and `reg_set_min_max`.
 //! - [`print`](mod@print): the verifier log's rendering of a scalar (`R1=scalar(smin=...,var_off=...)`).
 //!
+//! And the structural passes `bpf_check` runs before `do_check`, over raw slots:
+//! - [`subprog`]: `add_subprog_and_kfunc` and `check_subprogs` (function boundaries, jumps
+//!   that stay inside their function, functions that end in exit or jump);
+//! - [`resolve`]: `resolve_pseudo_ldimm64` (opcode table, `lddw` forms, map references);
+//! - [`cfg`](mod@cfg): `check_cfg` (unreachable code, loops for the unprivileged, prune points and
+//!   checkpoints), `compute_postorder` and `compute_scc`;
+//! - [`preflight`](mod@preflight): all of them in the kernel's order, [`preflight()`];
+//! - [`fields`]: the reserved-field rules `do_check` applies where a path reaches;
+//! - [`error`]: [`VerifierError`], the kernel's message with its instruction and source line.
+//!
 //! The kernel's names are kept for its concepts so that kernel readers feel at home; the
 //! code is written anew from the kernel's documented behaviour, not copied.
 //!
@@ -15,11 +25,20 @@
 //! the `kernel_logs` tests replay verifier logs recorded from it and requires
 //! every scalar register state they print to come out the same here.
 
+pub mod cfg;
+pub mod error;
+pub mod fields;
 #[cfg(test)]
 mod kernel_logs;
+pub mod preflight;
 pub mod print;
+pub mod resolve;
 pub mod scalar;
+pub mod subprog;
 pub mod tnum;
 
+pub use error::{Errno, Pass, VerifierError};
+pub use preflight::{Preflight, PreflightOptions, preflight, preflight_insns};
+pub use resolve::MapRefs;
 pub use scalar::ScalarBounds;
 pub use tnum::Tnum;
