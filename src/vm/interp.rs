@@ -359,7 +359,7 @@ fn execute(
         ($target:expr) => {{
             executed += (pc + 1 - run_start) as u64;
             if executed > budget {
-                return Err(VmError::BudgetExhausted { pc: pc, budget });
+                return Err(VmError::BudgetExhausted { pc, budget });
             }
             pc = $target;
             run_start = pc;
@@ -505,7 +505,7 @@ fn execute(
                         }
                         LegacyLoad::NoSocketBuffer => {
                             return Err(VmError::Unsupported {
-                                pc: pc,
+                                pc,
                                 what: "a legacy packet load (ld_abs/ld_ind) without a socket buffer",
                             });
                         }
@@ -567,7 +567,7 @@ fn execute(
                 CallHelper | CallX => {
                     let id = if op.kind == CallX { regs[d] } else { k };
                     let Some(helper) = machine.helpers.get(id) else {
-                        return Err(VmError::UnknownHelper { pc: pc, id });
+                        return Err(VmError::UnknownHelper { pc, id });
                     };
                     let spent = executed + (pc + 1 - run_start) as u64;
                     let mut call = CallEnv {
@@ -600,20 +600,20 @@ fn execute(
                         Err(HelperError::Callback(e)) => return Err(*e),
                         Err(source) => {
                             return Err(VmError::Helper {
-                                pc: pc,
+                                pc,
                                 name: helper.name,
                                 source,
                             });
                         }
                     }
                     if executed > budget {
-                        return Err(VmError::BudgetExhausted { pc: pc, budget });
+                        return Err(VmError::BudgetExhausted { pc, budget });
                     }
                 }
                 CallLocal => {
                     if depth + 1 >= MAX_CALL_FRAMES {
                         return Err(VmError::CallDepth {
-                            pc: pc,
+                            pc,
                             max: MAX_CALL_FRAMES,
                         });
                     }
@@ -633,7 +633,7 @@ fn execute(
                 }
                 CallKfunc => {
                     return Err(VmError::Unsupported {
-                        pc: pc,
+                        pc,
                         what: "a kfunc call",
                     });
                 }
@@ -658,7 +658,7 @@ fn execute(
                     }
                     continue;
                 }
-                Ld64Tail => return Err(VmError::JumpIntoLd64 { pc: pc }),
+                Ld64Tail => return Err(VmError::JumpIntoLd64 { pc }),
                 OutOfRange => {
                     return Err(VmError::PcOutOfRange {
                         target: op.imm,
