@@ -13,6 +13,7 @@ mod maps;
 pub mod net;
 mod perf;
 pub mod printk;
+pub mod proto;
 mod tracing;
 mod world;
 
