@@ -17,6 +17,7 @@
 //! Needs root and the bpf() syscall; prints `skipped` without them. The agreement numbers
 //! are printed (`cargo test --test helper_protos_kernel -- --nocapture`).
 
+mod common;
 use bpfsim::helpers::proto::{
     ArgBase, ArgType, HelperCallError, HelperId, HelperProto, ProgSpec, allowed, check_call,
     license_is_gpl_compatible, proto_for,
@@ -27,6 +28,7 @@ use bpfsim::progtype::section::attach as A;
 
 /// The bpf() syscall: program loading with a verifier log.
 mod kernel {
+    use super::common::sys::bpf;
     const BPF_PROG_LOAD: libc::c_long = 5;
     pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
 
@@ -91,22 +93,15 @@ mod kernel {
             attach_btf_id: target.attach_btf_id,
             ..Default::default()
         };
-        // SAFETY: `attr` is a live, initialised `bpf_attr` prefix of its own size; the
-        // instruction, license and log buffers it points to outlive the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_bpf,
-                BPF_PROG_LOAD,
-                &mut attr as *mut LoadAttr as *mut libc::c_void,
-                std::mem::size_of::<LoadAttr>(),
-            )
+        // The instruction, license and log buffers `attr` points to outlive the call.
+        let errno = match bpf(BPF_PROG_LOAD, &mut attr) {
+            Ok(fd) => {
+                // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we own.
+                unsafe { libc::close(fd as i32) };
+                return Load::Loaded;
+            }
+            Err(errno) => errno,
         };
-        if r >= 0 {
-            // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we own.
-            unsafe { libc::close(r as i32) };
-            return Load::Loaded;
-        }
-        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
         let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
         Load::Refused {
             errno,

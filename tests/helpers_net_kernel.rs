@@ -8,6 +8,7 @@
 //!
 //! Set `BPFSIM_RECORD=1` to print the kernel's answers as the `EXPECT` table (tests/fixtures/net/expect.rs).
 
+mod common;
 use bpfsim::helpers::net::Socket;
 use bpfsim::progtype::{TestRunInput, TestRunOutput};
 use bpfsim::session::{Session, SessionError};
@@ -755,6 +756,7 @@ fn bpfsim_matches_the_recorded_kernel() {
 
 /// The bpf() syscall: maps, program loading and BPF_PROG_TEST_RUN.
 mod kernel {
+    use super::common::sys::{TestAttr, bpf};
     use bpfsim::insn::opcode;
     use bpfsim::object::Object;
     use bpfsim::progtype::{ProgType, TestRunInput, TestRunOutput};
@@ -765,24 +767,6 @@ mod kernel {
     const BPF_PROG_LOAD: libc::c_long = 5;
     const BPF_PROG_TEST_RUN: libc::c_long = 10;
     const BPF_MAP_FREEZE: libc::c_long = 22;
-
-    fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> Result<libc::c_long, i32> {
-        // SAFETY: `attr` is a live, initialised `bpf_attr` prefix of its own size whose
-        // pointers point to buffers the callers keep alive across the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_bpf,
-                cmd,
-                attr as *mut T as *mut libc::c_void,
-                std::mem::size_of::<T>(),
-            )
-        };
-        if r < 0 {
-            Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-        } else {
-            Ok(r)
-        }
-    }
 
     fn fd(r: libc::c_long) -> OwnedFd {
         // SAFETY: a successful create/load returns a new descriptor we own.
@@ -824,27 +808,6 @@ mod kernel {
         prog_name: [u8; 16],
         prog_ifindex: u32,
         expected_attach_type: u32,
-    }
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct TestAttr {
-        prog_fd: u32,
-        retval: u32,
-        data_size_in: u32,
-        data_size_out: u32,
-        data_in: u64,
-        data_out: u64,
-        repeat: u32,
-        duration: u32,
-        ctx_size_in: u32,
-        ctx_size_out: u32,
-        ctx_in: u64,
-        ctx_out: u64,
-        flags: u32,
-        cpu: u32,
-        batch_size: u32,
-        _pad: u32,
     }
 
     /// The object loaded in the kernel: its maps (by object index) and programs.

@@ -9,6 +9,7 @@
 //!
 //! Set `BPFSIM_RECORD=1` to print the kernel's answers in the constants' syntax.
 
+mod common;
 use bpfsim::helpers::HelperTable;
 use bpfsim::progtype::testrun::{BPF_F_TEST_SKB_CHECKSUM_COMPLETE, NetDevice};
 use bpfsim::progtype::{
@@ -50,6 +51,7 @@ fn record() -> bool {
 
 /// The bpf() syscall: program loading and BPF_PROG_TEST_RUN.
 mod kernel {
+    use super::common::sys::{TestAttr, bpf};
     use bpfsim::progtype::{ProgType, TestRunInput, TestRunOutput};
     use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -71,45 +73,6 @@ mod kernel {
         prog_name: [u8; 16],
         prog_ifindex: u32,
         expected_attach_type: u32,
-    }
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct TestAttr {
-        prog_fd: u32,
-        retval: u32,
-        data_size_in: u32,
-        data_size_out: u32,
-        data_in: u64,
-        data_out: u64,
-        repeat: u32,
-        duration: u32,
-        ctx_size_in: u32,
-        ctx_size_out: u32,
-        ctx_in: u64,
-        ctx_out: u64,
-        flags: u32,
-        cpu: u32,
-        batch_size: u32,
-        _pad: u32,
-    }
-
-    fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> Result<libc::c_long, i32> {
-        // SAFETY: `attr` is a live, initialised `bpf_attr` prefix of its own size; the
-        // pointers inside it point to buffers the callers keep alive across the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_bpf,
-                cmd,
-                attr as *mut T as *mut libc::c_void,
-                std::mem::size_of::<T>(),
-            )
-        };
-        if r < 0 {
-            Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-        } else {
-            Ok(r)
-        }
     }
 
     /// Loads `insns` as a `t` program; the errno and the verifier's log on refusal.

@@ -28,6 +28,7 @@
 
 mod runs_support;
 
+mod common;
 use bpfsim::helpers::Task;
 use bpfsim::progtype::tracing::{PT_REGS_SIZE, pt_regs};
 use bpfsim::session::Session;

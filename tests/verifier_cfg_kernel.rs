@@ -490,6 +490,7 @@ fn errors_name_the_instruction() {
 
 /// The bpf() syscall, as root.
 mod kernel {
+    use super::common::sys::bpf;
     use std::os::fd::{FromRawFd, OwnedFd};
 
     const BPF_PROG_LOAD: libc::c_long = 5;
@@ -528,26 +529,19 @@ mod kernel {
             attr.log_size = log.len() as u32;
             attr.log_buf = log.as_mut_ptr() as u64;
         }
-        // SAFETY: `attr` is a live, initialised `bpf_attr` prefix of its own size; its
-        // pointers point to `insns`, `license` and `log`, alive across the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_bpf,
-                BPF_PROG_LOAD,
-                &mut attr as *mut LoadAttr as *mut libc::c_void,
-                std::mem::size_of::<LoadAttr>(),
-            )
-        };
-        let errno = if r < 0 {
-            std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-        } else {
-            // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we own.
-            drop(unsafe { OwnedFd::from_raw_fd(r as i32) });
-            0
+        // `attr` points to `insns`, `license` and `log`, alive across the call.
+        let r = bpf(BPF_PROG_LOAD, &mut attr);
+        let errno = match r {
+            Err(errno) => errno,
+            Ok(fd) => {
+                // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we own.
+                drop(unsafe { OwnedFd::from_raw_fd(fd as i32) });
+                0
+            }
         };
         let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
         (
-            r >= 0,
+            r.is_ok(),
             errno,
             String::from_utf8_lossy(&log[..end]).into_owned(),
         )

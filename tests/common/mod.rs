@@ -2,6 +2,8 @@
 //! through `BPFSIM_SHARED`, and skipping with a message where it is absent.
 #![allow(dead_code)]
 
+pub mod sys;
+
 use std::path::{Path, PathBuf};
 
 /// `$BPFSIM_SHARED`, or `../shared` next to the checkout.

@@ -463,6 +463,7 @@ pub fn differences(
 
 pub mod kernel {
     use super::{MapState, Observed, normalise, sum_per_cpu};
+    use crate::common::sys::{TestAttr, bpf};
     use bpfsim::progtype::TestRunInput;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::path::{Path, PathBuf};
@@ -480,45 +481,6 @@ pub mod kernel {
         file_flags: u32,
         path_fd: i32,
         _pad: u32,
-    }
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct TestAttr {
-        prog_fd: u32,
-        retval: u32,
-        data_size_in: u32,
-        data_size_out: u32,
-        data_in: u64,
-        data_out: u64,
-        repeat: u32,
-        duration: u32,
-        ctx_size_in: u32,
-        ctx_size_out: u32,
-        ctx_in: u64,
-        ctx_out: u64,
-        flags: u32,
-        cpu: u32,
-        batch_size: u32,
-        _pad: u32,
-    }
-
-    fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> Result<libc::c_long, i32> {
-        // SAFETY: `attr` is a live, initialised `bpf_attr` prefix of its own size; the
-        // pointers inside it point to buffers the callers keep alive across the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_bpf,
-                cmd,
-                attr as *mut T as *mut libc::c_void,
-                std::mem::size_of::<T>(),
-            )
-        };
-        if r < 0 {
-            Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-        } else {
-            Ok(r)
-        }
     }
 
     /// `BPF_OBJ_GET`: a pinned program or map.
