@@ -1,9 +1,23 @@
-//! bpfsim: a userspace eBPF engine. Loads BPF programs, verifies them the way the Linux
-//! kernel does and runs them in an interpreter (and later a JIT) against simulated memory,
-//! maps and helpers.
+//! bpfsim: a userspace eBPF engine. It loads BPF ELF objects, verifies their programs the
+//! way the Linux kernel does (being built: [`verifier`]) and runs them in an interpreter
+//! against simulated maps, helpers and program contexts, giving the results Linux's
+//! BPF_PROG_TEST_RUN gives.
 //!
-//! Data flows one way: [`insn`] (bytes → typed instructions) → [`vm`] (interpreter) → an
-//! outcome (r0 and memory).
+//! Data flows one way: [`object`] (ELF → programs, maps, BTF) → [`verifier`] → [`vm`]
+//! (interpreter) → an outcome (r0, packet, maps, trace output). [`session::Session`] ties
+//! them together for a loaded object; [`insn`] is the instruction set underneath all of it,
+//! [`maps`], [`helpers`] and [`progtype`] the kernel's maps, helpers and program contexts.
+//!
+//! ```no_run
+//! use bpfsim::progtype::TestRunInput;
+//! use bpfsim::session::Session;
+//!
+//! let mut session = Session::open("prog.o")?;
+//! let frame = std::fs::read("packet.bin")?;
+//! let result = session.run("xdp_prog", &TestRunInput::new(&frame), 1)?;
+//! println!("retval {} data_out {:?}", result.output.retval, result.output.data_out);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod cli;
 pub mod conformance;

@@ -1,7 +1,7 @@
 //! The eBPF instruction set (RFC 9669 plus the Linux extensions real objects use).
 //!
 //! Owns the raw 8-byte slot ([`RawInsn`]), the decoded typed form ([`Insn`]) that every later
-//! stage matches on, decoding with reserved-field checks ([`decode`]), encoding back to bytes
+//! stage matches on, decoding with reserved-field checks ([`decode_program`]), encoding back to bytes
 //! ([`encode`]), the llvm-objdump style disassembler ([`disasm`]) and the assembler ([`asm`]).
 
 pub mod asm;
