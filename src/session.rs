@@ -6,7 +6,7 @@
 use crate::helpers::{HelperTable, World};
 use crate::insn::{Insn, RawInsn, decode_program, opcode};
 use crate::maps::{MapDef, MapError, MapSet, MapSetConfig, MapType};
-use crate::object::{Object, ObjectError, SourceLine};
+use crate::object::{ExternKind, Object, ObjectError, SourceLine};
 use crate::progtype::{ContextError, ProgType, TestRun, TestRunInput, TestRunOutput};
 use crate::vm::{CALLBACK_TAG, Interpreter, PrepareError, VmError};
 use std::fmt;
@@ -265,6 +265,15 @@ impl Session {
     fn linked_insns_of(&mut self, index: usize) -> Result<Vec<Insn>, SessionError> {
         let program = &self.object.programs[index];
         let name = program.name.as_str();
+        // A call to a function the object does not define (memset, a kfunc) cannot be
+        // linked; the loaders refuse such a program before the kernel sees it.
+        if let Some(ext) = program.externs.iter().find(|e| e.kind == ExternKind::Call) {
+            return Err(SessionError::Link {
+                program: name.into(),
+                insn: ext.insn,
+                message: format!("call to undefined symbol {}", ext.name),
+            });
+        }
         let mut raw = program.insns.clone();
         for pc in 0..raw.len() {
             if raw[pc].code != opcode::LDDW || pc + 1 >= raw.len() {

@@ -323,3 +323,16 @@ fn helpers_lists_what_the_engine_implements() {
     assert!(text.contains("  12 bpf_tail_call"), "{text}");
     assert!(text.lines().count() >= 89, "{text}");
 }
+
+#[test]
+fn calls_to_functions_the_object_does_not_define_are_refused_before_running() {
+    // bpf_rcu_read_lock is a kfunc: bpfsim cannot link it yet, as a loader without the
+    // kernel's BTF cannot.
+    let o = bpfsim(&["run", "tests/fixtures/externs.o", "--program", "probe"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("instruction 0: call to undefined symbol bpf_rcu_read_lock"),
+        "{}",
+        stderr(&o)
+    );
+}
