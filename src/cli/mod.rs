@@ -5,6 +5,7 @@ mod asm;
 mod disasm;
 mod inspect;
 mod run;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -33,6 +34,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// List the kernel helpers bpfsim implements (id and name).
     Helpers,
+    /// Run the verifier over an object's programs: accept or reject, as Linux 6.18 would.
+    Verify(verify::VerifyArgs),
 }
 
 /// Why a command failed, with the exit code it maps to.
@@ -81,6 +84,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Disasm(a) => disasm::disasm(a),
         Command::Asm(a) => asm::asm(a),
         Command::Inspect(a) => inspect::inspect(a),
+        Command::Verify(a) => verify::verify(a),
         Command::Helpers => {
             for (id, h) in crate::helpers::HelperTable::kernel().iter() {
                 println!("{id:4} bpf_{}", h.name);

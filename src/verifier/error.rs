@@ -118,6 +118,7 @@ pub struct VerifierError {
     errno: Errno,
     pass: Pass,
     line: Option<SourceLine>,
+    path: Vec<(usize, bool)>,
 }
 
 impl VerifierError {
@@ -129,6 +130,7 @@ impl VerifierError {
             errno,
             pass,
             line: None,
+            path: Vec::new(),
         }
     }
 
@@ -147,6 +149,19 @@ impl VerifierError {
     pub fn with_source(mut self, line: Option<SourceLine>) -> Self {
         self.line = line;
         self
+    }
+
+    /// Attaches the branch decisions that led to the error (`do_check` only): each
+    /// conditional jump on the path and whether it was taken. The kernel does not print
+    /// this; it says which path a rejection is about.
+    pub fn with_path(mut self, path: Vec<(usize, bool)>) -> Self {
+        self.path = path;
+        self
+    }
+
+    /// The branch decisions on the path to the error: (jump instruction, taken).
+    pub fn path(&self) -> &[(usize, bool)] {
+        &self.path
     }
 
     /// The instruction (slot index) the error is about.

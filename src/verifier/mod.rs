@@ -16,6 +16,8 @@
 //!   checkpoints), `compute_postorder` and `compute_scc`;
 //! - [`preflight`](mod@preflight): all of them in the kernel's order, [`preflight()`];
 //! - [`fields`]: the reserved-field rules `do_check` applies where a path reaches;
+//! - [`state`], [`do_check`](mod@do_check), [`helper_model`]: the path-by-path walk with
+//!   register and stack states (first slice);
 //! - [`error`]: [`VerifierError`], the kernel's message with its instruction and source line.
 //!
 //! The kernel's names are kept for its concepts so that kernel readers feel at home; the
@@ -26,18 +28,23 @@
 //! every scalar register state they print to come out the same here.
 
 pub mod cfg;
+pub mod do_check;
 pub mod error;
 pub mod fields;
+pub mod helper_model;
 #[cfg(test)]
 mod kernel_logs;
 pub mod preflight;
 pub mod print;
 pub mod resolve;
 pub mod scalar;
+pub mod state;
 pub mod subprog;
 pub mod tnum;
 
+pub use do_check::{CheckEnv, Stats, Verification, do_check, verify};
 pub use error::{Errno, Pass, VerifierError};
+pub use helper_model::{HelperCallCx, HelperModel, MapHelpers};
 pub use preflight::{Preflight, PreflightOptions, preflight, preflight_insns};
 pub use resolve::MapRefs;
 pub use scalar::ScalarBounds;

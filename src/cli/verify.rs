@@ -1,0 +1,120 @@
+//! `bpfsim verify`: the verifier's verdict on each program of an object, as
+//! `BPF_PROG_LOAD` would give it (loaded as root, with the object's maps, func_info and
+//! line_info).
+//!
+//! Exit status: 0 when every chosen program is accepted, 1 when one is rejected, 2 when
+//! the input cannot be used. `--json` prints one line per program.
+
+use super::CliError;
+use crate::object::Object;
+use crate::progtype::ProgType;
+use crate::verifier::{MapRefs, PreflightOptions, verify as run_verifier};
+use clap::Args;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The BPF ELF object.
+    #[arg(value_name = "OBJ")]
+    pub object: PathBuf,
+    /// Verify only this program (by function name).
+    #[arg(long, value_name = "NAME")]
+    pub program: Option<String>,
+    /// Program type for every program, in libbpf's names (`xdp`, `sched_cls`, ...).
+    #[arg(long, value_name = "TYPE")]
+    pub prog_type: Option<String>,
+    /// One JSON line per program.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
+    let mut obj = Object::from_file(&a.object)
+        .map_err(|e| CliError::Input(format!("{}: {e}", a.object.display())))?;
+    if let Some(name) = &a.prog_type {
+        let t = ProgType::from_name(name)
+            .ok_or_else(|| CliError::Input(format!("unknown program type \"{name}\"")))?;
+        for p in &mut obj.programs {
+            p.set_prog_type(t);
+        }
+    }
+    let chosen: Vec<_> = obj
+        .programs
+        .iter()
+        .filter(|p| a.program.as_ref().is_none_or(|n| &p.name == n))
+        .collect();
+    if chosen.is_empty() {
+        return Err(CliError::Input(match &a.program {
+            Some(n) => format!("{}: no program named \"{n}\"", a.object.display()),
+            None => format!("{}: no programs", a.object.display()),
+        }));
+    }
+    let mut rejected = 0;
+    for p in &chosen {
+        let options = PreflightOptions {
+            btf_info: !p.func_info.is_empty(),
+            maps: MapRefs::Object(&obj.maps),
+            ..PreflightOptions::default()
+        };
+        let start = Instant::now();
+        let v = run_verifier(p, &options);
+        let time_us = start.elapsed().as_micros() as u64;
+        if v.result.is_err() {
+            rejected += 1;
+        }
+        if a.json {
+            let (verdict, error, insn, line) = match &v.result {
+                Ok(()) => ("accept", None, None, None),
+                Err(e) => (
+                    "reject",
+                    Some(e.message().to_string()),
+                    Some(e.insn()),
+                    e.source_line()
+                        .map(|l| format!("{}:{}", l.file.rsplit('/').next().unwrap_or(""), l.line)),
+                ),
+            };
+            println!(
+                "{}",
+                json!({
+                    "program": p.name,
+                    "section": p.section,
+                    "prog_type": p.prog_type.name(),
+                    "verdict": verdict,
+                    "error": error,
+                    "insn": insn,
+                    "line": line,
+                    "insns_processed": v.stats.insns_processed,
+                    "states": v.stats.total_states,
+                    "time_us": time_us,
+                })
+            );
+        } else {
+            match &v.result {
+                Ok(()) => println!(
+                    "{} ({}): accept, processed {} insns, {} states",
+                    p.name, p.section, v.stats.insns_processed, v.stats.total_states
+                ),
+                Err(e) => {
+                    println!("{} ({}): reject: {e}", p.name, p.section);
+                    if !e.path().is_empty() {
+                        let path: Vec<String> = e
+                            .path()
+                            .iter()
+                            .map(|(i, t)| format!("{i}{}", if *t { "+" } else { "-" }))
+                            .collect();
+                        println!("  path (jump insn, + taken / - not taken): {}", path.join(" "));
+                    }
+                }
+            }
+        }
+    }
+    if rejected > 0 {
+        return Err(CliError::Run(format!(
+            "{rejected} of {} programs rejected",
+            chosen.len()
+        )));
+    }
+    Ok(())
+}

