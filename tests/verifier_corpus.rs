@@ -9,6 +9,7 @@
 mod common;
 
 use bpfsim::object::Object;
+use bpfsim::progtype::ProgType;
 use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
 use std::collections::BTreeMap;
 
@@ -53,6 +54,12 @@ fn corpus_verdicts_agree_with_the_kernel() {
             continue;
         };
         total += 1;
+        let mut prog = prog.clone();
+        if let Some(t) = rec["prog_type"].as_str().and_then(ProgType::from_name) {
+            prog.set_prog_type(t);
+        }
+        prog.expected_attach_type = rec["expected_attach_type"].as_u64().map(|v| v as u32);
+        let prog = &prog;
         let libbpf = rec["loader"].as_str() == Some("libbpf");
         let license = match rec["license"].as_str() {
             Some(l) if l.contains("used GPL") => Some("GPL"),

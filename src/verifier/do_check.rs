@@ -133,6 +133,7 @@ pub fn do_check(
         pending: Vec::new(),
         explored: HashMap::new(),
         id_gen: 0,
+        live: super::liveness::compute_live_registers(insns),
     };
     let r = w.run();
     (r, w.stats)
@@ -147,6 +148,7 @@ struct Walker<'a> {
     pending: Vec<(usize, VerifierState)>,
     explored: HashMap<usize, Vec<VerifierState>>,
     id_gen: u32,
+    live: Vec<super::liveness::RegMask>,
 }
 
 /// What one instruction leads to.
@@ -209,6 +211,22 @@ impl Walker<'_> {
         if list.len() < 64 {
             let mut copy = st.clone();
             copy.path.clear();
+            // clean_live_states: dead registers of the kept state match anything.
+            let nframes = copy.frame.len();
+            for (i, frame) in copy.frame.iter_mut().enumerate() {
+                let at = if i + 1 == nframes {
+                    idx
+                } else {
+                    st.frame[i + 1].callsite
+                };
+                let mask = self.live.get(at).copied().unwrap_or(u16::MAX)
+                    & if i + 1 == nframes { u16::MAX } else { !0b11_1111 };
+                for (r, reg) in frame.regs.iter_mut().enumerate().take(10) {
+                    if mask & (1 << r) == 0 {
+                        *reg = RegState::not_init();
+                    }
+                }
+            }
             list.push(copy);
             self.stats.total_states += 1;
             self.stats.peak_states = self.stats.peak_states.max(self.stats.total_states);
@@ -595,7 +613,9 @@ impl Walker<'_> {
                     ));
                 }
                 let write = matches!(access, Access::Write(_));
-                if off < 0 || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write)
+                if ctx_modelled(self.env.prog_type)
+                    && (off < 0
+                        || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write))
                 {
                     return acces(format!("invalid bpf_context access off={off} size={size_b}"));
                 }
@@ -908,6 +928,20 @@ impl Walker<'_> {
 enum Access {
     Read,
     Write(Option<RegState>),
+}
+
+/// The program types whose context layout [`ctx_access_ok`] knows; the others' context
+/// accesses are let through for now.
+fn ctx_modelled(t: ProgType) -> bool {
+    crate::progtype::skb::is_skb_type(t)
+        || matches!(
+            t,
+            ProgType::Xdp
+                | ProgType::Kprobe
+                | ProgType::Tracepoint
+                | ProgType::RawTracepoint
+                | ProgType::PerfEvent
+        )
 }
 
 /// `check_reg_arg(.., SRC_OP)`.

@@ -9,7 +9,7 @@
 //! from the kernel's `bpf_func_proto` table.
 
 use super::state::{RegState, RegType, VerifierState};
-use crate::maps::MapDef;
+use crate::maps::{MapDef, MapType};
 
 /// `BPF_FUNC_map_lookup_elem`.
 pub const BPF_FUNC_MAP_LOOKUP_ELEM: i32 = 1;
@@ -54,12 +54,22 @@ impl HelperModel for MapHelpers {
             }
         }
         let r1 = &regs[1];
+        if matches!(r1.ty, RegType::Other | RegType::Scalar) {
+            // A map this slice does not track (an inner map of a map-in-map).
+            return Ok(lookup_result(func_id, RegState::pointer(RegType::Other)));
+        }
         if r1.ty != RegType::ConstPtrToMap {
             return Err(format!("R1 type={} expected=map_ptr", r1.type_str()));
         }
         let Some(map) = cx.maps.get(r1.map) else {
             return Ok(RegState::unknown());
         };
+        if map.inner.is_some()
+            || matches!(map.map_type, MapType::ArrayOfMaps | MapType::HashOfMaps)
+        {
+            // A map of maps: the lookup gives an inner map, not tracked yet.
+            return Ok(lookup_result(func_id, RegState::pointer(RegType::Other)));
+        }
         check_mem_arg(cx, 2, map.key_size)?;
         if func_id == BPF_FUNC_MAP_UPDATE_ELEM {
             check_mem_arg(cx, 3, map.value_size)?;
@@ -75,14 +85,22 @@ impl HelperModel for MapHelpers {
     }
 }
 
+fn lookup_result(func_id: i32, ptr: RegState) -> RegState {
+    if func_id == BPF_FUNC_MAP_LOOKUP_ELEM {
+        RegState {
+            maybe_null: true,
+            ..ptr
+        }
+    } else {
+        RegState::unknown()
+    }
+}
+
 /// `check_helper_mem_access` for a stack or map-value argument of `size` bytes in `regno`
 /// (`ARG_PTR_TO_MAP_KEY`/`ARG_PTR_TO_MAP_VALUE`). Other pointer types are let through.
 fn check_mem_arg(cx: &HelperCallCx<'_>, regno: usize, size: u32) -> Result<(), String> {
     let reg = &cx.state.cur().regs[regno];
     match reg.ty {
-        RegType::Scalar => Err(format!(
-            "R{regno} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value"
-        )),
         RegType::PtrToStack if reg.var.var_off.is_const() => {
             let off = reg.off as i64 + reg.var.var_off.value as i64;
             if off < -512 || off + size as i64 > 0 {

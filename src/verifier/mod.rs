@@ -32,6 +32,7 @@ pub mod do_check;
 pub mod error;
 pub mod fields;
 pub mod helper_model;
+pub mod liveness;
 #[cfg(test)]
 mod kernel_logs;
 pub mod preflight;
