@@ -104,7 +104,10 @@ pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
                             .iter()
                             .map(|(i, t)| format!("{i}{}", if *t { "+" } else { "-" }))
                             .collect();
-                        println!("  path (jump insn, + taken / - not taken): {}", path.join(" "));
+                        println!(
+                            "  path (jump insn, + taken / - not taken): {}",
+                            path.join(" ")
+                        );
                     }
                 }
             }

@@ -37,7 +37,6 @@ use crate::insn::{AluOp, AtomicOp, CallTarget, Insn, JmpCond, RawInsn, Reg, Size
 use crate::maps::MapDef;
 use crate::object::Program;
 use crate::progtype::{ProgType, ctx_access_ok};
-use crate::verifier::ScalarBounds;
 use std::collections::HashMap;
 
 /// `BPF_COMPLEXITY_LIMIT_INSNS`: instructions processed before the kernel gives up.
@@ -184,7 +183,8 @@ impl Walker<'_> {
                         ),
                     ));
                 }
-                if self.pre.cfg.aux.get(idx).is_some_and(|a| a.prune_point) && self.visited(idx, &st)
+                if self.pre.cfg.aux.get(idx).is_some_and(|a| a.prune_point)
+                    && self.visited(idx, &st)
                 {
                     break;
                 }
@@ -208,6 +208,8 @@ impl Walker<'_> {
         if list.iter().any(|old| old.equal(st)) {
             return true;
         }
+        // A first bound on the states kept per instruction, until the kernel's eviction
+        // heuristics are modelled: comparing against every kept state is quadratic.
         if list.len() < 64 {
             let mut copy = st.clone();
             copy.path.clear();
@@ -220,7 +222,11 @@ impl Walker<'_> {
                     st.frame[i + 1].callsite
                 };
                 let mask = self.live.get(at).copied().unwrap_or(u16::MAX)
-                    & if i + 1 == nframes { u16::MAX } else { !0b11_1111 };
+                    & if i + 1 == nframes {
+                        u16::MAX
+                    } else {
+                        !0b11_1111
+                    };
                 for (r, reg) in frame.regs.iter_mut().enumerate().take(10) {
                     if mask & (1 << r) == 0 {
                         *reg = RegState::not_init();
@@ -247,13 +253,21 @@ impl Walker<'_> {
 
     fn step(&mut self, idx: usize, st: &mut VerifierState) -> Res<Next> {
         let Some(raw) = self.insns.get(idx) else {
-            return acces(format!("invalid insn idx {idx} insn_cnt {}", self.insns.len()));
+            return acces(format!(
+                "invalid insn idx {idx} insn_cnt {}",
+                self.insns.len()
+            ));
         };
         check_fields(raw, false).map_err(|m| (Errno::Inval, m))?;
         let insn = decode_slot(self.insns, idx)
             .map_err(|_| (Errno::Inval, format!("unknown opcode {:02x}", raw.code)))?;
         match insn {
-            Insn::Alu { width, op, dst, src } => {
+            Insn::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => {
                 self.check_alu(st, width, op, dst, src)?;
             }
             Insn::Neg { width, dst } => {
@@ -295,7 +309,7 @@ impl Walker<'_> {
                 return Ok(Next::Goto(idx + 2));
             }
             Insn::Ld64Tail => {
-                return acces(format!("invalid BPF_LD_IMM insn"));
+                return acces("invalid BPF_LD_IMM insn".to_string());
             }
             Insn::Load {
                 size,
@@ -317,7 +331,12 @@ impl Walker<'_> {
                 }
                 st.cur_mut().regs[dst.index() as usize] = v;
             }
-            Insn::Store { size, dst, off, src } => {
+            Insn::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => {
                 let value = match src {
                     Source::Reg(r) => {
                         read_reg(st, r)?;
@@ -617,7 +636,9 @@ impl Walker<'_> {
                     && (off < 0
                         || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write))
                 {
-                    return acces(format!("invalid bpf_context access off={off} size={size_b}"));
+                    return acces(format!(
+                        "invalid bpf_context access off={off} size={size_b}"
+                    ));
                 }
                 Ok(self.ctx_load(off, size))
             }
@@ -636,7 +657,9 @@ impl Walker<'_> {
                 }
                 let lo = v.smin_value + off64;
                 if lo < 0 || lo + size_b as i64 > value_size {
-                    return acces(format!("R{n} min value is outside of the allowed memory range"));
+                    return acces(format!(
+                        "R{n} min value is outside of the allowed memory range"
+                    ));
                 }
                 if v.umax_value >= 1 << 29 {
                     return acces(format!(
@@ -645,7 +668,9 @@ impl Walker<'_> {
                 }
                 let hi = v.umax_value as i64 + off64;
                 if hi < 0 || hi + size_b as i64 > value_size {
-                    return acces(format!("R{n} max value is outside of the allowed memory range"));
+                    return acces(format!(
+                        "R{n} max value is outside of the allowed memory range"
+                    ));
                 }
                 Ok(None)
             }
@@ -972,7 +997,10 @@ fn is_zero(r: &RegState) -> bool {
 }
 
 fn is_init_pkt(r: &RegState) -> bool {
-    r.ty == RegType::PtrToPacket && r.off == 0 && r.var.var_off.is_const() && r.var.var_off.value == 0
+    r.ty == RegType::PtrToPacket
+        && r.off == 0
+        && r.var.var_off.is_const()
+        && r.var.var_off.value == 0
 }
 
 /// `bpf_alu_string`.
@@ -1046,15 +1074,13 @@ fn find_good_pkt_pointers(st: &mut VerifierState, dst: &RegState, right_open: bo
 /// A write of `size` bytes at stack offset `off` (`check_stack_write_fixed_off`).
 fn stack_write(frame: &mut super::state::FuncState, off: i32, size: i32, value: Option<RegState>) {
     let aligned = off.rem_euclid(8) == 0 && size == 8;
-    if aligned {
-        if let Some(v) = value {
-            let slot = frame.slot_mut(off);
-            *slot = StackSlot {
-                spilled: Some(v),
-                slot_type: [SlotType::Spill; 8],
-            };
-            return;
-        }
+    if aligned && let Some(v) = value {
+        let slot = frame.slot_mut(off);
+        *slot = StackSlot {
+            spilled: Some(v),
+            slot_type: [SlotType::Spill; 8],
+        };
+        return;
     }
     let zero = value.is_some_and(|v| is_zero(&v));
     for i in 0..size {
@@ -1081,14 +1107,12 @@ fn stack_read(
     allow_uninit: bool,
 ) -> Res<Option<RegState>> {
     let spi_slot = frame.stack.get(((-off - 1) / 8) as usize).copied();
-    if let Some(slot) = spi_slot {
-        if let Some(sp) = slot.spilled {
-            if off.rem_euclid(8) == 0 && size == 8 {
-                return Ok(Some(sp));
-            }
-            if sp.is_scalar() {
-                return Ok(Some(RegState::unknown()));
-            }
+    if let Some(sp) = spi_slot.and_then(|slot| slot.spilled) {
+        if off.rem_euclid(8) == 0 && size == 8 {
+            return Ok(Some(sp));
+        }
+        if sp.is_scalar() {
+            return Ok(Some(RegState::unknown()));
         }
     }
     let mut all_zero = true;
@@ -1108,7 +1132,133 @@ fn stack_read(
     }))
 }
 
-#[allow(dead_code)]
-fn unknown_bounds() -> ScalarBounds {
-    ScalarBounds::unknown()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verifier::preflight_insns;
+
+    fn check(insns: &[RawInsn], t: ProgType) -> Result<(), VerifierError> {
+        let pre = preflight_insns(insns, Some("GPL"), &PreflightOptions::default())?;
+        let env = CheckEnv {
+            prog_type: t,
+            expected_attach_type: None,
+            maps: &[],
+            bpf_capable: true,
+            helpers: &MapHelpers,
+        };
+        do_check(insns, &pre, &env).0
+    }
+
+    fn msg(insns: &[RawInsn]) -> String {
+        match check(insns, ProgType::SocketFilter) {
+            Ok(()) => "accept".into(),
+            Err(e) => e.message().to_string(),
+        }
+    }
+
+    const EXIT: RawInsn = RawInsn::new(0x95, 0, 0, 0, 0);
+
+    #[test]
+    fn exit_needs_r0() {
+        assert_eq!(msg(&[EXIT]), "R0 !read_ok");
+        assert_eq!(msg(&[RawInsn::new(0xb7, 0, 0, 0, 0), EXIT]), "accept");
+    }
+
+    #[test]
+    fn r10_is_read_only() {
+        assert_eq!(
+            msg(&[RawInsn::new(0xb7, 10, 0, 0, 0), EXIT]),
+            "frame pointer is read only"
+        );
+    }
+
+    #[test]
+    fn division_by_a_zero_constant() {
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0xb7, 0, 0, 0, 1),
+                RawInsn::new(0x37, 0, 0, 0, 0),
+                EXIT
+            ]),
+            "div by zero"
+        );
+    }
+
+    #[test]
+    fn stack_bounds_and_ctx_pointer_rules() {
+        // *(u64 *)(r10 + 0) = 0
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0x7a, 10, 0, 0, 0),
+                RawInsn::new(0xb7, 0, 0, 0, 0),
+                EXIT
+            ]),
+            "invalid write to stack R10 off=0 size=8"
+        );
+        // r1 &= 1 on ctx
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0x57, 1, 0, 0, 1),
+                RawInsn::new(0xb7, 0, 0, 0, 0),
+                EXIT
+            ]),
+            "R1 bitwise operator &= on pointer prohibited"
+        );
+        // w1 += 1 on ctx
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0x04, 1, 0, 0, 1),
+                RawInsn::new(0xb7, 0, 0, 0, 0),
+                EXIT
+            ]),
+            "R1 32-bit pointer arithmetic prohibited"
+        );
+    }
+
+    #[test]
+    fn spill_and_fill_keep_the_pointer() {
+        // *(u64 *)(r10 - 8) = r1; r2 = *(u64 *)(r10 - 8); r0 = *(u32 *)(r2 + 0); exit
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0x7b, 10, 1, -8, 0),
+                RawInsn::new(0x79, 2, 10, -8, 0),
+                RawInsn::new(0x61, 0, 2, 0, 0),
+                EXIT
+            ]),
+            "accept"
+        );
+    }
+
+    #[test]
+    fn dead_branches_are_skipped() {
+        // r0 = 0; if r0 == 0 goto +1; r0 = *(u32 *)(r3 + 0) (dead, R3 uninit); exit
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0xb7, 0, 0, 0, 0),
+                RawInsn::new(0x15, 0, 0, 1, 0),
+                RawInsn::new(0x61, 0, 3, 0, 0),
+                EXIT
+            ]),
+            "accept"
+        );
+    }
+
+    #[test]
+    fn the_path_to_an_error_is_recorded() {
+        // r0 = *(u32 *)(r1 + 0); if r0 == 5 goto +1; exit; r0 = r4 (R4 uninit); exit
+        let e = check(
+            &[
+                RawInsn::new(0x61, 0, 1, 0, 0),
+                RawInsn::new(0x15, 0, 0, 1, 5),
+                EXIT,
+                RawInsn::new(0xbf, 0, 4, 0, 0),
+                EXIT,
+            ],
+            ProgType::SocketFilter,
+        )
+        .unwrap_err();
+        assert_eq!(e.message(), "R4 !read_ok");
+        assert_eq!(e.insn(), 3);
+        assert_eq!(e.path(), &[(1, true)]);
+    }
 }

@@ -64,8 +64,7 @@ impl HelperModel for MapHelpers {
         let Some(map) = cx.maps.get(r1.map) else {
             return Ok(RegState::unknown());
         };
-        if map.inner.is_some()
-            || matches!(map.map_type, MapType::ArrayOfMaps | MapType::HashOfMaps)
+        if map.inner.is_some() || matches!(map.map_type, MapType::ArrayOfMaps | MapType::HashOfMaps)
         {
             // A map of maps: the lookup gives an inner map, not tracked yet.
             return Ok(lookup_result(func_id, RegState::pointer(RegType::Other)));
@@ -125,7 +124,9 @@ fn check_mem_arg(cx: &HelperCallCx<'_>, regno: usize, size: u32) -> Result<(), S
             let value_size = cx.maps.get(reg.map).map_or(u32::MAX, |m| m.value_size);
             let off = reg.off as i64 + reg.var.var_off.value as i64;
             if off < 0 || off + size as i64 > value_size as i64 {
-                return Err(format!("R{regno} min value is outside of the allowed memory range"));
+                return Err(format!(
+                    "R{regno} min value is outside of the allowed memory range"
+                ));
             }
             Ok(())
         }

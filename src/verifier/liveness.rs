@@ -40,7 +40,11 @@ fn use_def(insns: &[RawInsn], idx: usize) -> (RegMask, RegMask) {
         Insn::Load { dst, src, .. } => (bit(src.index()), bit(dst.index())),
         Insn::Store { dst, src, .. } => (bit(dst.index()) | src_bit(src), 0),
         Insn::Atomic {
-            op, fetch, dst, src, ..
+            op,
+            fetch,
+            dst,
+            src,
+            ..
         } => {
             let mut u = bit(dst.index()) | bit(src.index());
             let mut d = 0;

@@ -32,9 +32,9 @@ pub mod do_check;
 pub mod error;
 pub mod fields;
 pub mod helper_model;
-pub mod liveness;
 #[cfg(test)]
 mod kernel_logs;
+pub mod liveness;
 pub mod preflight;
 pub mod print;
 pub mod resolve;

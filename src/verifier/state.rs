@@ -272,7 +272,12 @@ impl FuncState {
         if self.callsite != cur.callsite || self.subprogno != cur.subprogno {
             return false;
         }
-        if !self.regs.iter().zip(cur.regs.iter()).all(|(o, c)| o.covers(c)) {
+        if !self
+            .regs
+            .iter()
+            .zip(cur.regs.iter())
+            .all(|(o, c)| o.covers(c))
+        {
             return false;
         }
         let empty = StackSlot::default();
@@ -280,11 +285,9 @@ impl FuncState {
         (0..n).all(|i| {
             let o = self.stack.get(i).unwrap_or(&empty);
             let c = cur.stack.get(i).unwrap_or(&empty);
-            let bytes_ok = o
-                .slot_type
-                .iter()
-                .zip(c.slot_type.iter())
-                .all(|(a, b)| *a == SlotType::Invalid || a == b || (*a == SlotType::Misc && *b == SlotType::Zero));
+            let bytes_ok = o.slot_type.iter().zip(c.slot_type.iter()).all(|(a, b)| {
+                *a == SlotType::Invalid || a == b || (*a == SlotType::Misc && *b == SlotType::Zero)
+            });
             let spill_ok = match (&o.spilled, &c.spilled) {
                 (None, _) => true,
                 (Some(a), Some(b)) => a.covers(b),
@@ -328,7 +331,11 @@ impl VerifierState {
     /// `states_equal` without liveness or precision: `self` (explored) covers `cur`.
     pub fn equal(&self, cur: &VerifierState) -> bool {
         self.frame.len() == cur.frame.len()
-            && self.frame.iter().zip(cur.frame.iter()).all(|(o, c)| o.covers(c))
+            && self
+                .frame
+                .iter()
+                .zip(cur.frame.iter())
+                .all(|(o, c)| o.covers(c))
     }
 }
 
