@@ -16,14 +16,15 @@ use std::collections::BTreeMap;
 /// Verdicts that agree with the kernel's over the whole corpus (release builds), measured
 /// when this slice landed.
 const AGREE_FLOOR: usize = 409;
-/// Debug builds (plain `cargo test`) are too slow for the programs the kernel needed many
-/// instructions for; they check the programs it verified within this many, against
-/// their own floor.
-const DEBUG_MAX_KERNEL_INSNS: u64 = 20_000;
-const DEBUG_AGREE_FLOOR: usize = 0;
 
 #[test]
 fn corpus_verdicts_agree_with_the_kernel() {
+    if cfg!(debug_assertions) {
+        // Dozens of programs still run into the 1,000,000-instruction limit here, which
+        // takes minutes each without optimisation: .ci/run runs this test with --release.
+        println!("skipped in debug builds: run cargo test --release --test verifier_corpus");
+        return;
+    }
     let dir = common::shared_dir().join("corpus");
     let objs = dir.join("ebpf-samples");
     let Ok(text) = std::fs::read_to_string(dir.join("ebpf-samples.kernel-6.18.jsonl")) else {
@@ -48,11 +49,6 @@ fn corpus_verdicts_agree_with_the_kernel() {
         ) else {
             continue;
         };
-        if cfg!(debug_assertions)
-            && rec["verifier_insns_processed"].as_u64().unwrap_or(0) > DEBUG_MAX_KERNEL_INSNS
-        {
-            continue;
-        }
         let obj = parsed
             .entry(file.to_string())
             .or_insert_with(|| Object::from_file(objs.join(file)).ok());
@@ -129,14 +125,9 @@ fn corpus_verdicts_agree_with_the_kernel() {
         }
     }
     assert!(panics.is_empty(), "panics: {panics:#?}");
-    let floor = if cfg!(debug_assertions) {
-        DEBUG_AGREE_FLOOR
-    } else {
-        AGREE_FLOOR
-    };
     assert!(
-        agree >= floor,
-        "agreement fell below the floor: {agree} < {floor}"
+        agree >= AGREE_FLOOR,
+        "agreement fell below the floor: {agree} < {AGREE_FLOOR}"
     );
 }
 
