@@ -32,6 +32,7 @@ use super::scalar::{
 use super::state::{
     MAX_BPF_STACK, MAX_CALL_FRAMES, RegState, RegType, SlotType, StackSlot, VerifierState,
 };
+use crate::helpers::proto::{self, ProgSpec};
 use crate::insn::decode_slot;
 use crate::insn::{AluOp, AtomicOp, CallTarget, Insn, JmpCond, RawInsn, Reg, Size, Source, Width};
 use crate::maps::MapDef;
@@ -70,6 +71,8 @@ pub struct CheckEnv<'a> {
     pub bpf_capable: bool,
     /// What helper calls do.
     pub helpers: &'a dyn HelperModel,
+    /// Whether the license lets the program call GPL-only helpers.
+    pub gpl_compatible: bool,
 }
 
 /// The verdict of [`verify`]: the statistics, and the error when the program is refused.
@@ -103,6 +106,10 @@ pub fn verify(program: &Program, options: &PreflightOptions<'_>) -> Verification
         maps,
         bpf_capable: options.bpf_capable,
         helpers: &MapHelpers,
+        gpl_compatible: options
+            .license
+            .or(program.license.as_deref())
+            .is_some_and(crate::helpers::proto::license_is_gpl_compatible),
     };
     let (result, stats) = do_check(&program.insns, &pre, &env);
     Verification {
@@ -844,6 +851,16 @@ impl Walker<'_> {
     fn check_call(&mut self, idx: usize, st: &mut VerifierState, target: CallTarget) -> Res<Next> {
         match target {
             CallTarget::Helper(func_id) => {
+                // check_helper_call: the prototype the program type gets, GPL-only helpers.
+                let spec = ProgSpec {
+                    prog_type: self.env.prog_type,
+                    expected_attach_type: self.env.expected_attach_type,
+                    sleepable: false,
+                    attach_func: None,
+                };
+                if let Err(e) = proto::check_call(func_id, &spec, self.env.gpl_compatible) {
+                    return Err((Errno::Inval, e.to_string()));
+                }
                 let r0 = {
                     let maps = &self.maps;
                     let cx = HelperCallCx {
@@ -1145,6 +1162,7 @@ mod tests {
             maps: &[],
             bpf_capable: true,
             helpers: &MapHelpers,
+            gpl_compatible: true,
         };
         do_check(insns, &pre, &env).0
     }
