@@ -98,3 +98,22 @@ fn probe_read_user_str_stops_at_the_nul() {
     let (r0, _) = run_with(src, world);
     assert_eq!(r0, 12);
 }
+
+#[test]
+fn huge_sizes_from_the_program_are_refused_without_allocating() {
+    // Unverified programs can pass any size: each of these must fail on the bad destination
+    // (or the unmapped source) at once, not allocate or walk 1 TiB.
+    for call in [
+        "r1 = r10\nr1 += -8\nr2 = 0x10000000000 ll\nr3 = 0xffff888000001000 ll\ncall 113\nexit",
+        "r1 = r10\nr1 += -8\nr2 = 0x10000000000 ll\nr3 = 0x7fff0000 ll\ncall 112\nexit",
+        "r1 = r10\nr1 += -8\nr2 = 0x10000000000 ll\ncall 16\nexit",
+    ] {
+        let bytes = assemble_bytes(call).unwrap_or_else(|e| panic!("{e}"));
+        let mut vm = Interpreter::from_bytes(&bytes, HelperTable::kernel()).expect("loads");
+        let err = vm.run(&mut Env::default(), [0; 5]).unwrap_err();
+        assert!(
+            err.to_string().contains("invalid memory access"),
+            "{call}: {err}"
+        );
+    }
+}

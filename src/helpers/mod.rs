@@ -104,6 +104,25 @@ impl CallEnv<'_, '_> {
         Ok(out.r0)
     }
 
+    /// Zeroes `len` bytes of program memory (checked before anything is allocated or
+    /// written, so a program cannot make a helper allocate what it asks for).
+    pub fn zero(&mut self, addr: u64, len: usize) -> Result<(), HelperError> {
+        if len == 0 {
+            return Ok(());
+        }
+        memory::zero(self.translate(addr, len as u64, true)?, len);
+        Ok(())
+    }
+
+    /// The index of the map whose pointer (a map relocation's value) the program passed.
+    pub fn map_index(&self, ptr: u64) -> Result<usize, HelperError> {
+        self.env
+            .maps
+            .as_deref()
+            .and_then(|m| m.index_of_ptr(ptr))
+            .ok_or_else(|| HelperError::Other(format!("{ptr:#x} is not a map pointer")))
+    }
+
     /// The run's outside world (clock, task, kernel memory, trace output).
     pub fn world(&mut self) -> &mut World {
         &mut self.env.world

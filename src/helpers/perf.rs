@@ -128,7 +128,7 @@ fn perf_event_read(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
 /// Writes `struct bpf_perf_event_value { counter, enabled, running }` (24 bytes).
 fn write_value(c: &mut CallEnv<'_, '_>, buf: u64, size: u64, counter: u64) -> Result {
     if size != 24 {
-        c.write(buf, &vec![0u8; size as usize])?;
+        c.zero(buf, size as usize)?;
         return Ok(errno::EINVAL);
     }
     let w = &c.env.world;
@@ -148,7 +148,7 @@ fn perf_event_read_value(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
             write_value(c, a[2], a[3], counter)
         }
         Err(e) => {
-            c.write(a[2], &vec![0u8; a[3] as usize])?;
+            c.zero(a[2], a[3] as usize)?;
             Ok(e)
         }
     }

@@ -93,11 +93,10 @@ fn get_current_comm(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
     if size == 0 {
         return Ok(errno::EINVAL);
     }
-    let mut buf = vec![0u8; size];
+    c.zero(a[0], size)?;
     let comm = c.world().task.comm.clone();
     let n = comm.len().min(15).min(size - 1);
-    buf[..n].copy_from_slice(&comm.as_bytes()[..n]);
-    c.write(a[0], &buf)?;
+    c.write(a[0], &comm.as_bytes()[..n])?;
     Ok(0)
 }
 
@@ -133,6 +132,8 @@ fn read_string(c: &CallEnv<'_, '_>, addr: u64, max: usize, user: bool) -> Option
 
 fn probe_read(c: &mut CallEnv<'_, '_>, a: [u64; 5], user: bool) -> Result {
     let (dst, size, src) = (a[0], a[1] as usize, a[2]);
+    // The destination first: it bounds everything below.
+    c.translate(dst, size as u64, true)?;
     let got = if user {
         read_user(c, src, size)
     } else {
@@ -144,7 +145,7 @@ fn probe_read(c: &mut CallEnv<'_, '_>, a: [u64; 5], user: bool) -> Result {
             Ok(0)
         }
         None => {
-            c.write(dst, &vec![0u8; size])?;
+            c.zero(dst, size)?;
             Ok(errno::EFAULT)
         }
     }
@@ -163,6 +164,7 @@ fn probe_read_str(c: &mut CallEnv<'_, '_>, a: [u64; 5], user: bool) -> Result {
     if size == 0 {
         return Ok(0);
     }
+    c.translate(dst, size as u64, true)?;
     match read_string(c, src, size, user) {
         Some(mut s) => {
             s.push(0);
@@ -171,7 +173,7 @@ fn probe_read_str(c: &mut CallEnv<'_, '_>, a: [u64; 5], user: bool) -> Result {
             Ok(n as u64)
         }
         None => {
-            c.write(dst, &vec![0u8; size])?;
+            c.zero(dst, size)?;
             Ok(errno::EFAULT)
         }
     }

@@ -15,11 +15,12 @@ impl SparseMemory {
         self.ranges.push((addr, bytes));
     }
 
-    /// Reads `len` bytes at `addr`, if every byte is mapped.
+    /// Reads `len` bytes at `addr`, if every byte is mapped. The work and memory it takes are
+    /// bounded by the mapped bytes, whatever `len` the program asked for.
     pub fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
-        let mut out = vec![0u8; len];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = self.byte(addr.checked_add(i as u64)?)?;
+        let mut out = Vec::new();
+        for i in 0..len as u64 {
+            out.push(self.byte(addr.checked_add(i)?)?);
         }
         Some(out)
     }

@@ -115,7 +115,7 @@ pub(super) fn skb_load_bytes(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> NetResult 
             Ok(0)
         }
         None => {
-            c.write(to, &vec![0u8; n])?;
+            c.zero(to, n)?;
             Ok(errno::EFAULT)
         }
     }

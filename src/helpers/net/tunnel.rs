@@ -103,7 +103,7 @@ pub(super) fn get_tunnel_key(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> NetResult 
             Ok(0)
         }
         Err(e) => {
-            c.write(ptr, &vec![0u8; size])?;
+            c.zero(ptr, size)?;
             Ok(neg(e))
         }
     }
@@ -190,7 +190,7 @@ pub(super) fn get_tunnel_opt(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> NetResult 
             Ok(n as u64)
         }
         Err(e) => {
-            c.write(ptr, &vec![0u8; size])?;
+            c.zero(ptr, size)?;
             Ok(neg(e))
         }
     }
