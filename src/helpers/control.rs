@@ -19,18 +19,10 @@ type Result = std::result::Result<u64, HelperError>;
 /// Iterations `bpf_loop` allows (`BPF_MAX_LOOPS`).
 const BPF_MAX_LOOPS: u64 = 8 * 1024 * 1024;
 
-fn map_index(c: &mut CallEnv<'_, '_>, ptr: u64) -> std::result::Result<usize, HelperError> {
-    c.env
-        .maps
-        .as_deref()
-        .and_then(|m| m.index_of_ptr(ptr))
-        .ok_or_else(|| HelperError::Other(format!("{ptr:#x} is not a map pointer")))
-}
-
 /// `bpf_tail_call(ctx, prog_array, index)`: on success the program does not come back here;
 /// an empty slot or an index past the array makes the call fall through.
 fn tail_call(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[1])?;
+    let m = c.map_index(a[1])?;
     let maps = c
         .env
         .maps
@@ -82,7 +74,7 @@ fn for_each_map_elem(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
     if flags != 0 {
         return Ok(errno::EINVAL);
     }
-    let m = map_index(c, map_ptr)?;
+    let m = c.map_index(map_ptr)?;
     let cpu = c.world().cpu as usize;
     let keys = match c.env.maps.as_deref().and_then(|maps| maps.get(m)) {
         Some(map) => map.keys(),

@@ -30,13 +30,7 @@ fn maps<'c>(c: &'c mut CallEnv<'_, '_>) -> std::result::Result<&'c mut MapSet, H
         .ok_or_else(|| HelperError::Other("the program uses maps but the run has none".into()))
 }
 
-/// The index of the map whose pointer the program passed.
-fn map_index(c: &mut CallEnv<'_, '_>, ptr: u64) -> std::result::Result<usize, HelperError> {
-    maps(c)?
-        .index_of_ptr(ptr)
-        .ok_or_else(|| HelperError::Other(format!("{ptr:#x} is not a map pointer")))
-}
-
+/// Map `index` of the run, for a helper.
 fn map_mut<'c>(
     c: &'c mut CallEnv<'_, '_>,
     index: usize,
@@ -73,14 +67,14 @@ fn ret(r: std::result::Result<(), crate::maps::Errno>) -> u64 {
 }
 
 fn map_lookup_elem(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[0])?;
+    let m = c.map_index(a[0])?;
     let key = key_of(c, m, a[1])?;
     let cpu = c.world().cpu as usize;
     Ok(map_mut(c, m)?.lookup(&key, cpu).unwrap_or(0))
 }
 
 fn map_lookup_percpu_elem(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[0])?;
+    let m = c.map_index(a[0])?;
     let key = key_of(c, m, a[1])?;
     let map = map_mut(c, m)?;
     if a[2] >= map.ncpus() as u64 {
@@ -90,7 +84,7 @@ fn map_lookup_percpu_elem(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
 }
 
 fn map_update_elem(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[0])?;
+    let m = c.map_index(a[0])?;
     let key = key_of(c, m, a[1])?;
     let value = value_of(c, m, a[2])?;
     let cpu = c.world().cpu as usize;
@@ -98,19 +92,19 @@ fn map_update_elem(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
 }
 
 fn map_delete_elem(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[0])?;
+    let m = c.map_index(a[0])?;
     let key = key_of(c, m, a[1])?;
     Ok(ret(map_mut(c, m)?.delete(&key)))
 }
 
 fn map_push_elem(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[0])?;
+    let m = c.map_index(a[0])?;
     let value = value_of(c, m, a[1])?;
     Ok(ret(map_mut(c, m)?.push(&value, a[2])))
 }
 
 fn pop_or_peek(c: &mut CallEnv<'_, '_>, a: [u64; 5], pop: bool) -> Result {
-    let m = map_index(c, a[0])?;
+    let m = c.map_index(a[0])?;
     let map = map_mut(c, m)?;
     let mut out = vec![0u8; map.def().value_size as usize];
     let r = if pop {
@@ -134,20 +128,20 @@ fn map_peek_elem(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
 
 /// `bpf_perf_event_output(ctx, map, flags, data, size)`.
 fn perf_event_output(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[1])?;
+    let m = c.map_index(a[1])?;
     let data = c.read(a[3], a[4] as usize)?;
     let cpu = c.world().cpu as usize;
     Ok(ret(map_mut(c, m)?.perf_output(a[2], cpu, &data)))
 }
 
 fn ringbuf_output(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[0])?;
+    let m = c.map_index(a[0])?;
     let data = c.read(a[1], a[2] as usize)?;
     Ok(ret(map_mut(c, m)?.ringbuf_output(&data, a[3])))
 }
 
 fn ringbuf_reserve(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[0])?;
+    let m = c.map_index(a[0])?;
     Ok(map_mut(c, m)?.ringbuf_reserve(a[1], a[2]).unwrap_or(0))
 }
 
@@ -179,6 +173,6 @@ fn ringbuf_discard(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
 }
 
 fn ringbuf_query(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[0])?;
+    let m = c.map_index(a[0])?;
     Ok(map_mut(c, m)?.ringbuf_query(a[1]))
 }

@@ -24,14 +24,6 @@ const BPF_F_REUSE_STACKID: u64 = 1 << 10;
 const BPF_F_INDEX_MASK: u64 = 0xffff_ffff;
 const BPF_F_CURRENT_CPU: u64 = BPF_F_INDEX_MASK;
 
-fn map_index(c: &mut CallEnv<'_, '_>, ptr: u64) -> std::result::Result<usize, HelperError> {
-    c.env
-        .maps
-        .as_deref()
-        .and_then(|m| m.index_of_ptr(ptr))
-        .ok_or_else(|| HelperError::Other(format!("{ptr:#x} is not a map pointer")))
-}
-
 /// FNV-1a over the frames: the bucket of a stack (the kernel uses jhash2; ids differ, their
 /// meaning does not).
 fn stack_hash(ips: &[u64]) -> u32 {
@@ -51,7 +43,7 @@ fn get_stackid(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
     if flags & !known != 0 {
         return Ok(errno::EINVAL);
     }
-    let m = map_index(c, a[1])?;
+    let m = c.map_index(a[1])?;
     let skip = (flags & BPF_F_SKIP_FIELD_MASK) as usize;
     let stack = if flags & BPF_F_USER_STACK != 0 {
         &c.env.world.user_stack
@@ -96,7 +88,7 @@ fn perf_slot(
     if flags & !BPF_F_INDEX_MASK != 0 {
         return Ok(Err(errno::EINVAL));
     }
-    let m = map_index(c, map_ptr)?;
+    let m = c.map_index(map_ptr)?;
     let cpu = c.env.world.cpu as u64;
     let index = if flags == BPF_F_CURRENT_CPU {
         cpu
@@ -164,7 +156,7 @@ fn perf_prog_read_value(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
 /// cgroup array holds at `index` (its cgroup id), 0 when not; -E2BIG past the array, -EAGAIN
 /// for an empty slot.
 fn current_task_under_cgroup(c: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result {
-    let m = map_index(c, a[0])?;
+    let m = c.map_index(a[0])?;
     let cgroup = c.env.world.task.cgroup_id;
     let map = c
         .env

@@ -221,13 +221,7 @@ fn memory_fault(
 ) -> VmError {
     let nearest = std::iter::once(stack)
         .chain(env.mem.nearest(addr))
-        .min_by_key(|r| {
-            if addr < r.start {
-                r.start - addr
-            } else {
-                addr.saturating_sub(r.start.saturating_add(r.len))
-            }
-        });
+        .min_by_key(|r| memory::distance(r, addr));
     VmError::MemoryAccess {
         pc,
         kind,

@@ -181,7 +181,8 @@ impl<'a> MemoryMap<'a> {
     }
 }
 
-fn distance(r: &Region, addr: u64) -> u64 {
+/// How far `addr` lies from the region (0 inside it).
+pub(crate) fn distance(r: &Region, addr: u64) -> u64 {
     if addr < r.start {
         r.start - addr
     } else {
