@@ -21,6 +21,7 @@
 
 pub mod cli;
 pub mod conformance;
+pub mod engine;
 pub mod helpers;
 pub mod insn;
 pub mod maps;

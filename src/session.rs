@@ -3,6 +3,7 @@
 //! `run` that follows BPF_PROG_TEST_RUN. What `bpfsim run OBJ` and the library's users build
 //! on.
 
+use crate::engine::Engine;
 use crate::helpers::{HelperTable, World};
 use crate::insn::{Insn, RawInsn, decode_program, opcode};
 use crate::maps::{MapDef, MapError, MapSet, MapSetConfig, MapType};
@@ -48,6 +49,11 @@ pub enum SessionError {
     Context {
         program: String,
         source: ContextError,
+    },
+    #[error("program {program}: the {engine} engine is not available yet")]
+    EngineUnavailable {
+        program: String,
+        engine: crate::engine::Engine,
     },
     #[error("program {program}: {source}{}", at_line(.line))]
     Run {
@@ -151,6 +157,7 @@ pub struct Session {
     pub world: World,
     helpers: HelperTable,
     budget: u64,
+    engine: Engine,
     /// Every program of the object, prepared on the first run (indices as in the object,
     /// so program arrays can name tail-call targets), and whether each could be.
     vm: Option<Interpreter>,
@@ -198,6 +205,7 @@ impl Session {
             world,
             helpers: HelperTable::kernel(),
             budget: crate::vm::DEFAULT_BUDGET,
+            engine: Engine::Interp,
             vm: None,
             prepared: Vec::new(),
             fixups,
@@ -228,6 +236,16 @@ impl Session {
         if let Some(vm) = &mut self.vm {
             vm.set_budget(budget);
         }
+    }
+
+    /// Chooses the engine the next runs use.
+    pub fn set_engine(&mut self, engine: Engine) {
+        self.engine = engine;
+    }
+
+    /// The engine runs use.
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// Overrides the type of every program (`--prog-type`).
@@ -383,6 +401,12 @@ impl Session {
         input: &TestRunInput<'_>,
         repeat: u32,
     ) -> Result<RunResult, SessionError> {
+        if self.engine != Engine::Interp {
+            return Err(SessionError::EngineUnavailable {
+                program: name.into(),
+                engine: self.engine,
+            });
+        }
         let index = self.prepare(name)?;
         let program = &self.object.programs[index];
         let prog_type = program.prog_type;
