@@ -1,0 +1,192 @@
+//! ALU instructions (`check_alu_op`, `adjust_ptr_min_max_vals`): scalars through
+//! [`ScalarBounds`](crate::verifier::scalar::ScalarBounds), and the kernel's pointer-arithmetic rules.
+
+use super::*;
+
+impl Walker<'_> {
+    pub(super) fn check_alu(
+        &mut self,
+        st: &mut VerifierState,
+        width: Width,
+        op: AluOp,
+        dst: Reg,
+        src: Source,
+    ) -> Res<()> {
+        let src_reg = match src {
+            Source::Reg(r) => {
+                read_reg(st, r)?;
+                st.cur().regs[r.index() as usize]
+            }
+            Source::Imm(i) => RegState::known(imm_value(i)),
+        };
+        let is_mov = matches!(op, AluOp::Mov | AluOp::MovSx(_));
+        if !is_mov {
+            read_reg(st, dst)?;
+            if matches!(op, AluOp::Div | AluOp::Mod | AluOp::SDiv | AluOp::SMod)
+                && src == Source::Imm(0)
+            {
+                return Err((Errno::Inval, "div by zero".into()));
+            }
+        }
+        write_check(dst)?;
+        let d = dst.index() as usize;
+        let dst_reg = st.cur().regs[d];
+        if is_mov {
+            let v = if src_reg.is_scalar() {
+                let mut v = RegState::unknown();
+                v.var = dst_reg.var;
+                let _ = adjust_scalar_min_max_vals(&mut v.var, op, &src_reg.var, width);
+                v
+            } else if op == AluOp::Mov && width == Width::W64 {
+                src_reg
+            } else {
+                RegState::unknown()
+            };
+            st.cur_mut().regs[d] = v;
+            return Ok(());
+        }
+        match (dst_reg.is_scalar(), src_reg.is_scalar()) {
+            (true, true) => {
+                let mut v = dst_reg;
+                if let Some(fork) = adjust_scalar_min_max_vals(&mut v.var, op, &src_reg.var, width)
+                {
+                    let _ = fork;
+                }
+                v.id = 0;
+                st.cur_mut().regs[d] = v;
+                Ok(())
+            }
+            (false, false) => {
+                if op == AluOp::Sub && self.env.bpf_capable {
+                    st.cur_mut().regs[d] = RegState::unknown();
+                    return Ok(());
+                }
+                acces(format!(
+                    "R{d} pointer {} pointer prohibited",
+                    alu_string(op)
+                ))
+            }
+            (false, true) => {
+                let v = self.adjust_ptr(d, dst_reg, src_reg, op, width, true)?;
+                st.cur_mut().regs[d] = v;
+                Ok(())
+            }
+            (true, false) => {
+                let v = self.adjust_ptr(d, src_reg, dst_reg, op, width, false)?;
+                st.cur_mut().regs[d] = v;
+                Ok(())
+            }
+        }
+    }
+
+    /// `adjust_ptr_min_max_vals`: `ptr op scalar` (or `scalar op ptr` when `!ptr_is_dst`).
+    pub(super) fn adjust_ptr(
+        &mut self,
+        dst: usize,
+        ptr: RegState,
+        off_reg: RegState,
+        op: AluOp,
+        width: Width,
+        ptr_is_dst: bool,
+    ) -> Res<RegState> {
+        if width == Width::W32 {
+            if op == AluOp::Sub && self.env.bpf_capable {
+                return Ok(RegState::unknown());
+            }
+            return acces(format!("R{dst} 32-bit pointer arithmetic prohibited"));
+        }
+        if ptr.maybe_null {
+            return acces(format!(
+                "R{dst} pointer arithmetic on {} prohibited, null-check it first",
+                ptr.type_str()
+            ));
+        }
+        let known = off_reg.var.is_const(Width::W64);
+        let val = off_reg.var.smin_value;
+        let ok = match ptr.ty {
+            RegType::PtrToCtx
+            | RegType::PtrToMapValue
+            | RegType::PtrToStack
+            | RegType::PtrToPacket
+            | RegType::PtrToPacketMeta
+            | RegType::Other => true,
+            RegType::ConstPtrToMap => known && val == 0 && op == AluOp::Add,
+            _ => false,
+        };
+        if !ok {
+            return acces(format!(
+                "R{dst} pointer arithmetic on {} prohibited",
+                ptr.type_str()
+            ));
+        }
+        let mut r = ptr;
+        match op {
+            AluOp::Add => {
+                if known {
+                    r.off = match ptr.off.checked_add(val as i32) {
+                        Some(o) if (val as i32) as i64 == val => o,
+                        _ => return Ok(RegState::unknown()),
+                    };
+                } else {
+                    let _ = adjust_scalar_min_max_vals(&mut r.var, AluOp::Add, &off_reg.var, width);
+                    if r.is_pkt_pointer() {
+                        self.id_gen += 1;
+                        r.id = self.id_gen;
+                        r.range = 0;
+                    }
+                }
+            }
+            AluOp::Sub => {
+                if !ptr_is_dst {
+                    return acces(format!("R{dst} tried to subtract pointer from scalar"));
+                }
+                if known {
+                    r.off = match ptr.off.checked_sub(val as i32) {
+                        Some(o) if (val as i32) as i64 == val => o,
+                        _ => return Ok(RegState::unknown()),
+                    };
+                } else {
+                    let _ = adjust_scalar_min_max_vals(&mut r.var, AluOp::Sub, &off_reg.var, width);
+                    if r.is_pkt_pointer() {
+                        self.id_gen += 1;
+                        r.id = self.id_gen;
+                        if off_reg.var.smin_value < 0 {
+                            r.range = 0;
+                        }
+                    }
+                }
+            }
+            AluOp::And | AluOp::Or | AluOp::Xor => {
+                return acces(format!(
+                    "R{dst} bitwise operator {} on pointer prohibited",
+                    alu_string(op)
+                ));
+            }
+            _ => {
+                return acces(format!(
+                    "R{dst} pointer arithmetic with {} operator prohibited",
+                    alu_string(op)
+                ));
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// `bpf_alu_string`.
+pub(super) fn alu_string(op: AluOp) -> &'static str {
+    match op {
+        AluOp::Add => "+=",
+        AluOp::Sub => "-=",
+        AluOp::Mul => "*=",
+        AluOp::Div | AluOp::SDiv => "/=",
+        AluOp::Or => "|=",
+        AluOp::And => "&=",
+        AluOp::Lsh => "<<=",
+        AluOp::Rsh => ">>=",
+        AluOp::Mod | AluOp::SMod => "%=",
+        AluOp::Xor => "^=",
+        AluOp::Mov | AluOp::MovSx(_) => "=",
+        AluOp::Arsh => "s>>=",
+    }
+}

@@ -1,0 +1,157 @@
+//! Conditional jumps (`check_cond_jmp_op`): branch decisions, bounds refinement on both
+//! sides, null checks and packet ranges.
+
+use super::*;
+
+impl Walker<'_> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn check_cond_jmp(
+        &mut self,
+        idx: usize,
+        st: &mut VerifierState,
+        width: Width,
+        cond: JmpCond,
+        dst: Reg,
+        src: Source,
+        target: usize,
+    ) -> Res<Next> {
+        read_reg(st, dst)?;
+        let d = dst.index() as usize;
+        let src_reg = match src {
+            Source::Reg(r) => {
+                read_reg(st, r)?;
+                st.cur().regs[r.index() as usize]
+            }
+            Source::Imm(i) => RegState::known(imm_value(i)),
+        };
+        let dst_reg = st.cur().regs[d];
+        let s = match src {
+            Source::Reg(r) => Some(r.index() as usize),
+            Source::Imm(_) => None,
+        };
+
+        // Decide what can be decided.
+        let decided = if dst_reg.is_scalar() && src_reg.is_scalar() {
+            is_branch_taken(&dst_reg.var, &src_reg.var, cond, width)
+        } else if width == Width::W64
+            && matches!(cond, JmpCond::Eq | JmpCond::Ne)
+            && ((dst_reg.is_pointer() && !dst_reg.maybe_null && is_zero(&src_reg))
+                || (src_reg.is_pointer() && !src_reg.maybe_null && is_zero(&dst_reg)))
+        {
+            Some(cond == JmpCond::Ne)
+        } else {
+            None
+        };
+        match decided {
+            Some(true) => return Ok(Next::Goto(target)),
+            Some(false) => return Ok(Next::Goto(idx + 1)),
+            None => {}
+        }
+
+        let mut other = st.clone();
+        other.path.push((idx, true));
+        st.path.push((idx, false));
+        if dst_reg.is_scalar() && src_reg.is_scalar() {
+            if let Some(sn) = s.filter(|&sn| sn == d) {
+                let _ = sn;
+            } else {
+                let (taken, fall, _) = reg_set_min_max(&dst_reg.var, &src_reg.var, cond, width);
+                other.cur_mut().regs[d].var = taken.dst;
+                st.cur_mut().regs[d].var = fall.dst;
+                if let Some(sn) = s {
+                    other.cur_mut().regs[sn].var = taken.src;
+                    st.cur_mut().regs[sn].var = fall.src;
+                }
+            }
+        } else if width == Width::W64
+            && matches!(cond, JmpCond::Eq | JmpCond::Ne)
+            && dst_reg.maybe_null
+            && is_zero(&src_reg)
+        {
+            // mark_ptr_or_null_regs: the == 0 branch holds NULL, the other the pointer.
+            let (null_st, ok_st) = if cond == JmpCond::Eq {
+                (&mut other, &mut *st)
+            } else {
+                (&mut *st, &mut other)
+            };
+            mark_ptr_or_null(null_st, dst_reg.id, true);
+            mark_ptr_or_null(ok_st, dst_reg.id, false);
+        } else if let (Source::Reg(_), Width::W64, Some(sn)) = (src, width, s) {
+            self.match_pkt_pointers(cond, d, sn, &dst_reg, &src_reg, st, &mut other);
+        }
+        self.push_stack(target, other)?;
+        Ok(Next::Goto(idx + 1))
+    }
+
+    /// `try_match_pkt_pointers`: `pkt' <op> pkt_end` gives a range in one of the branches.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn match_pkt_pointers(
+        &self,
+        cond: JmpCond,
+        _d: usize,
+        _s: usize,
+        dst: &RegState,
+        src: &RegState,
+        fall: &mut VerifierState,
+        taken: &mut VerifierState,
+    ) {
+        let pkt_vs_end = (dst.ty == RegType::PtrToPacket && src.ty == RegType::PtrToPacketEnd)
+            || (dst.ty == RegType::PtrToPacketMeta && is_init_pkt(src));
+        let end_vs_pkt = (dst.ty == RegType::PtrToPacketEnd && src.ty == RegType::PtrToPacket)
+            || (is_init_pkt(dst) && src.ty == RegType::PtrToPacketMeta);
+        match (cond, pkt_vs_end, end_vs_pkt) {
+            (JmpCond::Gt, true, _) => find_good_pkt_pointers(fall, dst, false),
+            (JmpCond::Gt, _, true) => find_good_pkt_pointers(taken, src, true),
+            (JmpCond::Lt, true, _) => find_good_pkt_pointers(taken, dst, true),
+            (JmpCond::Lt, _, true) => find_good_pkt_pointers(fall, src, false),
+            (JmpCond::Ge, true, _) => find_good_pkt_pointers(fall, dst, true),
+            (JmpCond::Ge, _, true) => find_good_pkt_pointers(taken, src, false),
+            (JmpCond::Le, true, _) => find_good_pkt_pointers(taken, dst, false),
+            (JmpCond::Le, _, true) => find_good_pkt_pointers(fall, src, true),
+            _ => {}
+        }
+    }
+}
+
+pub(super) fn is_init_pkt(r: &RegState) -> bool {
+    r.ty == RegType::PtrToPacket
+        && r.off == 0
+        && r.var.var_off.is_const()
+        && r.var.var_off.value == 0
+}
+
+/// `mark_ptr_or_null_regs`: registers sharing `id` become NULL (a zero scalar) or lose
+/// `PTR_MAYBE_NULL`.
+pub(super) fn mark_ptr_or_null(st: &mut VerifierState, id: u32, is_null: bool) {
+    if id == 0 {
+        return;
+    }
+    for_each_reg(st, |r| {
+        if r.maybe_null && r.id == id {
+            if is_null {
+                *r = RegState::known(0);
+            } else {
+                r.maybe_null = false;
+            }
+        }
+    });
+}
+
+/// `find_good_pkt_pointers`.
+pub(super) fn find_good_pkt_pointers(st: &mut VerifierState, dst: &RegState, right_open: bool) {
+    if dst.off < 0 || (dst.off == 0 && right_open) {
+        return;
+    }
+    if dst.var.umax_value > MAX_PACKET_OFF
+        || dst.var.umax_value.saturating_add(dst.off as u64) > MAX_PACKET_OFF
+    {
+        return;
+    }
+    let new_range = dst.off + i32::from(right_open);
+    let (ty, id) = (dst.ty, dst.id);
+    for_each_reg(st, |r| {
+        if r.ty == ty && r.id == id {
+            r.range = r.range.max(new_range);
+        }
+    });
+}

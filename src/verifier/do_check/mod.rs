@@ -1,0 +1,561 @@
+//! `do_check`: the path-by-path walk over the program with register and stack states, as
+//! in `kernel/bpf/verifier.c` (first slice).
+//!
+//! The walk starts at instruction 0 with R1 = ctx and R10 = frame pointer and follows one
+//! path at a time; at a conditional jump that [`is_branch_taken`] cannot decide it pushes
+//! the jump's state (`push_stack`) and goes on with the fall-through, and at an exit it
+//! takes the next pending state (`pop_stack`). At the CFG's prune points it compares the
+//! state with the ones already explored there ([`VerifierState::equal`]) and stops the path
+//! when one covers it (`is_state_visited`).
+//!
+//! What this slice checks, with the kernel's words: reads of uninitialised registers
+//! (`R%d !read_ok`), writes to R10, ALU on scalars through [`ScalarBounds`], the basic
+//! pointer-arithmetic rules, stack, context, map-value and packet accesses, null checks,
+//! packet ranges from comparisons with `data_end`, the return-value range at exit, the map
+//! helpers (through a [`HelperModel`]) and bpf-to-bpf calls, and the
+//! 1,000,000-instruction complexity limit.
+//!
+//! Not yet (so the verdict errs on the side of accepting): liveness and precision (pruning
+//! is rarer than in the kernel), helper prototypes beyond the map helpers, kfuncs, BTF
+//! pointers, spin locks, references, dynptrs, iterators, callbacks, loads through scalars
+//! (allowed here: they may be BTF pointers this slice does not track), alignment, and the
+//! unprivileged loader's rules.
+
+use super::error::{Errno, Pass, VerifierError};
+use super::fields::check_fields;
+use super::helper_model::{HelperCallCx, HelperModel, MapHelpers};
+use super::preflight::{Preflight, PreflightOptions, preflight};
+use super::resolve::{LdImm64, MapRefs};
+use super::scalar::{
+    adjust_scalar_min_max_vals, is_branch_taken, reg_set_min_max, scalar_byte_swap, scalar_neg,
+};
+use super::state::{
+    MAX_BPF_STACK, MAX_CALL_FRAMES, RegState, RegType, SlotType, StackSlot, VerifierState,
+};
+use crate::helpers::proto::{self, ProgSpec};
+use crate::insn::decode_slot;
+use crate::insn::{AluOp, AtomicOp, CallTarget, Insn, JmpCond, RawInsn, Reg, Size, Source, Width};
+use crate::maps::MapDef;
+use crate::object::Program;
+use crate::progtype::{ProgType, ctx_access_ok};
+use std::collections::HashMap;
+
+mod alu;
+mod call;
+mod jmp;
+mod mem;
+mod prune;
+
+use call::clobber_caller_saved;
+use mem::Access;
+
+/// `BPF_COMPLEXITY_LIMIT_INSNS`: instructions processed before the kernel gives up.
+pub const BPF_COMPLEXITY_LIMIT_INSNS: u64 = 1_000_000;
+/// `BPF_COMPLEXITY_LIMIT_JMP_SEQ`: pending branch states at once.
+pub const BPF_COMPLEXITY_LIMIT_JMP_SEQ: usize = 8192;
+/// `MAX_PACKET_OFF`.
+const MAX_PACKET_OFF: u64 = 0xffff;
+
+/// The kernel's statistics line: `processed N insns (limit 1000000) ... total_states N
+/// peak_states N`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Instructions processed (`env->insn_processed`).
+    pub insns_processed: u64,
+    /// States kept at prune points (`env->total_states`).
+    pub total_states: u64,
+    /// The most kept at once (`env->peak_states`).
+    pub peak_states: u64,
+}
+
+/// How `do_check` runs beyond the program itself.
+pub struct CheckEnv<'a> {
+    /// The program type (context layout, return values).
+    pub prog_type: ProgType,
+    /// `expected_attach_type`, where it matters.
+    pub expected_attach_type: Option<u32>,
+    /// The maps `lddw` resolved against ([`MapRefs::Object`]'s slice).
+    pub maps: &'a [MapDef],
+    /// Root: uninitialised stack reads and pointer leaks are allowed.
+    pub bpf_capable: bool,
+    /// What helper calls do.
+    pub helpers: &'a dyn HelperModel,
+    /// Whether the license lets the program call GPL-only helpers.
+    pub gpl_compatible: bool,
+}
+
+/// The verdict of [`verify`]: the statistics, and the error when the program is refused.
+#[derive(Clone, Debug)]
+pub struct Verification {
+    /// `Ok` when accepted.
+    pub result: Result<(), VerifierError>,
+    /// What `do_check` did (zero when an earlier pass refused the program).
+    pub stats: Stats,
+}
+
+/// Runs the structural passes and then `do_check` over an object's program, as
+/// `BPF_PROG_LOAD` would, with [`MapHelpers`] for helper calls.
+pub fn verify(program: &Program, options: &PreflightOptions<'_>) -> Verification {
+    let pre = match preflight(program, options) {
+        Ok(p) => p,
+        Err(e) => {
+            return Verification {
+                result: Err(e),
+                stats: Stats::default(),
+            };
+        }
+    };
+    let maps = match options.maps {
+        MapRefs::Object(m) => m,
+        MapRefs::None => &[],
+    };
+    let env = CheckEnv {
+        prog_type: program.prog_type,
+        expected_attach_type: program.expected_attach_type,
+        maps,
+        bpf_capable: options.bpf_capable,
+        helpers: &MapHelpers,
+        gpl_compatible: options
+            .license
+            .or(program.license.as_deref())
+            .is_some_and(crate::helpers::proto::license_is_gpl_compatible),
+    };
+    let (result, stats) = do_check(&program.insns, &pre, &env);
+    Verification {
+        result: result.map_err(|e| e.with_source_from(program)),
+        stats,
+    }
+}
+
+/// The walk itself, over instructions that passed [`preflight`](super::preflight()).
+pub fn do_check(
+    insns: &[RawInsn],
+    pre: &Preflight,
+    env: &CheckEnv<'_>,
+) -> (Result<(), VerifierError>, Stats) {
+    let used: Vec<&MapDef> = pre
+        .resolved
+        .used_maps
+        .iter()
+        .filter_map(|&i| env.maps.get(i))
+        .collect();
+    let mut w = Walker {
+        insns,
+        pre,
+        env,
+        maps: used,
+        stats: Stats::default(),
+        pending: Vec::new(),
+        explored: HashMap::new(),
+        id_gen: 0,
+        live: super::liveness::compute_live_registers(insns),
+    };
+    let r = w.run();
+    (r, w.stats)
+}
+
+struct Walker<'a> {
+    insns: &'a [RawInsn],
+    pre: &'a Preflight,
+    env: &'a CheckEnv<'a>,
+    maps: Vec<&'a MapDef>,
+    stats: Stats,
+    pending: Vec<(usize, VerifierState)>,
+    explored: HashMap<usize, Vec<VerifierState>>,
+    id_gen: u32,
+    live: Vec<super::liveness::RegMask>,
+}
+
+/// What one instruction leads to.
+enum Next {
+    Goto(usize),
+    PathDone,
+}
+
+type Res<T> = Result<T, (Errno, String)>;
+
+fn acces<T>(msg: String) -> Res<T> {
+    Err((Errno::Acces, msg))
+}
+
+fn imm_value(imm: i32) -> u64 {
+    imm as i64 as u64
+}
+
+impl Walker<'_> {
+    fn run(&mut self) -> Result<(), VerifierError> {
+        self.pending.push((0, VerifierState::initial()));
+        while let Some((mut idx, mut st)) = self.pending.pop() {
+            loop {
+                self.stats.insns_processed += 1;
+                if self.stats.insns_processed > BPF_COMPLEXITY_LIMIT_INSNS {
+                    return Err(self.error(
+                        idx,
+                        &st,
+                        Errno::TooBig,
+                        format!(
+                            "BPF program is too large. Processed {} insn",
+                            self.stats.insns_processed
+                        ),
+                    ));
+                }
+                if self.pre.cfg.aux.get(idx).is_some_and(|a| a.prune_point)
+                    && self.visited(idx, &st)
+                {
+                    break;
+                }
+                match self.step(idx, &mut st) {
+                    Ok(Next::Goto(n)) => idx = n,
+                    Ok(Next::PathDone) => break,
+                    Err((errno, msg)) => return Err(self.error(idx, &st, errno, msg)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn error(&self, idx: usize, st: &VerifierState, errno: Errno, msg: String) -> VerifierError {
+        VerifierError::new(Pass::DoCheck, idx, errno, msg).with_path(st.path.clone())
+    }
+
+    fn push_stack(&mut self, idx: usize, st: VerifierState) -> Res<()> {
+        if self.pending.len() >= BPF_COMPLEXITY_LIMIT_JMP_SEQ {
+            return acces(format!(
+                "The sequence of {} jumps is too complex.",
+                self.pending.len()
+            ));
+        }
+        self.pending.push((idx, st));
+        Ok(())
+    }
+
+    fn step(&mut self, idx: usize, st: &mut VerifierState) -> Res<Next> {
+        let Some(raw) = self.insns.get(idx) else {
+            return acces(format!(
+                "invalid insn idx {idx} insn_cnt {}",
+                self.insns.len()
+            ));
+        };
+        check_fields(raw, false).map_err(|m| (Errno::Inval, m))?;
+        let insn = decode_slot(self.insns, idx)
+            .map_err(|_| (Errno::Inval, format!("unknown opcode {:02x}", raw.code)))?;
+        match insn {
+            Insn::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => {
+                self.check_alu(st, width, op, dst, src)?;
+            }
+            Insn::Neg { width, dst } => {
+                read_reg(st, dst)?;
+                write_check(dst)?;
+                let r = &mut st.cur_mut().regs[dst.index() as usize];
+                if r.is_scalar() {
+                    scalar_neg(&mut r.var, width);
+                } else {
+                    *r = RegState::unknown();
+                }
+            }
+            Insn::Endian { order, bits, dst } => {
+                read_reg(st, dst)?;
+                write_check(dst)?;
+                let r = &mut st.cur_mut().regs[dst.index() as usize];
+                if r.is_scalar() {
+                    scalar_byte_swap(&mut r.var, order, bits);
+                } else {
+                    *r = RegState::unknown();
+                }
+            }
+            Insn::Ld64 { dst, .. } => {
+                write_check(dst)?;
+                let v = match self.pre.resolved.ld_imm64.get(idx).copied().flatten() {
+                    Some(LdImm64::Imm(v)) => RegState::known(v),
+                    Some(LdImm64::Map { map }) => RegState {
+                        map,
+                        ..RegState::pointer(RegType::ConstPtrToMap)
+                    },
+                    Some(LdImm64::MapValue { map, off }) => RegState {
+                        map,
+                        off: off as i32,
+                        ..RegState::pointer(RegType::PtrToMapValue)
+                    },
+                    _ => RegState::pointer(RegType::Other),
+                };
+                st.cur_mut().regs[dst.index() as usize] = v;
+                return Ok(Next::Goto(idx + 2));
+            }
+            Insn::Ld64Tail => {
+                return acces("invalid BPF_LD_IMM insn".to_string());
+            }
+            Insn::Load {
+                size,
+                sign_extend,
+                dst,
+                src,
+                off,
+            } => {
+                read_reg(st, src)?;
+                write_check(dst)?;
+                let v = self.check_mem_access(st, src, off as i32, size, Access::Read)?;
+                let mut v = v.unwrap_or_else(RegState::unknown);
+                if v.is_scalar() && size != Size::DW {
+                    if sign_extend {
+                        v.var.coerce_reg_to_size_sx(size.bytes() as u8);
+                    } else {
+                        v.var.coerce_reg_to_size(size.bytes() as u8);
+                    }
+                }
+                st.cur_mut().regs[dst.index() as usize] = v;
+            }
+            Insn::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => {
+                let value = match src {
+                    Source::Reg(r) => {
+                        read_reg(st, r)?;
+                        Some(st.cur().regs[r.index() as usize])
+                    }
+                    Source::Imm(i) => Some(RegState::known(imm_value(i))),
+                };
+                read_reg(st, dst)?;
+                self.check_mem_access(st, dst, off as i32, size, Access::Write(value))?;
+            }
+            Insn::Atomic {
+                size,
+                op,
+                fetch,
+                dst,
+                src,
+                off,
+            } => {
+                read_reg(st, src)?;
+                read_reg(st, dst)?;
+                if op == AtomicOp::CmpXchg {
+                    read_reg(st, Reg::R0)?;
+                }
+                self.check_mem_access(st, dst, off as i32, size, Access::Read)?;
+                self.check_mem_access(st, dst, off as i32, size, Access::Write(None))?;
+                if op == AtomicOp::CmpXchg {
+                    st.cur_mut().regs[0] = RegState::unknown();
+                } else if fetch || op == AtomicOp::Xchg {
+                    write_check(src)?;
+                    st.cur_mut().regs[src.index() as usize] = RegState::unknown();
+                }
+            }
+            Insn::LdAbs { .. } | Insn::LdInd { .. } => {
+                if let Insn::LdInd { src, .. } = insn {
+                    read_reg(st, src)?;
+                }
+                read_reg(st, Reg::R6)?;
+                if st.cur().regs[6].ty != RegType::PtrToCtx {
+                    return Err((
+                        Errno::Inval,
+                        "at the time of BPF_LD_ABS|IND R6 != pointer to skb".into(),
+                    ));
+                }
+                clobber_caller_saved(st);
+                st.cur_mut().regs[0] = RegState::unknown();
+            }
+            Insn::Ja { off, .. } => {
+                return Ok(Next::Goto((idx as i64 + 1 + off as i64) as usize));
+            }
+            Insn::MayGoto { off } => {
+                let target = (idx as i64 + 1 + off as i64) as usize;
+                let mut other = st.clone();
+                other.path.push((idx, true));
+                self.push_stack(target, other)?;
+                st.path.push((idx, false));
+            }
+            Insn::Jump {
+                width,
+                cond,
+                dst,
+                src,
+                off,
+            } => {
+                let target = (idx as i64 + 1 + off as i64) as usize;
+                return self.check_cond_jmp(idx, st, width, cond, dst, src, target);
+            }
+            Insn::Call(target) => return self.check_call(idx, st, target),
+            Insn::CallX { reg } => {
+                read_reg(st, reg)?;
+                clobber_caller_saved(st);
+                st.cur_mut().regs[0] = RegState::unknown();
+            }
+            Insn::Exit => return self.check_exit(st),
+        }
+        Ok(Next::Goto(idx + 1))
+    }
+}
+
+/// `check_reg_arg(.., SRC_OP)`.
+fn read_reg(st: &VerifierState, r: Reg) -> Res<()> {
+    let n = r.index() as usize;
+    match st.cur().regs.get(n) {
+        Some(reg) if reg.ty != RegType::NotInit => Ok(()),
+        _ => acces(format!("R{n} !read_ok")),
+    }
+}
+
+/// `check_reg_arg(.., DST_OP)`: R10 is read only.
+fn write_check(r: Reg) -> Res<()> {
+    if r.index() == 10 {
+        return acces("frame pointer is read only".into());
+    }
+    Ok(())
+}
+
+fn is_zero(r: &RegState) -> bool {
+    r.is_scalar() && r.var.is_const(Width::W64) && r.var.var_off.value == 0
+}
+
+/// Every register (and spill) of every frame, mutably.
+fn for_each_reg(st: &mut VerifierState, mut f: impl FnMut(&mut RegState)) {
+    for frame in &mut st.frame {
+        for r in &mut frame.regs {
+            f(r);
+        }
+        for s in &mut frame.stack {
+            if let Some(r) = &mut s.spilled {
+                f(r);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verifier::preflight_insns;
+
+    fn check(insns: &[RawInsn], t: ProgType) -> Result<(), VerifierError> {
+        let pre = preflight_insns(insns, Some("GPL"), &PreflightOptions::default())?;
+        let env = CheckEnv {
+            prog_type: t,
+            expected_attach_type: None,
+            maps: &[],
+            bpf_capable: true,
+            helpers: &MapHelpers,
+            gpl_compatible: true,
+        };
+        do_check(insns, &pre, &env).0
+    }
+
+    fn msg(insns: &[RawInsn]) -> String {
+        match check(insns, ProgType::SocketFilter) {
+            Ok(()) => "accept".into(),
+            Err(e) => e.message().to_string(),
+        }
+    }
+
+    const EXIT: RawInsn = RawInsn::new(0x95, 0, 0, 0, 0);
+
+    #[test]
+    fn exit_needs_r0() {
+        assert_eq!(msg(&[EXIT]), "R0 !read_ok");
+        assert_eq!(msg(&[RawInsn::new(0xb7, 0, 0, 0, 0), EXIT]), "accept");
+    }
+
+    #[test]
+    fn r10_is_read_only() {
+        assert_eq!(
+            msg(&[RawInsn::new(0xb7, 10, 0, 0, 0), EXIT]),
+            "frame pointer is read only"
+        );
+    }
+
+    #[test]
+    fn division_by_a_zero_constant() {
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0xb7, 0, 0, 0, 1),
+                RawInsn::new(0x37, 0, 0, 0, 0),
+                EXIT
+            ]),
+            "div by zero"
+        );
+    }
+
+    #[test]
+    fn stack_bounds_and_ctx_pointer_rules() {
+        // *(u64 *)(r10 + 0) = 0
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0x7a, 10, 0, 0, 0),
+                RawInsn::new(0xb7, 0, 0, 0, 0),
+                EXIT
+            ]),
+            "invalid write to stack R10 off=0 size=8"
+        );
+        // r1 &= 1 on ctx
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0x57, 1, 0, 0, 1),
+                RawInsn::new(0xb7, 0, 0, 0, 0),
+                EXIT
+            ]),
+            "R1 bitwise operator &= on pointer prohibited"
+        );
+        // w1 += 1 on ctx
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0x04, 1, 0, 0, 1),
+                RawInsn::new(0xb7, 0, 0, 0, 0),
+                EXIT
+            ]),
+            "R1 32-bit pointer arithmetic prohibited"
+        );
+    }
+
+    #[test]
+    fn spill_and_fill_keep_the_pointer() {
+        // *(u64 *)(r10 - 8) = r1; r2 = *(u64 *)(r10 - 8); r0 = *(u32 *)(r2 + 0); exit
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0x7b, 10, 1, -8, 0),
+                RawInsn::new(0x79, 2, 10, -8, 0),
+                RawInsn::new(0x61, 0, 2, 0, 0),
+                EXIT
+            ]),
+            "accept"
+        );
+    }
+
+    #[test]
+    fn dead_branches_are_skipped() {
+        // r0 = 0; if r0 == 0 goto +1; r0 = *(u32 *)(r3 + 0) (dead, R3 uninit); exit
+        assert_eq!(
+            msg(&[
+                RawInsn::new(0xb7, 0, 0, 0, 0),
+                RawInsn::new(0x15, 0, 0, 1, 0),
+                RawInsn::new(0x61, 0, 3, 0, 0),
+                EXIT
+            ]),
+            "accept"
+        );
+    }
+
+    #[test]
+    fn the_path_to_an_error_is_recorded() {
+        // r0 = *(u32 *)(r1 + 0); if r0 == 5 goto +1; exit; r0 = r4 (R4 uninit); exit
+        let e = check(
+            &[
+                RawInsn::new(0x61, 0, 1, 0, 0),
+                RawInsn::new(0x15, 0, 0, 1, 5),
+                EXIT,
+                RawInsn::new(0xbf, 0, 4, 0, 0),
+                EXIT,
+            ],
+            ProgType::SocketFilter,
+        )
+        .unwrap_err();
+        assert_eq!(e.message(), "R4 !read_ok");
+        assert_eq!(e.insn(), 3);
+        assert_eq!(e.path(), &[(1, true)]);
+    }
+}
