@@ -84,7 +84,8 @@ const BPF_JMP32: u8 = 0x06;
 const BPF_ALU64: u8 = 0x07;
 const BPF_MEM: u8 = 0x60;
 const BPF_X: u8 = 0x08;
-const SIZES: [u8; 4] = [0x18, 0x00, 0x08, 0x10]; // dw, w, h, b
+const SIZE_W: u8 = 0x00;
+const SIZES: [u8; 4] = [0x18, SIZE_W, 0x08, 0x10]; // dw, w, h, b
 const SIZE_BYTES: [i16; 4] = [8, 4, 2, 1];
 const ALU_OPS: [u8; 12] = [
     0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x90, 0xa0, 0xb0, 0xc0,
@@ -180,8 +181,8 @@ pub fn generate(bytes: &[u8]) -> Generated {
     let mut insns = vec![mov_reg(6, 1)];
     if let Some((data, end)) = packet_fields(prog_type) {
         g.has_packet = true;
-        insns.push(insn(BPF_LDX | BPF_MEM | 0x00, 7, 6, data, 0));
-        insns.push(insn(BPF_LDX | BPF_MEM | 0x00, 8, 6, end, 0));
+        insns.push(insn(BPF_LDX | BPF_MEM | SIZE_W, 7, 6, data, 0));
+        insns.push(insn(BPF_LDX | BPF_MEM | SIZE_W, 8, 6, end, 0));
     }
     // Scalars start known, as the kernel wants them initialised before use.
     for &r in &SCRATCH {
@@ -334,7 +335,7 @@ impl Gen<'_> {
         let map = self.src.below(2) as i32;
         let key_size: i16 = if map == 0 { 4 } else { 8 };
         let mut v = vec![insn(
-            BPF_ST | BPF_MEM | if key_size == 4 { 0x00 } else { 0x18 },
+            BPF_ST | BPF_MEM | if key_size == 4 { SIZE_W } else { 0x18 },
             10,
             0,
             -key_size,
