@@ -60,11 +60,13 @@ impl Kernel {
         let mut fds = Vec::new();
         for m in &g.maps {
             let key = (m.map_type.as_u32(), m.key_size, m.value_size, m.max_entries);
-            if !self.maps.contains_key(&key) {
-                let fd = sys::map_create(key.0, key.1, key.2, key.3)?;
-                self.maps.insert(key, fd);
-            }
-            fds.push(self.maps[&key].0);
+            let fd = match self.maps.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => e.get().0,
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(sys::map_create(key.0, key.1, key.2, key.3)?).0
+                }
+            };
+            fds.push(fd);
         }
         let bytes: Vec<u8> = g
             .insns
