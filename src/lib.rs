@@ -28,5 +28,6 @@ pub mod maps;
 pub mod object;
 pub mod progtype;
 pub mod session;
+pub mod testing;
 pub mod verifier;
 pub mod vm;

@@ -5,6 +5,7 @@ mod asm;
 mod disasm;
 mod inspect;
 mod run;
+mod test;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,8 @@ pub enum Command {
     Helpers,
     /// Run the verifier over an object's programs: accept or reject, as Linux 6.18 would.
     Verify(verify::VerifyArgs),
+    /// Run spec files' test cases (TOML): inputs, events, maps, expected results.
+    Test(test::TestArgs),
 }
 
 /// Why a command failed, with the exit code it maps to.
@@ -85,6 +88,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Asm(a) => asm::asm(a),
         Command::Inspect(a) => inspect::inspect(a),
         Command::Verify(a) => verify::verify(a),
+        Command::Test(a) => test::test(a),
         Command::Helpers => {
             for (id, h) in crate::helpers::HelperTable::kernel().iter() {
                 println!("{id:4} bpf_{}", h.name);
