@@ -4,6 +4,7 @@
 mod asm;
 mod disasm;
 mod inspect;
+mod pcap;
 mod run;
 mod test;
 mod verify;

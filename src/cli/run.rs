@@ -56,6 +56,21 @@ pub struct RunArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Skip the verifier (by default a program it refuses is not run).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Run a packet program over every frame of a pcap file and count the verdicts.
+    #[arg(long, value_name = "IN.pcap", conflicts_with_all = ["data_in", "raw"])]
+    pub pcap: Option<PathBuf>,
+    /// With --pcap: write the frames the program passed (as it left them) here.
+    #[arg(long, value_name = "OUT.pcap", requires = "pcap")]
+    pub pcap_out: Option<PathBuf>,
+    /// Print the ring buffer / perf events the run produced as JSON lines.
+    #[arg(long)]
+    pub events_json: bool,
+    /// The BTF type (`event`) to decode events as, for --events-json.
+    #[arg(long, value_name = "TYPE")]
+    pub event_type: Option<String>,
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
@@ -68,7 +83,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -100,6 +115,22 @@ fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
             )));
         }
     };
+    if !a.no_verify {
+        // As a loader: linking problems (unknown program, undefined symbols) come first,
+        // then the verifier's verdict, as BPF_PROG_LOAD would give it.
+        session.linked_insns(&program).map_err(input_err)?;
+        crate::testing::verify_program(&session, &program).map_err(|e| match e {
+            crate::testing::TestError::Verifier { .. } => CliError::Run(format!(
+                "{}: {e}\n(the program was not run. bpfsim's verifier is still being built and \
+                 refuses some programs Linux accepts: --no-verify skips it)",
+                path.display()
+            )),
+            other => CliError::Input(format!("{}: {other}", path.display())),
+        })?;
+    }
+    if let Some(pcap) = &a.pcap {
+        return super::pcap::run_pcap(a, &path, &mut session, &program, pcap);
+    }
     let data = match &a.data_in {
         Some(p) => read_file(p)?,
         None => Vec::new(),
@@ -120,6 +151,9 @@ fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
             1 => CliError::Run(format!("{}: {e}", path.display())),
             _ => CliError::Input(format!("{}: {e}", path.display())),
         })?;
+    if a.events_json {
+        super::pcap::print_events(&mut session, a.event_type.as_deref())?;
+    }
     if let Some(p) = &a.data_out {
         write_file(p, &result.output.data_out)?;
     }

@@ -227,16 +227,30 @@ fn execute(
         }
     }
     if let Some(r) = last {
-        report_last(case, &r, report);
+        let t = case.prog_type.or_else(|| match &case.action {
+            Action::Run { program, .. } => h
+                .session()
+                .object()
+                .programs
+                .iter()
+                .find(|p| &p.name == program)
+                .map(|p| p.prog_type),
+            _ => None,
+        });
+        report_last(case, t, &r, report);
     }
     Ok(h)
 }
 
-fn report_last(case: &Case, r: &crate::session::RunResult, report: &mut CaseReport) {
+fn report_last(
+    case: &Case,
+    t: Option<crate::progtype::ProgType>,
+    r: &crate::session::RunResult,
+    report: &mut CaseReport,
+) {
     if let Some(want) = case.expect.retval
         && r.output.retval != want
     {
-        let t = case.prog_type;
         let show = |v: u32| match t {
             Some(t) => verdict::name(t, v),
             None => v.to_string(),
