@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a program and print its return value (r0).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Disassemble a raw program in llvm-objdump syntax.
     Disasm(disasm::DisasmArgs),
     /// Assemble a program (llvm-objdump or bpf_conformance syntax) into raw bytes.
@@ -84,7 +84,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 /// Runs one parsed command line.
 pub fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Run(a) => run::run(a),
+        Command::Run(a) => run::run(*a),
         Command::Disasm(a) => disasm::disasm(a),
         Command::Asm(a) => asm::asm(a),
         Command::Inspect(a) => inspect::inspect(a),
