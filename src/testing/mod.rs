@@ -110,6 +110,34 @@ const USER_STRINGS: u64 = 0x0000_7ffd_0000_0000;
 
 /// A loaded object ready to be tested: a [`Session`] plus the events collected so far and
 /// the types used to decode them.
+///
+/// A packet program with map state, its map values read as named fields through BTF:
+///
+/// ```
+/// use bpfsim::testing::{Harness, parse_hex};
+///
+/// let mut h = Harness::open("examples/tc_counter/tc_counter.bpf.o")?;
+/// // Seed the TCP counter with named fields (struct proto_stat), as a spec would.
+/// let key = 6u32.to_le_bytes();
+/// let value = h.encode_for_map("proto_stats", true,
+///                              &serde_json::json!({"packets": 41, "bytes": 1000}))?;
+/// h.map_update("proto_stats", &key, &value)?;
+/// // Ethernet + IPv4 (TTL 64, TCP) + TCP: 54 bytes.
+/// let frame = parse_hex("020000000001 020000000002 0800 \
+///                        450000280001000040060000 0a0000020a000001 \
+///                        9c400016000000010000000050020000ffff0000").unwrap();
+/// let r = h.run_packet("tc_counter", &frame)?;
+/// assert_eq!(r.output.retval, 0); // TC_ACT_OK
+/// let stat = h.map_record("proto_stats", &key)?.expect("an entry");
+/// assert_eq!(stat.u64("packets"), Some(42));
+/// assert_eq!(stat.u64("bytes"), Some(1054));
+/// // A program the verifier refuses says why, with the source line.
+/// let bad = Harness::open("tests/fixtures/testtool/rejected.o")?;
+/// let e = bad.verify("unchecked").unwrap_err();
+/// assert!(e.to_string().contains("R0 invalid mem access 'map_value_or_null'"));
+/// assert!(e.to_string().contains("*n += 1;"));
+/// # Ok::<(), bpfsim::testing::TestError>(())
+/// ```
 pub struct Harness {
     session: Session,
     path: PathBuf,
