@@ -23,11 +23,15 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Every `examples/*/*.toml`.
+/// Every `examples/*/*.toml`, and the test tool's own fixtures' specs.
 fn example_specs() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for dir in std::fs::read_dir(root().join("examples")).expect("examples/") {
-        let dir = dir.expect("entry").path();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples/")
+        .map(|d| d.expect("entry").path())
+        .collect();
+    dirs.push(root().join("tests/fixtures/testtool"));
+    for dir in dirs {
         if !dir.is_dir() {
             continue;
         }
@@ -45,7 +49,7 @@ fn example_specs() -> Vec<PathBuf> {
 #[test]
 fn every_example_spec_passes() {
     let specs = example_specs();
-    assert!(specs.len() >= 3, "{specs:?}");
+    assert!(specs.len() >= 4, "{specs:?}");
     let mut cases = 0;
     for path in &specs {
         let s = spec::load(path).unwrap_or_else(|e| panic!("{e}"));
