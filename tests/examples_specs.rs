@@ -222,6 +222,12 @@ fn spec_mistakes_point_at_their_line() {
         "struct proto_stat has no field \"bites\" (it has: packets, bytes)",
     );
     refused(
+        "ctx.toml",
+        "object = \"@EXAMPLES@/tc_counter/tc_counter.bpf.o\"\n[[case]]\nname = \"x\"\npacket = \"00\"\nctx = { marc = 1 }\n",
+        5,
+        "unknown context field \"marc\" for sched_cls",
+    );
+    refused(
         "syscall.toml",
         "object = \"@EXAMPLES@/opensnoop/opensnoop.bpf.o\"\n[[case]]\nname = \"x\"\n[[case.syscalls]]\nname = \"read\"\nret = 1\n",
         5,
@@ -355,4 +361,37 @@ fn run_over_a_pcap_counts_verdicts_and_writes_what_passed() {
         .find(|p| p.data[6..12] == echo[0..6] && p.data[12..] == echo[12..])
         .expect("the reflected echo request");
     assert_eq!(tx.data[0..6], echo[6..12]);
+}
+
+#[test]
+fn run_prints_perf_events_as_json_lines() {
+    let frame = std::env::temp_dir().join(format!("bpfsim-perf-{}.bin", std::process::id()));
+    std::fs::write(&frame, parse("0a0b0c0d0e0f0200000000020800")).expect("write frame");
+    let o = bpfsim(&[
+        "run",
+        "tests/fixtures/testtool/perf_events.o",
+        "--data-in",
+        frame.to_str().expect("utf-8"),
+        "--events-json",
+        "--event-type",
+        "sample",
+    ]);
+    let _ = std::fs::remove_file(&frame);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    let line = out
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("a JSON line");
+    let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+    assert_eq!(v["map"], "samples");
+    assert_eq!(v["fields"]["len"], 14);
+    assert_eq!(v["fields"]["proto"], 0x0800);
+    assert_eq!(v["fields"]["tag"], "frame");
+    assert_eq!(v["fields"]["kind"], 0x123);
+    assert!(out.contains("trace: frame of 14 bytes"), "{out}");
+}
+
+fn parse(h: &str) -> Vec<u8> {
+    bpfsim::testing::parse_hex(h).expect("hex")
 }
