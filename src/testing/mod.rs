@@ -38,6 +38,7 @@ pub use events::Event;
 
 use crate::engine::Engine;
 use crate::helpers::World;
+use crate::maps::MapType;
 use crate::object::btf::BtfTypes;
 use crate::progtype::{ProgType, TestRunInput};
 use crate::session::{RunResult, Session, SessionError};
@@ -252,9 +253,34 @@ impl Harness {
             })
     }
 
-    /// `BPF_MAP_UPDATE_ELEM` from user space with raw bytes.
+    /// For a per-CPU map: (number of CPUs, value size).
+    fn per_cpu(&self, i: usize) -> Option<(usize, usize)> {
+        let m = self.session.maps().get(i)?;
+        matches!(
+            m.map_type(),
+            MapType::PercpuArray | MapType::PercpuHash | MapType::LruPercpuHash
+        )
+        .then(|| (m.ncpus(), m.def().value_size as usize))
+    }
+
+    /// `BPF_MAP_UPDATE_ELEM` from user space with raw bytes. For per-CPU maps, one value
+    /// (`value_size` bytes) is stored on every CPU; all CPUs' values (each rounded up to 8
+    /// bytes) are taken as they are.
     pub fn map_update(&mut self, map: &str, key: &[u8], value: &[u8]) -> Result<(), TestError> {
         let i = self.map_index(map)?;
+        let replicated;
+        let value = match self.per_cpu(i) {
+            Some((ncpus, vs)) if value.len() == vs => {
+                let stride = vs.div_ceil(8) * 8;
+                let mut all = vec![0u8; stride * ncpus];
+                for c in 0..ncpus {
+                    all[c * stride..c * stride + vs].copy_from_slice(value);
+                }
+                replicated = all;
+                &replicated[..]
+            }
+            _ => value,
+        };
         let m = self
             .session
             .maps_mut()
@@ -288,6 +314,45 @@ impl Harness {
             .maps()
             .get(i)
             .and_then(|m| m.lookup_user(key).ok()))
+    }
+
+    /// The value under `key` as one value: for per-CPU maps, the CPUs' values summed as
+    /// little-endian integer lanes (8 bytes when the size allows, else 4, else CPU 0's
+    /// value), which is what counters mean; other maps as [`Harness::map_lookup`].
+    pub fn map_lookup_total(&self, map: &str, key: &[u8]) -> Result<Option<Vec<u8>>, TestError> {
+        let i = self.map_index(map)?;
+        let Some(all) = self.map_lookup(map, key)? else {
+            return Ok(None);
+        };
+        let Some((ncpus, vs)) = self.per_cpu(i) else {
+            return Ok(Some(all));
+        };
+        let stride = vs.div_ceil(8) * 8;
+        let lane = if vs % 8 == 0 {
+            8
+        } else if vs % 4 == 0 {
+            4
+        } else {
+            0
+        };
+        if lane == 0 {
+            return Ok(all.get(..vs).map(<[u8]>::to_vec));
+        }
+        let mut out = vec![0u8; vs];
+        for off in (0..vs).step_by(lane) {
+            let mut sum = 0u64;
+            for c in 0..ncpus {
+                let at = c * stride + off;
+                let Some(b) = all.get(at..at + lane) else {
+                    continue;
+                };
+                let mut w = [0u8; 8];
+                w[..lane].copy_from_slice(b);
+                sum = sum.wrapping_add(u64::from_le_bytes(w));
+            }
+            out[off..off + lane].copy_from_slice(&sum.to_le_bytes()[..lane]);
+        }
+        Ok(Some(out))
     }
 
     /// Every (key, value) of a map.
@@ -336,10 +401,11 @@ impl Harness {
         })
     }
 
-    /// The value under `key` decoded through the map's BTF value type.
+    /// The value under `key` decoded through the map's BTF value type (per-CPU maps:
+    /// summed over the CPUs, see [`Harness::map_lookup_total`]).
     pub fn map_record(&self, map: &str, key: &[u8]) -> Result<Option<Record>, TestError> {
         let (_, vid) = self.map_btf_types(map)?;
-        let Some(bytes) = self.map_lookup(map, key)? else {
+        let Some(bytes) = self.map_lookup_total(map, key)? else {
             return Ok(None);
         };
         if vid == 0 {

@@ -304,7 +304,8 @@ fn same(got: &Value, want: &Value) -> bool {
 fn check(case: &Case, h: &Harness, report: &mut CaseReport) {
     let e = &case.expect;
     for m in &e.maps {
-        let got = h.map_lookup(&m.map, &m.key).ok().flatten();
+        // Per-CPU maps: the CPUs' values summed, as counters are read.
+        let got = h.map_lookup_total(&m.map, &m.key).ok().flatten();
         match (&m.value, &got) {
             (Some(want), Some(g)) if want == g => {}
             (None, None) => {}
