@@ -395,3 +395,64 @@ fn run_prints_perf_events_as_json_lines() {
 fn parse(h: &str) -> Vec<u8> {
     bpfsim::testing::parse_hex(h).expect("hex")
 }
+
+#[test]
+fn generic_tracepoint_records_and_the_world() {
+    let p = temp_spec(
+        "tp.toml",
+        "object = \"@EXAMPLES@/opensnoop/opensnoop.bpf.o\"\n\
+         [world]\npid = 77\ncomm = \"init\"\n\
+         [[case]]\nname = \"enter by hand\"\n\
+         [[case.tracepoints]]\nprogram = \"tracepoint__syscalls__sys_enter_openat\"\n\
+         args = [257, -100, 0x1000, 0x241]\n\
+         [[case.expect.maps]]\nmap = \"start\"\nkey = 77\nvalue = { fname = 0x1000, flags = 0x241 }\n\
+         [[case]]\nname = \"the task comes from the case's world\"\nworld = { pid = 78 }\n\
+         [[case.tracepoints]]\nprogram = \"tracepoint__syscalls__sys_enter_openat\"\n\
+         args = [257, -100, 0x2000, 0]\n\
+         [[case.expect.maps]]\nmap = \"start\"\nkey = 77\nabsent = true\n\
+         [[case.expect.maps]]\nmap = \"start\"\nkey = 78\nvalue = \"00200000000000000000000000000000\"\n",
+    );
+    let s = spec::load(&p).unwrap_or_else(|e| panic!("{e}"));
+    for r in spec::run::run_spec(&s, &mut |_, _, _| {}) {
+        assert_eq!(r.status, Status::Pass, "{}: {:?}", r.name, r.messages);
+        assert_eq!(r.runs, 1);
+    }
+}
+
+#[test]
+fn specs_verify_first_unless_told_not_to() {
+    let body = |verify: &str| {
+        format!(
+            "object = \"{}\"\n{verify}[[case]]\nname = \"unchecked lookup\"\npacket_file = \"frame.bin\"\n",
+            root().join("tests/fixtures/testtool/rejected.o").display()
+        )
+    };
+    let p = temp_spec("verify.toml", &body(""));
+    std::fs::write(p.with_file_name("frame.bin"), [0u8; 14]).expect("write frame");
+    let s = spec::load(&p).unwrap_or_else(|e| panic!("{e}"));
+    let r = &spec::run::run_spec(&s, &mut |_, _, _| {})[0];
+    assert_eq!(r.status, Status::Error, "{:?}", r.messages);
+    assert!(
+        r.messages[0].contains("R0 invalid mem access 'map_value_or_null'"),
+        "{:?}",
+        r.messages
+    );
+    assert!(r.messages[0].contains("*n += 1;"), "{:?}", r.messages);
+    assert!(
+        r.messages[0].contains("`verify = false`"),
+        "{:?}",
+        r.messages
+    );
+    // Not verified, it runs from packet_file and faults at the same line: a failed case.
+    let p = temp_spec("noverify.toml", &body("verify = false\n"));
+    let s = spec::load(&p).unwrap_or_else(|e| panic!("{e}"));
+    let r = &spec::run::run_spec(&s, &mut |_, _, _| {})[0];
+    assert_eq!(r.status, Status::Fail, "{:?}", r.messages);
+    assert!(r.messages[0].contains("rejected.c:20"), "{:?}", r.messages);
+    let o = bpfsim(&[
+        "test",
+        "--no-verify",
+        temp_spec("v2.toml", &body("")).to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+}
