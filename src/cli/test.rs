@@ -25,6 +25,9 @@ pub struct TestArgs {
     /// Do not run the verifier before running programs.
     #[arg(long)]
     pub no_verify: bool,
+    /// Run every case on this engine (`interp` or `jit`), whatever the spec says.
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<crate::engine::Engine>,
     /// Only the closing counts and the failures.
     #[arg(long, short)]
     pub quiet: bool,
@@ -46,6 +49,11 @@ pub fn test(a: TestArgs) -> Result<(), CliError> {
         };
         if a.no_verify {
             s.verify = false;
+        }
+        if let Some(e) = a.engine {
+            for c in &mut s.cases {
+                c.engine = e;
+            }
         }
         let mut last_draw = std::time::Instant::now();
         let mut progress = |case: &str, done: usize, total: usize| {
