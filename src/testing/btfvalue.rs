@@ -263,7 +263,10 @@ fn encode_into(
                     }
                     let esize = btf.size_of(elem).unwrap_or(0) as usize;
                     for (i, item) in items.iter().enumerate() {
-                        encode_into(btf, elem, item, &mut out[i * esize..], depth + 1)?;
+                        let slot = out
+                            .get_mut(i * esize..)
+                            .ok_or("array element outside the array")?;
+                        encode_into(btf, elem, item, slot, depth + 1)?;
                     }
                 }
                 other => return Err(format!("expected a list for an array, found {other}")),
@@ -295,13 +298,10 @@ fn encode_into(
                         "field {name:?} is a bitfield, which seeds cannot set yet"
                     ));
                 }
-                encode_into(
-                    btf,
-                    member.type_id,
-                    fv,
-                    &mut out[(bit_off / 8) as usize..],
-                    depth + 1,
-                )?;
+                let slot = out
+                    .get_mut((bit_off / 8) as usize..)
+                    .ok_or_else(|| format!("field {name:?} lies outside struct {}", t.name))?;
+                encode_into(btf, member.type_id, fv, slot, depth + 1)?;
             }
         }
         other => return Err(format!("cannot encode a {} type", kind_name(other))),
@@ -319,6 +319,43 @@ mod tests {
         assert_eq!(number(0xff, 8, false), Value::from(255));
         assert_eq!(number(u64::MAX as u128, 64, false), Value::from(u64::MAX));
         assert_eq!(number(0xffff_fffe, 32, true), Value::from(-2));
+    }
+
+    fn opensnoop_btf() -> BtfTypes {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/opensnoop/opensnoop.bpf.o"
+        );
+        let obj = crate::object::Object::from_file(path).expect("the example object");
+        obj.btf.expect("BTF").types
+    }
+
+    #[test]
+    fn structs_round_trip_through_btf() {
+        let btf = opensnoop_btf();
+        let id = crate::testing::events::find_type(&btf, "struct event").expect("struct event");
+        let v = serde_json::json!({"pid": 7, "ret": -2, "comm": "cat", "fname": "/etc/passwd"});
+        let bytes = encode(&btf, id, &v).unwrap();
+        assert_eq!(bytes.len(), 304);
+        let back = Record(decode(&btf, id, &bytes).unwrap());
+        assert_eq!(back.u64("pid"), Some(7));
+        assert_eq!(back.i64("ret"), Some(-2));
+        assert_eq!(back.u64("ret"), Some(u64::MAX - 1));
+        assert_eq!(back.str("comm"), Some("cat"));
+        assert_eq!(back.str("fname"), Some("/etc/passwd"));
+        assert_eq!(back.u64("ts"), Some(0));
+        // Too few bytes, unknown fields, strings that do not fit: errors, not panics.
+        assert!(
+            decode(&btf, id, &bytes[..100])
+                .unwrap_err()
+                .contains("too few")
+        );
+        let e = encode(&btf, id, &serde_json::json!({"pdi": 1})).unwrap_err();
+        assert!(e.contains("struct event has no field \"pdi\""), "{e}");
+        let long = "x".repeat(17);
+        assert!(encode(&btf, id, &serde_json::json!({ "comm": long })).is_err());
+        assert!(encode(&btf, id, &serde_json::json!({"pid": -1})).is_ok());
+        assert!(encode(&btf, id, &serde_json::json!({"pid": 1u64 << 32})).is_err());
     }
 
     #[test]
