@@ -80,20 +80,20 @@ pub fn test(a: TestArgs) -> Result<(), CliError> {
                     let mut v = e.to_json();
                     v["spec"] = serde_json::json!(path.display().to_string());
                     v["case"] = serde_json::json!(r.name);
-                    println!("{v}");
+                    out(&format!("{v}\n"));
                 }
             }
         } else if a.quiet {
             for r in reports.iter().filter(|r| r.status != Status::Pass) {
-                println!(
-                    "{}: {} failed:\n  {}",
+                out(&format!(
+                    "{}: {} failed:\n  {}\n",
                     path.display(),
                     r.name,
                     r.messages.join("\n  ")
-                );
+                ));
             }
         } else {
-            print!("{}", report::text(&s, &reports, true));
+            out(&report::text(&s, &reports, true));
         }
         suites.push((path.display().to_string(), reports));
     }
@@ -111,7 +111,7 @@ pub fn test(a: TestArgs) -> Result<(), CliError> {
     if a.events_json {
         eprintln!("{summary}");
     } else {
-        println!("{summary}");
+        out(&format!("{summary}\n"));
     }
     if unusable > 0 || errors > 0 {
         Err(CliError::Input(format!(
@@ -123,4 +123,11 @@ pub fn test(a: TestArgs) -> Result<(), CliError> {
     } else {
         Ok(())
     }
+}
+
+/// Writes to stdout, ignoring a closed pipe (`bpfsim test ... | head`).
+fn out(text: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(text.as_bytes());
+    let _ = o.flush();
 }

@@ -202,6 +202,9 @@ pub struct Expect {
     pub printk: Option<Vec<String>>,
     /// Pcap runs: how many packets got each verdict (by name or number).
     pub verdicts: Option<Vec<(String, u64)>>,
+    /// Pcap runs: every packet's verdict, in order (names as reports print them, or
+    /// numbers where the program type has no names).
+    pub retvals: Option<Vec<String>>,
 }
 
 /// One resolved case.

@@ -121,6 +121,8 @@ pub struct RawExpect {
     pub events: Option<S<Vec<S<toml::Table>>>>,
     pub printk: Option<S<Vec<String>>>,
     pub verdicts: Option<S<toml::Table>>,
+    /// Pcap runs: the verdict of every packet, in order (names or numbers).
+    pub retvals: Option<S<Vec<S<toml::Value>>>>,
 }
 
 #[derive(Debug, Deserialize)]

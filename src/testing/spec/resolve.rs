@@ -657,7 +657,48 @@ fn expect(
                 .collect()
         })
         .transpose()?;
+    let retvals = e
+        .retvals
+        .as_ref()
+        .map(|list| {
+            let Action::Pcap { program, packets } = action else {
+                return Err(cx.err(
+                    list,
+                    "retvals lists a pcap's verdicts: give pcap = \"...\" (one run: retval =)",
+                ));
+            };
+            if list.get_ref().len() != packets.len() {
+                return Err(cx.err(
+                    list,
+                    format!(
+                        "{} retvals for {} packets in the pcap",
+                        list.get_ref().len(),
+                        packets.len()
+                    ),
+                ));
+            }
+            let t = prog_type_of(program).unwrap_or(ProgType::Unspec);
+            list.get_ref()
+                .iter()
+                .map(|v| match v.get_ref() {
+                    toml::Value::Integer(n) => Ok(verdict::name(t, *n as u32)),
+                    toml::Value::String(s)
+                        if verdict::parse(s).is_some() || s.starts_with("refused") =>
+                    {
+                        Ok(s.clone())
+                    }
+                    other => Err(cx.err(
+                        v,
+                        format!(
+                            "{other:?} is not a verdict (XDP_PASS, TC_ACT_OK, ... or a number)"
+                        ),
+                    )),
+                })
+                .collect()
+        })
+        .transpose()?;
     Ok(Expect {
+        retvals,
         retval,
         packet,
         maps,

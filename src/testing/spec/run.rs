@@ -33,6 +33,8 @@ pub struct CaseReport {
     pub runs: usize,
     /// Pcap cases: packets per verdict name.
     pub verdicts: BTreeMap<String, u64>,
+    /// Pcap cases: each packet's verdict, in order.
+    pub verdict_list: Vec<String>,
     pub printk: Vec<String>,
     pub duration: Duration,
 }
@@ -114,6 +116,7 @@ fn run_case(spec: &Spec, case: &Case, progress: Progress<'_>) -> CaseReport {
         events: Vec::new(),
         runs: 0,
         verdicts: BTreeMap::new(),
+        verdict_list: Vec::new(),
         printk: Vec::new(),
         duration: Duration::ZERO,
     };
@@ -192,7 +195,8 @@ fn execute(
                     }
                     Err(e) => return Err(e),
                 };
-                *report.verdicts.entry(key).or_insert(0) += 1;
+                *report.verdicts.entry(key.clone()).or_insert(0) += 1;
+                report.verdict_list.push(key);
                 report.runs += 1;
                 progress(&case.name, i + 1, packets.len());
             }
@@ -371,6 +375,15 @@ fn check(case: &Case, h: &Harness, report: &mut CaseReport) {
             "printk: expected {want:?}, got {:?}",
             report.printk
         ));
+    }
+    if let Some(want) = &e.retvals {
+        for (i, (w, g)) in want.iter().zip(&report.verdict_list).enumerate() {
+            if w != g {
+                report
+                    .messages
+                    .push(format!("packet {i}: expected {w}, got {g}"));
+            }
+        }
     }
     if let Some(want) = &e.verdicts {
         for (k, n) in want {
