@@ -217,6 +217,11 @@ fn int_bytes(v: &Value, size: usize) -> Result<Vec<u8>, String> {
             .or_else(|| n.as_u64().map(i128::from))
             .ok_or_else(|| format!("{n} is not an integer"))?,
         Value::Bool(b) => i128::from(*b),
+        Value::String(s) => crate::testing::hex_number(s)
+            .map(i128::from)
+            .ok_or_else(|| {
+                format!("expected an integer, found {s:?} (large numbers: \"0x...\")")
+            })?,
         other => return Err(format!("expected an integer, found {other}")),
     };
     let bits = 8 * size as u32;

@@ -71,6 +71,16 @@ pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
+/// A number written as a string, for values TOML's 64-bit signed integers cannot hold
+/// (kernel addresses): `"0xffffffff81000000"` (hex only, so file names stay strings).
+pub fn hex_number(s: &str) -> Option<u64> {
+    let h = s.strip_prefix("0x")?;
+    if h.is_empty() || h.len() > 16 {
+        return None;
+    }
+    u64::from_str_radix(&h.replace('_', ""), 16).ok()
+}
+
 /// Why a test step failed: each message says what, where, and (for programs) the source line.
 #[derive(Debug, Error)]
 pub enum TestError {

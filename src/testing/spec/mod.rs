@@ -148,6 +148,14 @@ pub enum Step {
         ret: Option<i64>,
         enter: bool,
     },
+    /// One program over a context of `size` bytes whose 8-byte words at the given offsets
+    /// hold numbers or addresses of strings placed in user memory (kprobes' `pt_regs`).
+    Words {
+        world: WorldSettings,
+        program: String,
+        size: usize,
+        words: Vec<(usize, crate::testing::SysArg)>,
+    },
     /// One tracepoint program over a record.
     Tracepoint {
         world: WorldSettings,

@@ -75,6 +75,8 @@ pub struct RawCase {
     pub syscalls: Vec<S<RawSyscall>>,
     #[serde(default)]
     pub tracepoints: Vec<S<RawTracepoint>>,
+    #[serde(default)]
+    pub kprobes: Vec<S<RawKprobe>>,
     pub expect: Option<RawExpect>,
 }
 
@@ -105,6 +107,19 @@ pub struct RawTracepoint {
     pub args: Vec<S<toml::Value>>,
     /// The whole record, header included, in hex (instead of `args`).
     pub ctx_hex: Option<S<String>>,
+    pub pid: Option<u32>,
+    pub tgid: Option<u32>,
+    pub comm: Option<S<String>>,
+    pub time_ns: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKprobe {
+    pub program: S<String>,
+    /// `struct pt_regs` by register name (`di`, `si`, `dx`, `cx`, `r8`, `r9`, `ax`, `ip`,
+    /// `sp`, ...); strings are placed in simulated user memory and passed by address.
+    pub regs: S<toml::Table>,
     pub pid: Option<u32>,
     pub tgid: Option<u32>,
     pub comm: Option<S<String>>,

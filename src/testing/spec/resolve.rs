@@ -10,7 +10,7 @@ use super::{
 use crate::engine::Engine;
 use crate::maps::MapSetConfig;
 use crate::object::Object;
-use crate::progtype::{ProgType, skb, xdp};
+use crate::progtype::{ProgType, skb, tracing, xdp};
 use crate::session::Session;
 use crate::testing::pcap::Pcap;
 use crate::testing::{Harness, SysArg, events, parse_hex, syscall, verdict};
@@ -237,6 +237,9 @@ fn int_word(cx: &Ctx<'_>, v: &S<toml::Value>) -> Result<u64, SpecError> {
     match v.get_ref() {
         toml::Value::Integer(n) => Ok(*n as u64),
         toml::Value::Boolean(b) => Ok(u64::from(*b)),
+        toml::Value::String(s) if crate::testing::hex_number(s).is_some() => {
+            Ok(crate::testing::hex_number(s).unwrap_or(0))
+        }
         other => Err(cx.err(
             v,
             format!("expected an integer, found a {}", other.type_str()),
@@ -390,7 +393,7 @@ fn resolve(cx: &Ctx<'_>, raw: RawSpec) -> Result<Spec, SpecError> {
         let inputs = [
             c.packet.is_some() || c.packet_file.is_some() || c.ctx.is_some() || c.ctx_hex.is_some(),
             c.pcap.is_some(),
-            !c.syscalls.is_empty() || !c.tracepoints.is_empty(),
+            !c.syscalls.is_empty() || !c.tracepoints.is_empty() || !c.kprobes.is_empty(),
         ];
         if inputs.iter().filter(|b| **b).count() > 1 {
             return Err(cx.err(
@@ -410,11 +413,16 @@ fn resolve(cx: &Ctx<'_>, raw: RawSpec) -> Result<Spec, SpecError> {
                 program,
                 packets: cap.packets.into_iter().map(|p| p.data).collect(),
             }
-        } else if !c.syscalls.is_empty() || !c.tracepoints.is_empty() {
-            if !c.syscalls.is_empty() && !c.tracepoints.is_empty() {
+        } else if !c.syscalls.is_empty() || !c.tracepoints.is_empty() || !c.kprobes.is_empty() {
+            let kinds = [
+                !c.syscalls.is_empty(),
+                !c.tracepoints.is_empty(),
+                !c.kprobes.is_empty(),
+            ];
+            if kinds.iter().filter(|k| **k).count() > 1 {
                 return Err(cx.err(
                     &c.name,
-                    "give syscalls or tracepoints, not both (one order)",
+                    "give one of syscalls, tracepoints or kprobes (one order)",
                 ));
             }
             let mut steps = Vec::new();
@@ -460,7 +468,10 @@ fn resolve(cx: &Ctx<'_>, raw: RawSpec) -> Result<Spec, SpecError> {
                     .args
                     .iter()
                     .map(|a| match a.get_ref() {
-                        toml::Value::String(s) => Ok(SysArg::Str(s.clone())),
+                        toml::Value::String(s) => Ok(match crate::testing::hex_number(s) {
+                            Some(n) => SysArg::Int(n),
+                            None => SysArg::Str(s.clone()),
+                        }),
                         _ => int_word(cx, a).map(SysArg::Int),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
@@ -511,6 +522,46 @@ fn resolve(cx: &Ctx<'_>, raw: RawSpec) -> Result<Spec, SpecError> {
                     world: w,
                     program,
                     ctx,
+                });
+            }
+            for k in &c.kprobes {
+                let kp = k.get_ref();
+                let program = check_program(cx, &object, &kp.program)?;
+                let mut words = Vec::new();
+                for (name, v) in kp.regs.get_ref() {
+                    let off = pt_reg_offset(name).ok_or_else(|| {
+                        cx.err(&kp.regs, format!("unknown register {name:?} (x86-64 pt_regs: di, si, dx, cx, r8, r9, ax, bx, bp, sp, ip, r10..r15, orig_ax, cs, flags, ss)"))
+                    })?;
+                    let arg = match v {
+                        toml::Value::String(s) => match crate::testing::hex_number(s) {
+                            Some(n) => SysArg::Int(n),
+                            None => SysArg::Str(s.clone()),
+                        },
+                        toml::Value::Integer(n) => SysArg::Int(*n as u64),
+                        other => {
+                            return Err(cx.err(
+                                &kp.regs,
+                                format!(
+                                    "register {name} must be an integer or a string, not {}",
+                                    other.type_str()
+                                ),
+                            ));
+                        }
+                    };
+                    words.push((off, arg));
+                }
+                let w = WorldSettings {
+                    pid: kp.pid,
+                    tgid: kp.tgid,
+                    comm: kp.comm.as_ref().map(|x| comm(cx, x)).transpose()?,
+                    time_ns: kp.time_ns,
+                    ..WorldSettings::default()
+                };
+                steps.push(Step::Words {
+                    world: w,
+                    program,
+                    size: tracing::PT_REGS_SIZE,
+                    words,
                 });
             }
             Action::Steps(steps)
@@ -705,5 +756,34 @@ fn expect(
         events,
         printk: e.printk.as_ref().map(|p| p.get_ref().clone()),
         verdicts,
+    })
+}
+
+/// The offset of an x86-64 `struct pt_regs` register by name.
+fn pt_reg_offset(name: &str) -> Option<usize> {
+    use tracing::pt_regs::*;
+    Some(match name {
+        "r15" => R15,
+        "r14" => R14,
+        "r13" => R13,
+        "r12" => R12,
+        "bp" => BP,
+        "bx" => BX,
+        "r11" => R11,
+        "r10" => R10,
+        "r9" => R9,
+        "r8" => R8,
+        "ax" => AX,
+        "cx" => CX,
+        "dx" => DX,
+        "si" => SI,
+        "di" => DI,
+        "orig_ax" => ORIG_AX,
+        "ip" => IP,
+        "cs" => CS,
+        "flags" => FLAGS,
+        "sp" => SP,
+        "ss" => SS,
+        _ => return None,
     })
 }

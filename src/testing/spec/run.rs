@@ -5,7 +5,7 @@ use super::{Action, Case, Spec, Step};
 use crate::maps::MapSetConfig;
 use crate::progtype::TestRunInput;
 use crate::session::{Session, SessionError};
-use crate::testing::{Event, Harness, TestError, hex, verdict};
+use crate::testing::{Event, Harness, SysArg, TestError, hex, verdict};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -77,7 +77,9 @@ fn programs_of(case: &Case, h: &Harness) -> Vec<String> {
             let mut out: Vec<String> = Vec::new();
             for s in steps {
                 match s {
-                    Step::Tracepoint { program, .. } => out.push(program.clone()),
+                    Step::Tracepoint { program, .. } | Step::Words { program, .. } => {
+                        out.push(program.clone())
+                    }
                     Step::Syscall { name, .. } => {
                         for enter in [true, false] {
                             let secs = crate::testing::syscall::sections(name, enter);
@@ -216,6 +218,26 @@ fn execute(
                         world.apply(h.world_mut());
                         report.runs += h.syscall_nr(name, *nr, args, *ret, *enter)?.len();
                     }
+                    Step::Words {
+                        world,
+                        program,
+                        size,
+                        words,
+                    } => {
+                        world.apply(h.world_mut());
+                        let mut ctx = vec![0u8; *size];
+                        for (off, arg) in words {
+                            let v = match arg {
+                                SysArg::Int(v) => *v,
+                                SysArg::Str(s) => h.user_string(s),
+                            };
+                            if let Some(slot) = ctx.get_mut(*off..*off + 8) {
+                                slot.copy_from_slice(&v.to_le_bytes());
+                            }
+                        }
+                        h.run_ctx(program, &ctx)?;
+                        report.runs += 1;
+                    }
                     Step::Tracepoint {
                         world,
                         program,
@@ -298,6 +320,8 @@ fn same(got: &Value, want: &Value) -> bool {
                     .is_some_and(|(x, y)| x == y as u64)
         }
         (Value::Bool(a), Value::Number(b)) => Some(u64::from(*a)) == b.as_u64(),
+        (Value::Number(a), Value::String(s)) => crate::testing::hex_number(s)
+            .is_some_and(|n| a.as_u64() == Some(n) || a.as_i64() == Some(n as i64)),
         (Value::Array(a), Value::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
         }
