@@ -484,3 +484,45 @@ fn every_example_spec_passes_on_the_jit_when_it_exists() {
         }
     }
 }
+
+#[test]
+fn run_seeds_maps_from_the_command_line() {
+    let args = |extra: &[&str]| {
+        let mut v = vec![
+            "run",
+            "examples/xdp_filter/xdp_filter.bpf.o",
+            "--pcap",
+            "examples/xdp_filter/traffic.pcap",
+            "--json",
+        ];
+        v.extend_from_slice(extra);
+        bpfsim(&v)
+    };
+    // Ports 22 (0x0016) and 9999 (0x270f), little-endian u16 keys: as the spec blocks them.
+    let o = args(&[
+        "--map-update",
+        "blocked_ports:1600:01",
+        "--map-update",
+        "blocked_ports:0f27:01",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).expect("JSON");
+    assert_eq!(
+        v["verdicts"],
+        serde_json::json!({"XDP_DROP": 4, "XDP_PASS": 5, "XDP_TX": 1})
+    );
+    let o = args(&["--map-update", "blocked_ports:16:01"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("the key is 1 bytes, the map's keys are 2"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = args(&["--map-update", "nope:1600:01"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("no map named \"nope\""),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -68,6 +68,10 @@ pub struct RunArgs {
     /// Print the ring buffer / perf events the run produced as JSON lines.
     #[arg(long)]
     pub events_json: bool,
+    /// Before running: store VALUE under KEY in map MAP (both in hex, e.g.
+    /// `blocked_ports:1600:01`; per-CPU maps get the value on every CPU). Repeatable.
+    #[arg(long, value_name = "MAP:KEY:VALUE")]
+    pub map_update: Vec<String>,
     /// The BTF type (`event`) to decode events as, for --events-json.
     #[arg(long, value_name = "TYPE")]
     pub event_type: Option<String>,
@@ -127,6 +131,24 @@ fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
             )),
             other => CliError::Input(format!("{}: {other}", path.display())),
         })?;
+    }
+    if !a.map_update.is_empty() {
+        let mut h = crate::testing::Harness::from_session(session, path.clone());
+        for u in &a.map_update {
+            let parts: Vec<&str> = u.splitn(3, ':').collect();
+            let [map, key, value] = parts[..] else {
+                return Err(CliError::Input(format!(
+                    "--map-update {u:?}: expected MAP:KEYHEX:VALUEHEX"
+                )));
+            };
+            let bytes = |h: &str| {
+                crate::testing::parse_hex(h)
+                    .map_err(|e| CliError::Input(format!("--map-update {u:?}: {e}")))
+            };
+            h.map_update(map, &bytes(key)?, &bytes(value)?)
+                .map_err(|e| CliError::Input(format!("--map-update {u:?}: {e}")))?;
+        }
+        session = h.into_session();
     }
     if let Some(pcap) = &a.pcap {
         return super::pcap::run_pcap(a, &path, &mut session, &program, pcap);

@@ -182,6 +182,11 @@ impl Harness {
         &self.path
     }
 
+    /// The session, with its maps and world as the runs left them.
+    pub fn into_session(self) -> Session {
+        self.session
+    }
+
     pub fn session(&self) -> &Session {
         &self.session
     }
