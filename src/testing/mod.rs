@@ -165,12 +165,15 @@ impl Harness {
         Ok(Harness::from_session(Session::open(&path)?, path))
     }
 
-    /// Wraps a session that is already open.
+    /// Wraps a session that is already open. Event maps whose BTF value type is a struct
+    /// (a perf event array or ring buffer declared with `__type(value, struct event)`)
+    /// decode their events as that struct until told otherwise.
     pub fn from_session(session: Session, path: PathBuf) -> Harness {
+        let event_types = declared_event_types(&session);
         Harness {
             session,
             path,
-            event_types: HashMap::new(),
+            event_types,
             events: Vec::new(),
             next_user: USER_STRINGS,
             verify: false,
@@ -571,6 +574,27 @@ impl Harness {
     pub fn printk(&self) -> &[String] {
         &self.session.world.trace
     }
+}
+
+/// The event maps whose declared BTF value type is a struct or union, with that type.
+fn declared_event_types(session: &Session) -> HashMap<String, u32> {
+    let obj = session.object();
+    let Some(btf) = obj.btf.as_ref().map(|b| &b.types) else {
+        return HashMap::new();
+    };
+    obj.maps
+        .iter()
+        .zip(&obj.map_sources)
+        .filter(|(d, s)| events::is_event_map(d.map_type) && s.btf_value_type_id != 0)
+        .filter_map(|(d, s)| {
+            let t = btf.get(btf.skip_mods(s.btf_value_type_id)?)?;
+            matches!(
+                t.kind,
+                crate::object::btf::BtfKind::Struct | crate::object::btf::BtfKind::Union
+            )
+            .then(|| (d.name.clone(), s.btf_value_type_id))
+        })
+        .collect()
 }
 
 /// Runs the verifier on one program of a session's object; `Err` carries the kernel's
