@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct TestArgs {
-    /// Spec files (TOML).
+    /// Spec files (TOML), or directories to search for `*.toml` specs.
     #[arg(value_name = "SPEC", required = true)]
     pub specs: Vec<PathBuf>,
     /// Also write the results as JUnit XML here.
@@ -38,7 +38,15 @@ pub fn test(a: TestArgs) -> Result<(), CliError> {
     let mut unusable = 0;
     let (mut passed, mut failed, mut errors) = (0, 0, 0);
     let mut suites = Vec::new();
-    for path in &a.specs {
+    let mut specs = Vec::new();
+    for p in &a.specs {
+        if p.is_dir() {
+            find_specs(p, &mut specs)?;
+        } else {
+            specs.push(p.clone());
+        }
+    }
+    for path in &specs {
         let mut s = match spec::load(path) {
             Ok(s) => s,
             Err(e) => {
@@ -130,4 +138,25 @@ fn out(text: &str) {
     let mut o = std::io::stdout().lock();
     let _ = o.write_all(text.as_bytes());
     let _ = o.flush();
+}
+
+/// The `*.toml` files under `dir`, sorted, subdirectories included.
+fn find_specs(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
+    let io = |source| CliError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            find_specs(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            out.push(p);
+        }
+    }
+    Ok(())
 }
