@@ -96,6 +96,14 @@ fn opensnoop_prints_the_table_the_real_tool_prints() {
         out.contains("test result: 3 passed, 0 failed, 0 errors"),
         "{out}"
     );
+    // A directory runs every spec under it.
+    let o = bpfsim(&["test", "-q", "examples"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("test result: 10 passed, 0 failed, 0 errors"),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 #[test]
