@@ -439,7 +439,7 @@ fn specs_verify_first_unless_told_not_to() {
     std::fs::write(p.with_file_name("frame.bin"), [0u8; 14]).expect("write frame");
     let s = spec::load(&p).unwrap_or_else(|e| panic!("{e}"));
     let r = &spec::run::run_spec(&s, &mut |_, _, _| {})[0];
-    assert_eq!(r.status, Status::Error, "{:?}", r.messages);
+    assert_eq!(r.status, Status::Fail, "{:?}", r.messages);
     assert!(
         r.messages[0].contains("R0 invalid mem access 'map_value_or_null'"),
         "{:?}",

@@ -16,7 +16,8 @@ pub enum Status {
     Pass,
     /// Expectations not met, or the program failed as it ran.
     Fail,
-    /// The case could not run (engine unavailable, verifier refusal, bad seed).
+    /// The case could not run (engine unavailable, a seed the map refuses, a context the
+    /// test run refuses).
     Error,
 }
 
@@ -102,9 +103,14 @@ fn programs_of(case: &Case, h: &Harness) -> Vec<String> {
     }
 }
 
-/// Whether an error means the case could not run at all (rather than failed).
+/// Whether an error means the case could not run at all (rather than failed). A program
+/// that faults, or that the verifier refuses, fails its case (as `bpfsim run` and
+/// `bpfsim verify` exit 1 for them).
 fn is_error(e: &TestError) -> bool {
-    !matches!(e, TestError::Session(SessionError::Run { .. }))
+    !matches!(
+        e,
+        TestError::Session(SessionError::Run { .. }) | TestError::Verifier { .. }
+    )
 }
 
 fn run_case(spec: &Spec, case: &Case, progress: Progress<'_>) -> CaseReport {
