@@ -216,6 +216,14 @@ fn spec_mistakes_point_at_their_line() {
         "unknown field `packit`",
     );
     refused(
+        "expect.toml",
+        &format!(
+            "{XDP_HEAD}[[case]]\nname = \"x\"\npacket = \"00\"\n[[case.expect]]\nretval = 1\n"
+        ),
+        5,
+        "[case.expect], not [[case.expect]]",
+    );
+    refused(
         "verdict.toml",
         &format!(
             "{XDP_HEAD}[[case]]\nname = \"x\"\npacket = \"00\"\n[case.expect]\nretval = \"XDP_PASSS\"\n"

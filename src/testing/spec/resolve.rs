@@ -68,7 +68,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
         dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
     };
     let raw: RawSpec = toml::from_str(&text).map_err(|e| {
-        let msg = e.message().trim_end().to_string();
+        let msg = friendly(e.message().trim_end());
         match e.span() {
             Some(span) => cx.err_at(span, msg),
             None => cx.err_at(0..0, msg),
@@ -786,4 +786,28 @@ fn pt_reg_offset(name: &str) -> Option<usize> {
         "ss" => SS,
         _ => return None,
     })
+}
+
+/// serde's messages name this module's structs; say which spec table they are.
+fn friendly(msg: &str) -> String {
+    const NAMES: [(&str, &str); 10] = [
+        ("struct RawSpec", "the spec's top level"),
+        ("struct RawCase", "a [[case]] table"),
+        (
+            "struct RawExpect",
+            "a [case.expect] table (one per case: [case.expect], not [[case.expect]])",
+        ),
+        ("struct RawMapExpect", "a [[case.expect.maps]] table"),
+        ("struct RawSeed", "a [[maps]] seed table"),
+        ("struct RawSyscall", "a [[case.syscalls]] table"),
+        ("struct RawTracepoint", "a [[case.tracepoints]] table"),
+        ("struct RawKprobe", "a [[case.kprobes]] table"),
+        ("struct RawWorld", "a [world] table"),
+        ("struct RawPrint", "the [print] table"),
+    ];
+    let mut out = msg.to_string();
+    for (from, to) in NAMES {
+        out = out.replace(from, to);
+    }
+    out
 }
