@@ -554,6 +554,39 @@ impl Harness {
         Ok(runs)
     }
 
+    /// Runs a kprobe program over an x86-64 `struct pt_regs` whose registers are given by
+    /// name (`di`, `si`, `dx`, ..., `ip`); strings are placed in user memory.
+    ///
+    /// ```
+    /// use bpfsim::testing::{Harness, SysArg};
+    ///
+    /// // vfs_read(file, buf, count = 8192): the fixture returns the size class, 2.
+    /// let mut h = Harness::open("tests/fixtures/runs/probes.o")?;
+    /// let r = h.kprobe("kprobe_read", &[("si", SysArg::Str("buf".into())),
+    ///                                  ("dx", SysArg::Int(8192))])?;
+    /// assert_eq!(r.output.retval, 2);
+    /// assert!(h.kprobe("kprobe_read", &[("rdi", SysArg::Int(0))]).is_err());
+    /// # Ok::<(), bpfsim::testing::TestError>(())
+    /// ```
+    pub fn kprobe(
+        &mut self,
+        program: &str,
+        regs: &[(&str, SysArg)],
+    ) -> Result<RunResult, TestError> {
+        let mut ctx = vec![0u8; crate::progtype::tracing::PT_REGS_SIZE];
+        for (name, arg) in regs {
+            let off = syscall::pt_reg_offset(name).ok_or_else(|| {
+                TestError::Other(format!("unknown x86-64 pt_regs register {name:?}"))
+            })?;
+            let v = match arg {
+                SysArg::Int(v) => *v,
+                SysArg::Str(s) => self.user_string(s),
+            };
+            ctx[off..off + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        self.run_ctx(program, &ctx)
+    }
+
     fn collect_events(&mut self) {
         let types = &self.event_types;
         let new = events::drain(&mut self.session, &|m| types.get(m).copied());

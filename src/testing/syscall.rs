@@ -80,6 +80,35 @@ pub fn sections(name: &str, enter: bool) -> [String; 2] {
     ]
 }
 
+/// The offset of an x86-64 `struct pt_regs` register by name.
+pub fn pt_reg_offset(name: &str) -> Option<usize> {
+    use crate::progtype::tracing::pt_regs::*;
+    Some(match name {
+        "r15" => R15,
+        "r14" => R14,
+        "r13" => R13,
+        "r12" => R12,
+        "bp" => BP,
+        "bx" => BX,
+        "r11" => R11,
+        "r10" => R10,
+        "r9" => R9,
+        "r8" => R8,
+        "ax" => AX,
+        "cx" => CX,
+        "dx" => DX,
+        "si" => SI,
+        "di" => DI,
+        "orig_ax" => ORIG_AX,
+        "ip" => IP,
+        "cs" => CS,
+        "flags" => FLAGS,
+        "sp" => SP,
+        "ss" => SS,
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -529,7 +529,7 @@ fn resolve(cx: &Ctx<'_>, raw: RawSpec) -> Result<Spec, SpecError> {
                 let program = check_program(cx, &object, &kp.program)?;
                 let mut words = Vec::new();
                 for (name, v) in kp.regs.get_ref() {
-                    let off = pt_reg_offset(name).ok_or_else(|| {
+                    let off = crate::testing::syscall::pt_reg_offset(name).ok_or_else(|| {
                         cx.err(&kp.regs, format!("unknown register {name:?} (x86-64 pt_regs: di, si, dx, cx, r8, r9, ax, bx, bp, sp, ip, r10..r15, orig_ax, cs, flags, ss)"))
                     })?;
                     let arg = match v {
@@ -756,35 +756,6 @@ fn expect(
         events,
         printk: e.printk.as_ref().map(|p| p.get_ref().clone()),
         verdicts,
-    })
-}
-
-/// The offset of an x86-64 `struct pt_regs` register by name.
-fn pt_reg_offset(name: &str) -> Option<usize> {
-    use tracing::pt_regs::*;
-    Some(match name {
-        "r15" => R15,
-        "r14" => R14,
-        "r13" => R13,
-        "r12" => R12,
-        "bp" => BP,
-        "bx" => BX,
-        "r11" => R11,
-        "r10" => R10,
-        "r9" => R9,
-        "r8" => R8,
-        "ax" => AX,
-        "cx" => CX,
-        "dx" => DX,
-        "si" => SI,
-        "di" => DI,
-        "orig_ax" => ORIG_AX,
-        "ip" => IP,
-        "cs" => CS,
-        "flags" => FLAGS,
-        "sp" => SP,
-        "ss" => SS,
-        _ => return None,
     })
 }
 
