@@ -18,6 +18,7 @@
 //! - [`fields`]: the reserved-field rules `do_check` applies where a path reaches;
 //! - [`state`], [`do_check`](mod@do_check), [`helper_model`]: the path-by-path walk with
 //!   register and stack states (first slice);
+//! - [`stack_liveness`]: which stack slots may still be read (6.18's `liveness.c`);
 //! - [`error`]: [`VerifierError`], the kernel's message with its instruction and source line.
 //!
 //! The kernel's names are kept for its concepts so that kernel readers feel at home; the
@@ -39,6 +40,7 @@ pub mod preflight;
 pub mod print;
 pub mod resolve;
 pub mod scalar;
+pub mod stack_liveness;
 pub mod state;
 pub mod subprog;
 pub mod tnum;

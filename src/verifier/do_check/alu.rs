@@ -45,6 +45,16 @@ impl Walker<'_> {
             st.cur_mut().regs[d] = v;
             return Ok(());
         }
+        // Precision: a scalar added to a pointer, and the source of a precise scalar.
+        if let Source::Reg(r) = src {
+            let sr = r.index() as usize;
+            match (dst_reg.is_scalar(), src_reg.is_scalar()) {
+                (false, true) => self.mark_chain_precision(st, sr),
+                (true, false) => self.mark_chain_precision(st, d),
+                (true, true) if dst_reg.precise => self.mark_chain_precision(st, sr),
+                _ => {}
+            }
+        }
         match (dst_reg.is_scalar(), src_reg.is_scalar()) {
             (true, true) => {
                 let mut v = dst_reg;

@@ -30,6 +30,17 @@ impl Walker<'_> {
             Source::Imm(_) => None,
         };
 
+        let mut flags = 0;
+        if src_reg.ty == RegType::PtrToStack && s.is_some() {
+            flags |= super::backtrack::F_SRC_REG_STACK;
+        }
+        if dst_reg.ty == RegType::PtrToStack {
+            flags |= super::backtrack::F_DST_REG_STACK;
+        }
+        if flags != 0 {
+            self.push_jmp_history(st, flags);
+        }
+
         // Decide what can be decided.
         let decided = if dst_reg.is_scalar() && src_reg.is_scalar() {
             is_branch_taken(&dst_reg.var, &src_reg.var, cond, width)
@@ -42,6 +53,16 @@ impl Walker<'_> {
         } else {
             None
         };
+        if decided.is_some() {
+            if !dst_reg.is_pointer() {
+                self.mark_chain_precision(st, d);
+            }
+            if let Some(sn) = s
+                && !src_reg.is_pointer()
+            {
+                self.mark_chain_precision(st, sn);
+            }
+        }
         match decided {
             Some(true) => return Ok(Next::Goto(target)),
             Some(false) => return Ok(Next::Goto(idx + 1)),

@@ -22,6 +22,9 @@ impl Walker<'_> {
         match reg.ty {
             RegType::PtrToStack => {
                 if !reg.var.var_off.is_const() {
+                    if matches!(access, Access::Read) {
+                        self.stack_read_mark(st, reg.frameno as usize, u64::MAX);
+                    }
                     return Ok(None);
                 }
                 let min_off = reg.var.var_off.value as i64 + off as i64;
@@ -41,9 +44,21 @@ impl Walker<'_> {
                 match access {
                     Access::Write(value) => {
                         stack_write(frame, off, size_b, value);
+                        let spilled = off.rem_euclid(8) == 0 && size_b == 8 && value.is_some();
+                        self.note_stack_write(st, frameno, off, size_b, spilled);
                         Ok(None)
                     }
-                    Access::Read => stack_read(frame, off, size_b, allow_uninit),
+                    Access::Read => {
+                        let fill = off.rem_euclid(8) == 0
+                            && size_b == 8
+                            && frame
+                                .stack
+                                .get(((-off - 1) / 8) as usize)
+                                .is_some_and(|s| s.spilled.is_some());
+                        let v = stack_read(frame, off, size_b, allow_uninit);
+                        self.note_stack_read(st, frameno, off, fill);
+                        v
+                    }
                 }
             }
             RegType::PtrToCtx => {

@@ -29,6 +29,7 @@ use super::resolve::{LdImm64, MapRefs};
 use super::scalar::{
     adjust_scalar_min_max_vals, is_branch_taken, reg_set_min_max, scalar_byte_swap, scalar_neg,
 };
+use super::stack_liveness::StackLiveness;
 use super::state::{
     MAX_BPF_STACK, MAX_CALL_FRAMES, RegState, RegType, SlotType, StackSlot, VerifierState,
 };
@@ -41,8 +42,11 @@ use crate::progtype::{ProgType, ctx_access_ok};
 use std::collections::HashMap;
 
 mod alu;
+mod backtrack;
 mod call;
+pub mod equiv;
 mod jmp;
+mod marks;
 mod mem;
 mod prune;
 
@@ -148,7 +152,25 @@ pub fn do_check(
         pending: Vec::new(),
         explored: HashMap::new(),
         id_gen: 0,
-        live: super::liveness::compute_live_registers(insns),
+        live: super::liveness::compute_live_registers_with(insns, |func_id| {
+            proto::proto_for(
+                func_id,
+                &ProgSpec::new(env.prog_type, env.expected_attach_type),
+            )
+            .map(|p| p.arg_count())
+        }),
+        kept: Vec::new(),
+        insn_idx: 0,
+        prev_insn_idx: None,
+        cur_hist_ent: false,
+        jmps_processed: 0,
+        prev_jmps_processed: 0,
+        prev_insn_processed: 0,
+        explored_states_size: 0,
+        free_list_size: 0,
+        num_backedges: 0,
+        scc_visits: HashMap::new(),
+        stack_live: StackLiveness::default(),
     };
     let r = w.run();
     (r, w.stats)
@@ -160,10 +182,27 @@ struct Walker<'a> {
     env: &'a CheckEnv<'a>,
     maps: Vec<&'a MapDef>,
     stats: Stats,
-    pending: Vec<(usize, VerifierState)>,
-    explored: HashMap<usize, Vec<VerifierState>>,
+    /// Paths still to explore: (instruction, the one before it, state).
+    pending: Vec<(usize, Option<usize>, VerifierState)>,
+    /// Checkpoints per (instruction, callsite of the innermost frame), oldest first.
+    explored: HashMap<(usize, usize), Vec<usize>>,
     id_gen: u32,
     live: Vec<super::liveness::RegMask>,
+    /// Every checkpoint ever made; `VerifierState::parent` indexes it.
+    kept: Vec<prune::Kept>,
+    /// The instruction being checked and the one before it on this path.
+    insn_idx: usize,
+    prev_insn_idx: Option<usize>,
+    /// The jump history already has an entry for this instruction.
+    cur_hist_ent: bool,
+    jmps_processed: u64,
+    prev_jmps_processed: u64,
+    prev_insn_processed: u64,
+    explored_states_size: usize,
+    free_list_size: usize,
+    num_backedges: usize,
+    scc_visits: HashMap<(Vec<usize>, u32), prune::SccVisit>,
+    stack_live: StackLiveness,
 }
 
 /// What one instruction leads to.
@@ -184,31 +223,79 @@ fn imm_value(imm: i32) -> u64 {
 
 impl Walker<'_> {
     fn run(&mut self) -> Result<(), VerifierError> {
-        self.pending.push((0, VerifierState::initial()));
-        while let Some((mut idx, mut st)) = self.pending.pop() {
-            loop {
-                self.stats.insns_processed += 1;
-                if self.stats.insns_processed > BPF_COMPLEXITY_LIMIT_INSNS {
-                    return Err(self.error(
-                        idx,
-                        &st,
-                        Errno::TooBig,
-                        format!(
-                            "BPF program is too large. Processed {} insn",
-                            self.stats.insns_processed
-                        ),
-                    ));
-                }
-                if self.pre.cfg.aux.get(idx).is_some_and(|a| a.prune_point)
-                    && self.visited(idx, &st)
-                {
-                    break;
-                }
-                match self.step(idx, &mut st) {
-                    Ok(Next::Goto(n)) => idx = n,
-                    Ok(Next::PathDone) => break,
+        let mut st = VerifierState::initial();
+        let mut idx = 0usize;
+        let mut prev: Option<usize> = None;
+        loop {
+            self.cur_hist_ent = false;
+            self.prev_insn_idx = prev;
+            self.insn_idx = idx;
+            if idx >= self.insns.len() {
+                return Err(self.error(
+                    idx,
+                    &st,
+                    Errno::Fault,
+                    format!("invalid insn idx {idx} insn_cnt {}", self.insns.len()),
+                ));
+            }
+            self.stats.insns_processed += 1;
+            if self.stats.insns_processed > BPF_COMPLEXITY_LIMIT_INSNS {
+                return Err(self.error(
+                    idx,
+                    &st,
+                    Errno::TooBig,
+                    format!(
+                        "BPF program is too large. Processed {} insn",
+                        self.stats.insns_processed
+                    ),
+                ));
+            }
+            st.last_insn_idx = prev;
+            st.insn_idx = idx;
+            let aux = self.pre.cfg.aux.get(idx).copied().unwrap_or_default();
+            let mut path_done = false;
+            if aux.prune_point {
+                match self.is_state_visited(idx, &mut st) {
+                    Ok(true) => path_done = true,
+                    Ok(false) => {}
                     Err((errno, msg)) => return Err(self.error(idx, &st, errno, msg)),
                 }
+            }
+            if !path_done {
+                if aux.jmp_point {
+                    self.push_jmp_history(&mut st, 0);
+                }
+                prev = Some(idx);
+                self.stack_live.reset_write_marks(idx);
+                let class = self.insns[idx].code & 0x07;
+                if class == 0x05 || class == 0x06 {
+                    self.jmps_processed += 1;
+                }
+                let frames_before = st.frame.len();
+                match self.step(idx, &mut st) {
+                    Ok(next) => {
+                        self.stack_live.commit_write_marks(&st, &self.pre.subprogs);
+                        if st.frame.len() != frames_before {
+                            self.stack_live.reset_cur();
+                        }
+                        match next {
+                            Next::Goto(n) => idx = n,
+                            Next::PathDone => path_done = true,
+                        }
+                    }
+                    Err((errno, msg)) => return Err(self.error(idx, &st, errno, msg)),
+                }
+            }
+            if path_done {
+                self.update_branch_counts(&st);
+                self.stack_live.update(&st, self.insns, &self.pre.subprogs);
+                let Some((i, p, s)) = self.pending.pop() else {
+                    break;
+                };
+                idx = i;
+                prev = p;
+                st = s;
+                self.stack_live.reset_cur();
             }
         }
         Ok(())
@@ -218,14 +305,20 @@ impl Walker<'_> {
         VerifierError::new(Pass::DoCheck, idx, errno, msg).with_path(st.path.clone())
     }
 
+    /// `push_stack`: a path to explore later, from `idx` with `prev` executed before it.
     fn push_stack(&mut self, idx: usize, st: VerifierState) -> Res<()> {
         if self.pending.len() >= BPF_COMPLEXITY_LIMIT_JMP_SEQ {
             return acces(format!(
                 "The sequence of {} jumps is too complex.",
-                self.pending.len()
+                self.pending.len() + 1
             ));
         }
-        self.pending.push((idx, st));
+        if let Some(p) = st.parent
+            && let Some(k) = self.kept.get_mut(p)
+        {
+            k.branches += 1;
+        }
+        self.pending.push((idx, Some(self.insn_idx), st));
         Ok(())
     }
 
@@ -384,6 +477,7 @@ impl Walker<'_> {
             Insn::Call(target) => return self.check_call(idx, st, target),
             Insn::CallX { reg } => {
                 read_reg(st, reg)?;
+                self.unknown_call_marks(st);
                 clobber_caller_saved(st);
                 st.cur_mut().regs[0] = RegState::unknown();
             }
