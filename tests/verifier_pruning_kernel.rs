@@ -147,7 +147,46 @@ l1:
     exit
 ";
 
+/// `r0 s>>= 63` leaves -1 or 0; `&=` with a constant then forks the state (6.18's
+/// `maybe_fork_scalars`), so the `r0 == 0` branch is explored and its bad read found.
+const AND_FORKS: &str = "
+    call 5
+    r0 s>>= 63
+    r0 &= -3
+    if r0 == 0 goto l1
+    r0 = 0
+    exit
+l1:
+    r0 = r5
+    exit
+";
+
+/// The same, safe.
+const AND_FORKS_SAFE: &str = "
+    call 5
+    r0 s>>= 63
+    r0 &= -3
+    if r0 == 0 goto l1
+    r0 = 0
+    exit
+l1:
+    r0 = 1
+    exit
+";
+
 const CASES: &[Case] = &[
+    Case {
+        name: "and_forks",
+        asm: AND_FORKS,
+        kernel: "R5 !read_ok",
+        stats: [9, 1, 1],
+    },
+    Case {
+        name: "and_forks_safe",
+        asm: AND_FORKS_SAFE,
+        kernel: "accept",
+        stats: [10, 1, 1],
+    },
     Case {
         name: "precise_offset",
         asm: PRECISE_OFFSET,

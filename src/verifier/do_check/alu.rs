@@ -60,7 +60,10 @@ impl Walker<'_> {
                 let mut v = dst_reg;
                 if let Some(fork) = adjust_scalar_min_max_vals(&mut v.var, op, &src_reg.var, width)
                 {
-                    let _ = fork;
+                    // maybe_fork_scalars: the other value runs this instruction again.
+                    let mut other = st.clone();
+                    other.cur_mut().regs[d].var = fork.dst_before;
+                    self.push_stack(self.insn_idx, other)?;
                 }
                 v.id = 0;
                 st.cur_mut().regs[d] = v;
