@@ -39,6 +39,8 @@ fn corpus_verdicts_agree_with_the_kernel() {
     let mut stats = StatsAgreement::default();
     let mut stats_rows = Vec::new();
     let mut verify_time = std::time::Duration::ZERO;
+    let mut verify_cpu = std::time::Duration::ZERO;
+    let mut kernel_usec = 0u64;
     for line in text.lines() {
         let rec: serde_json::Value = serde_json::from_str(line).expect("jsonl line is JSON");
         let verdict = rec["kernel_verdict"].as_str().unwrap_or("");
@@ -83,13 +85,16 @@ fn corpus_verdicts_agree_with_the_kernel() {
         };
         let what = format!("{file} {section}/{name}");
         let started = std::time::Instant::now();
+        let cpu_started = thread_cpu_time();
         let got = std::panic::catch_unwind(|| verify(prog, &options));
         let elapsed = started.elapsed();
         verify_time += elapsed;
+        verify_cpu += thread_cpu_time().saturating_sub(cpu_started);
         let Ok(got) = got else {
             panics.push(what);
             continue;
         };
+        kernel_usec += rec["verification_time_usec"].as_u64().unwrap_or(0);
         let kstats = [
             rec["verifier_insns_processed"].as_u64().unwrap_or(0),
             rec["verifier_total_states"].as_u64().unwrap_or(0),
@@ -146,7 +151,12 @@ fn corpus_verdicts_agree_with_the_kernel() {
         false_rejects.values().map(Vec::len).sum::<usize>()
     );
     stats.print();
-    println!("verify time: {:.3} s", verify_time.as_secs_f64());
+    println!(
+        "verify time: {:.3} s wall, {:.3} s CPU (the kernel's verification_time_usec sum: {:.3} s)",
+        verify_time.as_secs_f64(),
+        verify_cpu.as_secs_f64(),
+        kernel_usec as f64 / 1e6
+    );
     if let Ok(path) = std::env::var("BPFSIM_CORPUS_STATS") {
         let mut out = String::from(
             "program\tkernel\tbpfsim\tinsns_k\tinsns\ttotal_k\ttotal\tpeak_k\tpeak\tusec\n",
@@ -174,6 +184,20 @@ fn corpus_verdicts_agree_with_the_kernel() {
         agree >= AGREE_FLOOR,
         "agreement fell below the floor: {agree} < {AGREE_FLOOR}"
     );
+}
+
+/// CPU time of this thread (wall time is meaningless on a loaded machine).
+fn thread_cpu_time() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if r != 0 {
+        return std::time::Duration::ZERO;
+    }
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// How close the walk's statistics are to the kernel's, over programs both accept.

@@ -174,7 +174,69 @@ l1:
     exit
 ";
 
+/// `r1 = r0` links the two: bounds learnt on r0 reach r1 (`sync_linked_regs`), so the
+/// second test is decided and the bad read is dead.
+const LINKED_COPY: &str = "
+    call 7
+    r1 = r0
+    if r0 > 8 goto l1
+    if r1 > 8 goto l2
+l1:
+    r0 = 0
+    exit
+l2:
+    r0 = r5
+    exit
+";
+
+/// The same with a bound r1 can exceed: the bad read is reached.
+const LINKED_COPY_REACHED: &str = "
+    call 7
+    r1 = r0
+    if r0 > 8 goto l1
+    if r1 > 7 goto l2
+l1:
+    r0 = 0
+    exit
+l2:
+    r0 = r5
+    exit
+";
+
+/// `r1 = r0; r1 += 2` stays linked at distance 2 (`BPF_ADD_CONST`).
+const LINKED_ADD_CONST: &str = "
+    call 7
+    r1 = r0
+    r1 += 2
+    if r0 > 8 goto l1
+    if r1 > 10 goto l2
+l1:
+    r0 = 0
+    exit
+l2:
+    r0 = r5
+    exit
+";
+
 const CASES: &[Case] = &[
+    Case {
+        name: "linked_copy",
+        asm: LINKED_COPY,
+        kernel: "accept",
+        stats: [8, 0, 0],
+    },
+    Case {
+        name: "linked_copy_reached",
+        asm: LINKED_COPY_REACHED,
+        kernel: "R5 !read_ok",
+        stats: [7, 0, 0],
+    },
+    Case {
+        name: "linked_add_const",
+        asm: LINKED_ADD_CONST,
+        kernel: "accept",
+        stats: [9, 1, 1],
+    },
     Case {
         name: "and_forks",
         asm: AND_FORKS,

@@ -312,6 +312,8 @@ pub struct JmpHistEntry {
     pub prev_idx: usize,
     /// `INSN_F_*` flags: a stack spill/fill (frame and slot), stack pointers compared.
     pub flags: u32,
+    /// Scalars that shared an id at this jump, packed (`linked_regs_pack`); 0 for none.
+    pub linked_regs: u64,
 }
 
 /// A whole path's state (`struct bpf_verifier_state`): the call frames, innermost last.

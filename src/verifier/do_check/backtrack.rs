@@ -98,16 +98,28 @@ impl Walker<'_> {
     /// `push_jmp_history` for the instruction being checked: a second push for the same
     /// instruction merges its flags.
     pub(super) fn push_jmp_history(&mut self, st: &mut VerifierState, flags: u32) {
+        self.push_jmp_history_linked(st, flags, 0);
+    }
+
+    /// `push_jmp_history` with the linked scalars of a conditional jump.
+    pub(super) fn push_jmp_history_linked(
+        &mut self,
+        st: &mut VerifierState,
+        flags: u32,
+        linked_regs: u64,
+    ) {
         if self.cur_hist_ent
             && let Some(last) = st.jmp_history.last_mut()
         {
             last.flags |= flags;
+            last.linked_regs = linked_regs;
             return;
         }
         st.jmp_history.push(JmpHistEntry {
             idx: self.insn_idx,
             prev_idx: self.prev_insn_idx.unwrap_or(usize::MAX),
             flags,
+            linked_regs,
         });
         self.cur_hist_ent = true;
     }
@@ -283,6 +295,24 @@ impl Walker<'_> {
         if insn.code == 0 {
             return Ok(());
         }
+        let stack_flags = hist.map_or(0, |h| h.flags);
+        let linked = hist.map_or(0, |h| h.linked_regs);
+        bt_sync_linked_regs(bt, linked);
+        let r = self.backtrack_insn_inner(idx, subseq_idx, insn, stack_flags, bt);
+        if r.is_ok() {
+            bt_sync_linked_regs(bt, linked);
+        }
+        r
+    }
+
+    fn backtrack_insn_inner(
+        &self,
+        idx: usize,
+        subseq_idx: Option<usize>,
+        insn: &RawInsn,
+        stack_flags: u32,
+        bt: &mut Backtrack,
+    ) -> Result<(), NotSupp> {
         let class = insn.code & 0x07;
         let opcode = insn.code & 0xf0;
         let mode = insn.code & 0xe0;
@@ -292,7 +322,6 @@ impl Walker<'_> {
         if dreg > 10 || sreg > 10 {
             return Err(NotSupp);
         }
-        let stack_flags = hist.map_or(0, |h| h.flags);
         let stack_slot = |bt: &Backtrack| -> Option<(usize, usize)> {
             let _ = bt;
             (stack_flags & F_STACK_ACCESS != 0).then_some((
@@ -459,10 +488,64 @@ impl Walker<'_> {
         }
         Ok(())
     }
+}
 
-    /// `propagate_precision`: the explored state `old` matched `cur`; whatever `old` needed
-    /// precise, `cur`'s checkpoints need too.
-    pub(super) fn propagate_precision(&mut self, old: &VerifierState, cur: &VerifierState) -> bool {
+/// One scalar sharing an id at a jump: (frame, register or stack slot, is a register).
+pub(super) type LinkedReg = (usize, usize, bool);
+
+/// `LR_MAX_REGS`.
+pub(super) const LR_MAX_REGS: usize = 6;
+
+/// `linked_regs_pack`: a count in 3 bits, then 10 bits per entry (frame, index, is_reg).
+pub(super) fn linked_regs_pack(regs: &[LinkedReg]) -> u64 {
+    let mut v = 0u64;
+    for &(fr, i, is_reg) in regs.iter().take(LR_MAX_REGS).rev() {
+        v = (v << 10) | ((fr as u64 & 7) | ((i as u64 & 63) << 3) | ((is_reg as u64) << 9));
+    }
+    (v << 3) | regs.len().min(LR_MAX_REGS) as u64
+}
+
+fn linked_regs_unpack(mut v: u64) -> Vec<LinkedReg> {
+    let n = (v & 7) as usize;
+    v >>= 3;
+    (0..n)
+        .map(|_| {
+            let e = (v & 0x3ff) as usize;
+            v >>= 10;
+            (e & 7, (e >> 3) & 63, e & (1 << 9) != 0)
+        })
+        .collect()
+}
+
+/// `bt_sync_linked_regs`: if one linked scalar must be precise, all must.
+fn bt_sync_linked_regs(bt: &mut Backtrack, packed: u64) {
+    if packed == 0 {
+        return;
+    }
+    let regs = linked_regs_unpack(packed);
+    let some = regs.iter().any(|&(fr, i, is_reg)| {
+        if is_reg {
+            fr < MAX_CALL_FRAMES && bt.reg[fr] & (1 << i) != 0
+        } else {
+            bt.is_frame_slot_set(fr, i)
+        }
+    });
+    if !some {
+        return;
+    }
+    for (fr, i, is_reg) in regs {
+        if is_reg {
+            bt.set_frame_reg(fr, i);
+        } else {
+            bt.set_frame_slot(fr, i);
+        }
+    }
+}
+
+/// `propagate_precision`'s request: the precise scalars of the explored state `old` that
+/// matched, to be marked in the current state's checkpoints.
+pub(super) fn precise_marks(old: &VerifierState) -> Backtrack {
+    {
         let mut bt = Backtrack::default();
         for (fr, func) in old.frame.iter().enumerate() {
             for (r, reg) in func.regs.iter().enumerate().take(10) {
@@ -479,6 +562,6 @@ impl Walker<'_> {
                 }
             }
         }
-        self.mark_chain_precision_bt(cur, bt)
+        bt
     }
 }

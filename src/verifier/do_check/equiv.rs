@@ -147,6 +147,11 @@ pub fn regsafe(o: &RegState, c: &RegState, idmap: &mut IdMap, exact: Exact) -> b
             if !o.precise && exact == Exact::NotExact {
                 return true;
             }
+            let add_const = super::alu::BPF_ADD_CONST;
+            if (o.id & add_const) != (c.id & add_const) || (o.id & add_const != 0 && o.off != c.off)
+            {
+                return false;
+            }
             range_within(o, c)
                 && tnum_in(o.var.var_off, c.var.var_off)
                 && idmap.check_scalar_ids(o.id, c.id)
@@ -225,6 +230,17 @@ pub fn stacksafe(
         let spi = i / BPF_REG_SIZE;
         let k = i % BPF_REG_SIZE;
         let os = &old.stack[spi];
+        if k == 0
+            && exact == Exact::NotExact
+            && os
+                .slot_type
+                .iter()
+                .all(|&t| t == SlotType::Invalid || (cx.allow_uninit_stack && t == SlotType::Misc))
+        {
+            // Every byte of this old slot matches anything.
+            i += BPF_REG_SIZE;
+            continue;
+        }
         let cs = cur.stack.get(spi).unwrap_or(&empty);
         let ot = ktype(os, k);
         let ct = ktype(cs, k);

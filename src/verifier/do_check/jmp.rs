@@ -69,6 +69,23 @@ impl Walker<'_> {
             None => {}
         }
 
+        // Scalars sharing an id with an operand learn the same bounds; record them for
+        // backtracking before the branch copies the history.
+        let mut linked = Vec::new();
+        if let Some(sn) = s
+            && src_reg.is_scalar()
+            && src_reg.id != 0
+        {
+            let _ = sn;
+            collect_linked_regs(st, src_reg.id, &mut linked);
+        }
+        if dst_reg.is_scalar() && dst_reg.id != 0 {
+            collect_linked_regs(st, dst_reg.id, &mut linked);
+        }
+        if linked.len() > 1 {
+            self.push_jmp_history_linked(st, 0, super::backtrack::linked_regs_pack(&linked));
+        }
+
         let mut other = st.clone();
         other.path.push((idx, true));
         st.path.push((idx, false));
@@ -83,6 +100,16 @@ impl Walker<'_> {
                     other.cur_mut().regs[sn].var = taken.src;
                     st.cur_mut().regs[sn].var = fall.src;
                 }
+            }
+            if let Some(sn) = s
+                && src_reg.id != 0
+            {
+                sync_linked_regs(st, sn, &linked);
+                sync_linked_regs(&mut other, sn, &linked);
+            }
+            if dst_reg.id != 0 {
+                sync_linked_regs(st, d, &linked);
+                sync_linked_regs(&mut other, d, &linked);
             }
         } else if width == Width::W64
             && matches!(cond, JmpCond::Eq | JmpCond::Ne)
@@ -130,6 +157,79 @@ impl Walker<'_> {
             (JmpCond::Le, true, _) => find_good_pkt_pointers(taken, dst, false),
             (JmpCond::Le, _, true) => find_good_pkt_pointers(fall, src, true),
             _ => {}
+        }
+    }
+}
+
+/// `collect_linked_regs`: every scalar register and spilled scalar with base id `id`,
+/// innermost frame first; past [`LR_MAX_REGS`](super::backtrack::LR_MAX_REGS) they lose
+/// the id.
+fn collect_linked_regs(
+    st: &mut VerifierState,
+    id: u32,
+    out: &mut Vec<super::backtrack::LinkedReg>,
+) {
+    use super::alu::BPF_ADD_CONST;
+    use super::backtrack::LR_MAX_REGS;
+    let id = id & !BPF_ADD_CONST;
+    let mut push = |r: &mut RegState, e: super::backtrack::LinkedReg| {
+        if !r.is_scalar() || r.id & !BPF_ADD_CONST != id {
+            return;
+        }
+        if out.len() < LR_MAX_REGS {
+            out.push(e);
+        } else {
+            r.id = 0;
+        }
+    };
+    for fr in (0..st.frame.len()).rev() {
+        let func = &mut st.frame[fr];
+        for (i, r) in func.regs.iter_mut().enumerate().take(10) {
+            push(r, (fr, i, true));
+        }
+        for (spi, slot) in func.stack.iter_mut().enumerate() {
+            if !super::equiv::is_spilled_reg(slot) {
+                continue;
+            }
+            if let Some(r) = slot.spilled.as_mut() {
+                push(r, (fr, spi, false));
+            }
+        }
+    }
+}
+
+/// `sync_linked_regs`: the registers linked to `known` (of the innermost frame) take its
+/// bounds, shifted by their constant distance.
+fn sync_linked_regs(st: &mut VerifierState, known: usize, linked: &[super::backtrack::LinkedReg]) {
+    use super::alu::BPF_ADD_CONST;
+    let cur = st.frame.len() - 1;
+    let known_reg = st.frame[cur].regs[known];
+    for &(fr, i, is_reg) in linked {
+        if is_reg && fr == cur && i == known {
+            continue;
+        }
+        let Some(func) = st.frame.get_mut(fr) else {
+            continue;
+        };
+        let reg = if is_reg {
+            func.regs.get_mut(i)
+        } else {
+            func.stack.get_mut(i).and_then(|s| s.spilled.as_mut())
+        };
+        let Some(reg) = reg else { continue };
+        if !reg.is_scalar() || (reg.id & !BPF_ADD_CONST) != (known_reg.id & !BPF_ADD_CONST) {
+            continue;
+        }
+        let flags = (reg.id | known_reg.id) & BPF_ADD_CONST;
+        if flags == 0 || reg.off == known_reg.off {
+            *reg = known_reg;
+        } else {
+            let delta = reg.off.wrapping_sub(known_reg.off);
+            let saved_off = reg.off;
+            *reg = known_reg;
+            reg.off = saved_off;
+            let k = RegState::known(delta as i64 as u64);
+            let _ = adjust_scalar_min_max_vals(&mut reg.var, AluOp::Add, &k.var, Width::W64);
         }
     }
 }

@@ -125,8 +125,8 @@ impl Walker<'_> {
             }
             let mut changed = false;
             for (st, eq) in &backedges {
-                let old = self.kept[*eq].st.clone();
-                changed |= self.propagate_precision(&old, st);
+                let bt = super::backtrack::precise_marks(&self.kept[*eq].st);
+                changed |= self.mark_chain_precision_bt(st, bt);
             }
             if !changed {
                 break;
@@ -238,7 +238,10 @@ impl Walker<'_> {
         }
         let key = (idx, cur.cur().callsite);
         self.clean_live_states(key, idx, cur);
-        let list: Vec<usize> = self.explored.get(&key).cloned().unwrap_or_default();
+        let list: Vec<usize> = match self.explored.get(&key) {
+            Some(l) => l.clone(),
+            None => Vec::new(),
+        };
         let is_may_goto = self
             .insns
             .get(idx)
@@ -292,8 +295,8 @@ impl Walker<'_> {
                 if aux.jmp_point {
                     self.push_jmp_history(cur, 0);
                 }
-                let old = self.kept[k].st.clone();
-                self.propagate_precision(&old, cur);
+                let bt = super::backtrack::precise_marks(&self.kept[k].st);
+                self.mark_chain_precision_bt(cur, bt);
                 if is_loop {
                     let mut copy = cur.clone();
                     copy.insn_idx = idx;
