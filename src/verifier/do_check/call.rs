@@ -35,6 +35,10 @@ impl Walker<'_> {
                 .map_err(|m| (Errno::Acces, m))?;
                 self.helper_call_marks(st, func_id, hproto);
                 let mut r0 = r0;
+                if func_id == 1 && r0.maybe_null && self.const_key_in_array(st) {
+                    // An array lookup with a constant in-range key cannot fail.
+                    r0.maybe_null = false;
+                }
                 if r0.maybe_null {
                     self.id_gen += 1;
                     r0.id = self.id_gen;

@@ -154,6 +154,70 @@ impl Walker<'_> {
         }
     }
 
+    /// `bpf_map_lookup_elem` on an array (`can_elide_value_nullness`) with a key the stack
+    /// holds as a constant below `max_entries` (`get_constant_map_key`): the slot it came
+    /// from must stay precise.
+    pub(super) fn const_key_in_array(&mut self, st: &VerifierState) -> bool {
+        let regs = st.cur().regs;
+        let Some(m) = self.maps.get(regs[1].map).copied() else {
+            return false;
+        };
+        if !self.env.bpf_capable
+            || regs[1].ty != RegType::ConstPtrToMap
+            || !matches!(
+                m.map_type,
+                crate::maps::MapType::Array | crate::maps::MapType::PercpuArray
+            )
+        {
+            return false;
+        }
+        let key = regs[2];
+        if key.ty != RegType::PtrToStack || !key.var.var_off.is_const() {
+            return false;
+        }
+        let stack_off = key.off as i64 + key.var.var_off.value as i64;
+        if !(-(MAX_BPF_STACK as i64)..0).contains(&stack_off) {
+            return false;
+        }
+        let frameno = key.frameno as usize;
+        let Some(frame) = st.frame.get(frameno) else {
+            return false;
+        };
+        let spi = ((-stack_off - 1) / 8) as usize;
+        let Some(slot) = frame.stack.get(spi) else {
+            return false;
+        };
+        let key_size = m.key_size as usize;
+        // The bytes from the key's first one up to the top of its slot.
+        let first = stack_off.rem_euclid(8) as usize;
+        let zeros = slot.slot_type[first..]
+            .iter()
+            .take_while(|&&t| t == SlotType::Zero)
+            .count();
+        let value = if zeros >= key_size {
+            0
+        } else {
+            let spills = slot.slot_type[first..]
+                .iter()
+                .take_while(|&&t| t == SlotType::Spill)
+                .count();
+            match slot.spilled {
+                Some(r)
+                    if super::equiv::is_spilled_scalar_reg(slot)
+                        && spills == key_size
+                        && r.var.var_off.is_const() =>
+                {
+                    let mut bt = super::backtrack::Backtrack::default();
+                    bt.set_frame_slot(frameno, spi);
+                    self.mark_chain_precision_bt(st, bt);
+                    r.var.var_off.value
+                }
+                _ => return false,
+            }
+        };
+        value < u64::from(m.max_entries)
+    }
+
     /// A kfunc or other call whose arguments are not modelled: any stack it is given may
     /// be read.
     pub(super) fn unknown_call_marks(&mut self, st: &VerifierState) {
@@ -183,5 +247,63 @@ mod tests {
         assert_eq!(slot_mask(-16, 0), 0);
         assert_eq!(slots_up_to_fp(-24), 0b111);
         assert_eq!(slots_up_to_fp(-512), u64::MAX);
+    }
+
+    fn lookup_with_key(key: i32) -> Result<(), String> {
+        use crate::maps::{MapOrigin, MapType};
+        use crate::verifier::{MapRefs, preflight_insns};
+        let maps = [MapDef {
+            name: "arr".into(),
+            map_type: MapType::Array,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 4,
+            map_flags: 0,
+            inner: None,
+            initial: Vec::new(),
+            read_only: false,
+            origin: MapOrigin::User,
+        }];
+        let insns = [
+            RawInsn::new(0xb7, 1, 0, 0, key), // r1 = key
+            RawInsn::new(0x63, 10, 1, -4, 0), // *(u32 *)(r10 - 4) = r1
+            RawInsn::new(0xbf, 2, 10, 0, 0),  // r2 = r10
+            RawInsn::new(0x07, 2, 0, 0, -4),  // r2 += -4
+            RawInsn::new(0x18, 1, 5, 0, 0),   // r1 = map[0]
+            RawInsn::new(0x00, 0, 0, 0, 0),
+            RawInsn::new(0x85, 0, 0, 0, 1), // call map_lookup_elem
+            RawInsn::new(0x79, 0, 0, 0, 0), // r0 = *(u64 *)(r0 + 0), no null check
+            RawInsn::new(0xb7, 0, 0, 0, 0),
+            RawInsn::new(0x95, 0, 0, 0, 0),
+        ];
+        let options = PreflightOptions {
+            maps: MapRefs::Object(&maps),
+            ..PreflightOptions::default()
+        };
+        let pre = preflight_insns(&insns, Some("GPL"), &options).map_err(|e| e.to_string())?;
+        let env = CheckEnv {
+            prog_type: ProgType::SocketFilter,
+            expected_attach_type: None,
+            maps: &maps,
+            bpf_capable: true,
+            helpers: &MapHelpers,
+            gpl_compatible: true,
+        };
+        do_check(&insns, &pre, &env)
+            .0
+            .map_err(|e| e.message().to_string())
+    }
+
+    #[test]
+    fn array_lookups_with_a_constant_key_in_range_cannot_fail() {
+        assert_eq!(lookup_with_key(0), Ok(()));
+        assert_eq!(
+            lookup_with_key(3),
+            Err("R0 invalid mem access 'map_value_or_null'".into())
+        );
+        assert_eq!(
+            lookup_with_key(4),
+            Err("R0 invalid mem access 'map_value_or_null'".into())
+        );
     }
 }
