@@ -218,7 +218,60 @@ l2:
     exit
 ";
 
+/// `bpf_skb_load_bytes` writes the stack it is given: the zero spilled there before the
+/// call is gone, so the `r1 != 0` path is explored.
+const HELPER_WRITES_STACK: &str = "
+    r6 = r1
+    r1 = 0
+    *(u64 *)(r10 - 8) = r1
+    r1 = r6
+    r2 = 0
+    r3 = r10
+    r3 += -8
+    r4 = 8
+    call 26
+    r1 = *(u64 *)(r10 - 8)
+    if r1 == 0 goto l1
+    r0 = r5
+    exit
+l1:
+    r0 = 0
+    exit
+";
+
+/// The same, safe.
+const HELPER_WRITES_STACK_SAFE: &str = "
+    r6 = r1
+    r1 = 0
+    *(u64 *)(r10 - 8) = r1
+    r1 = r6
+    r2 = 0
+    r3 = r10
+    r3 += -8
+    r4 = 8
+    call 26
+    r1 = *(u64 *)(r10 - 8)
+    if r1 == 0 goto l1
+    r0 = 1
+    exit
+l1:
+    r0 = 0
+    exit
+";
+
 const CASES: &[Case] = &[
+    Case {
+        name: "helper_writes_stack",
+        asm: HELPER_WRITES_STACK,
+        kernel: "R5 !read_ok",
+        stats: [12, 0, 0],
+    },
+    Case {
+        name: "helper_writes_stack_safe",
+        asm: HELPER_WRITES_STACK_SAFE,
+        kernel: "accept",
+        stats: [15, 1, 1],
+    },
     Case {
         name: "linked_copy",
         asm: LINKED_COPY,

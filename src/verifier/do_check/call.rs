@@ -34,6 +34,7 @@ impl Walker<'_> {
                 }
                 .map_err(|m| (Errno::Acces, m))?;
                 self.helper_call_marks(st, func_id, hproto);
+                self.helper_stack_writes(st, hproto);
                 let mut r0 = r0;
                 if func_id == 1 && r0.maybe_null && self.const_key_in_array(st) {
                     // An array lookup with a constant in-range key cannot fail.
