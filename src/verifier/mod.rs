@@ -45,7 +45,9 @@ pub mod state;
 pub mod subprog;
 pub mod tnum;
 
-pub use do_check::{CheckEnv, Stats, Verification, do_check, verify};
+pub use do_check::{
+    CheckEnv, Stats, Verification, do_check, do_check_with_log, verify, verify_with_log,
+};
 pub use error::{Errno, Pass, VerifierError};
 pub use helper_model::{HelperCallCx, HelperModel, MapHelpers};
 pub use preflight::{Preflight, PreflightOptions, preflight, preflight_insns};

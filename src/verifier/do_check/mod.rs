@@ -46,6 +46,7 @@ mod backtrack;
 mod call;
 pub mod equiv;
 mod jmp;
+pub mod log;
 mod marks;
 mod mem;
 mod prune;
@@ -137,6 +138,69 @@ pub fn do_check(
     pre: &Preflight,
     env: &CheckEnv<'_>,
 ) -> (Result<(), VerifierError>, Stats) {
+    let (r, stats, _) = walk(insns, pre, env, false);
+    (r, stats)
+}
+
+/// [`do_check`] that also writes the verifier log (see [`log`](mod@log)).
+pub fn do_check_with_log(
+    insns: &[RawInsn],
+    pre: &Preflight,
+    env: &CheckEnv<'_>,
+) -> (Result<(), VerifierError>, Stats, String) {
+    walk(insns, pre, env, true)
+}
+
+/// [`verify`] that also returns the verifier log; empty when an earlier pass refused the
+/// program (the error says why).
+pub fn verify_with_log(
+    program: &Program,
+    options: &PreflightOptions<'_>,
+) -> (Verification, String) {
+    let pre = match preflight(program, options) {
+        Ok(p) => p,
+        Err(e) => {
+            let text = format!("{}\n", e.message());
+            return (
+                Verification {
+                    result: Err(e),
+                    stats: Stats::default(),
+                },
+                text,
+            );
+        }
+    };
+    let maps = match options.maps {
+        MapRefs::Object(m) => m,
+        MapRefs::None => &[],
+    };
+    let env = CheckEnv {
+        prog_type: program.prog_type,
+        expected_attach_type: program.expected_attach_type,
+        maps,
+        bpf_capable: options.bpf_capable,
+        helpers: &MapHelpers,
+        gpl_compatible: options
+            .license
+            .or(program.license.as_deref())
+            .is_some_and(crate::helpers::proto::license_is_gpl_compatible),
+    };
+    let (result, stats, log) = do_check_with_log(&program.insns, &pre, &env);
+    (
+        Verification {
+            result: result.map_err(|e| e.with_source_from(program)),
+            stats,
+        },
+        log,
+    )
+}
+
+fn walk(
+    insns: &[RawInsn],
+    pre: &Preflight,
+    env: &CheckEnv<'_>,
+    with_log: bool,
+) -> (Result<(), VerifierError>, Stats, String) {
     let used: Vec<&MapDef> = pre
         .resolved
         .used_maps
@@ -171,9 +235,23 @@ pub fn do_check(
         num_backedges: 0,
         scc_visits: HashMap::new(),
         stack_live: StackLiveness::default(),
+        log: with_log.then(String::new),
+        max_states_per_insn: 0,
     };
     let r = w.run();
-    (r, w.stats)
+    let mut log = w.log.take().unwrap_or_default();
+    if with_log {
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            log,
+            "processed {} insns (limit {BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn {} total_states {} peak_states {} mark_read 0",
+            w.stats.insns_processed,
+            w.max_states_per_insn,
+            w.stats.total_states,
+            w.stats.peak_states
+        );
+    }
+    (r, w.stats, log)
 }
 
 struct Walker<'a> {
@@ -203,6 +281,10 @@ struct Walker<'a> {
     num_backedges: usize,
     scc_visits: HashMap<(Vec<usize>, u32), prune::SccVisit>,
     stack_live: StackLiveness,
+    /// The verifier log, when asked for.
+    log: Option<String>,
+    /// `max_states_per_insn`, for the log's statistics line.
+    max_states_per_insn: usize,
 }
 
 /// What one instruction leads to.
@@ -226,6 +308,11 @@ impl Walker<'_> {
         let mut st = VerifierState::initial();
         let mut idx = 0usize;
         let mut prev: Option<usize> = None;
+        if let Some(log) = self.log.as_mut() {
+            log.push_str("0:");
+            log.push_str(&log::state_text(&st, &self.maps));
+            log.push('\n');
+        }
         loop {
             self.cur_hist_ent = false;
             self.prev_insn_idx = prev;
@@ -256,9 +343,15 @@ impl Walker<'_> {
             let mut path_done = false;
             if aux.prune_point {
                 match self.is_state_visited(idx, &mut st) {
-                    Ok(true) => path_done = true,
+                    Ok(true) => {
+                        self.log_safe(idx);
+                        path_done = true;
+                    }
                     Ok(false) => {}
-                    Err((errno, msg)) => return Err(self.error(idx, &st, errno, msg)),
+                    Err((errno, msg)) => {
+                        self.log_line(&msg);
+                        return Err(self.error(idx, &st, errno, msg));
+                    }
                 }
             }
             if !path_done {
@@ -272,8 +365,13 @@ impl Walker<'_> {
                     self.jmps_processed += 1;
                 }
                 let frames_before = st.frame.len();
+                let before = self.log.is_some().then(|| st.clone());
+                self.log_insn(idx);
                 match self.step(idx, &mut st) {
                     Ok(next) => {
+                        if let Some(b) = before {
+                            self.log_changes(&b, &st);
+                        }
                         self.stack_live.commit_write_marks(&st, &self.pre.subprogs);
                         if st.frame.len() != frames_before {
                             self.stack_live.reset_cur();
@@ -283,7 +381,10 @@ impl Walker<'_> {
                             Next::PathDone => path_done = true,
                         }
                     }
-                    Err((errno, msg)) => return Err(self.error(idx, &st, errno, msg)),
+                    Err((errno, msg)) => {
+                        self.log_line(&msg);
+                        return Err(self.error(idx, &st, errno, msg));
+                    }
                 }
             }
             if path_done {
@@ -296,6 +397,9 @@ impl Walker<'_> {
                 prev = p;
                 st = s;
                 self.stack_live.reset_cur();
+                if self.log.is_some() {
+                    self.log_resume(prev, idx, &st);
+                }
             }
         }
         Ok(())

@@ -330,6 +330,7 @@ impl Walker<'_> {
             }
         }
         self.remove_evicted(key, &evicted);
+        self.max_states_per_insn = self.max_states_per_insn.max(list.len());
         if !add_new_state {
             return Ok(false);
         }
