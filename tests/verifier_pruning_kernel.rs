@@ -259,7 +259,71 @@ l1:
     exit
 ";
 
+/// A zero stored at a misaligned stack offset makes `STACK_ZERO` bytes that a later read
+/// relies on, so the stored register is precise in the checkpoint at `l2` and the path
+/// storing a non-zero value is not pruned there.
+const ZERO_STORE_PRECISE: &str = "
+    call 7
+    r3 = 0
+    r3 = 0
+    r3 = 0
+    r3 = 0
+    r3 = 0
+    r3 = 0
+    if r0 != 0 goto l1
+    r1 = 0
+    goto l2
+l1:
+    r1 = r0
+l2:
+    *(u32 *)(r10 - 4) = r1
+    r2 = *(u32 *)(r10 - 4)
+    if r2 == 0 goto l3
+    r0 = r5
+    exit
+l3:
+    r0 = 0
+    exit
+";
+
+/// The same, safe.
+const ZERO_STORE_PRECISE_SAFE: &str = "
+    call 7
+    r3 = 0
+    r3 = 0
+    r3 = 0
+    r3 = 0
+    r3 = 0
+    r3 = 0
+    if r0 != 0 goto l1
+    r1 = 0
+    goto l2
+l1:
+    r1 = r0
+l2:
+    *(u32 *)(r10 - 4) = r1
+    r2 = *(u32 *)(r10 - 4)
+    if r2 == 0 goto l3
+    r0 = 1
+    exit
+l3:
+    r0 = 0
+    exit
+";
+
 const CASES: &[Case] = &[
+    Case {
+        name: "zero_store_precise",
+        asm: ZERO_STORE_PRECISE,
+        kernel: "R5 !read_ok",
+        stats: [20, 2, 2],
+    },
+    Case {
+        name: "zero_store_precise_safe",
+        asm: ZERO_STORE_PRECISE_SAFE,
+        kernel: "accept",
+        stats: [23, 2, 2],
+    },
     Case {
         name: "helper_writes_stack",
         asm: HELPER_WRITES_STACK,

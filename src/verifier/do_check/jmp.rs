@@ -50,6 +50,8 @@ impl Walker<'_> {
                 || (src_reg.is_pointer() && !src_reg.maybe_null && is_zero(&dst_reg)))
         {
             Some(cond == JmpCond::Ne)
+        } else if width == Width::W64 && is_pkt_any(&dst_reg) && is_pkt_any(&src_reg) {
+            is_pkt_ptr_branch_taken(&dst_reg, &src_reg, cond)
         } else {
             None
         };
@@ -136,8 +138,8 @@ impl Walker<'_> {
     pub(super) fn match_pkt_pointers(
         &self,
         cond: JmpCond,
-        _d: usize,
-        _s: usize,
+        d: usize,
+        s: usize,
         dst: &RegState,
         src: &RegState,
         fall: &mut VerifierState,
@@ -147,15 +149,41 @@ impl Walker<'_> {
             || (dst.ty == RegType::PtrToPacketMeta && is_init_pkt(src));
         let end_vs_pkt = (dst.ty == RegType::PtrToPacketEnd && src.ty == RegType::PtrToPacket)
             || (is_init_pkt(dst) && src.ty == RegType::PtrToPacketMeta);
+        // find_good_pkt_pointers where the pointer is within the packet, mark_pkt_end where
+        // it is (at or) beyond its end.
         match (cond, pkt_vs_end, end_vs_pkt) {
-            (JmpCond::Gt, true, _) => find_good_pkt_pointers(fall, dst, false),
-            (JmpCond::Gt, _, true) => find_good_pkt_pointers(taken, src, true),
-            (JmpCond::Lt, true, _) => find_good_pkt_pointers(taken, dst, true),
-            (JmpCond::Lt, _, true) => find_good_pkt_pointers(fall, src, false),
-            (JmpCond::Ge, true, _) => find_good_pkt_pointers(fall, dst, true),
-            (JmpCond::Ge, _, true) => find_good_pkt_pointers(taken, src, false),
-            (JmpCond::Le, true, _) => find_good_pkt_pointers(taken, dst, false),
-            (JmpCond::Le, _, true) => find_good_pkt_pointers(fall, src, true),
+            (JmpCond::Gt, true, _) => {
+                find_good_pkt_pointers(fall, dst, false);
+                mark_pkt_end(taken, d, true);
+            }
+            (JmpCond::Gt, _, true) => {
+                find_good_pkt_pointers(taken, src, true);
+                mark_pkt_end(fall, s, false);
+            }
+            (JmpCond::Lt, true, _) => {
+                find_good_pkt_pointers(taken, dst, true);
+                mark_pkt_end(fall, d, false);
+            }
+            (JmpCond::Lt, _, true) => {
+                find_good_pkt_pointers(fall, src, false);
+                mark_pkt_end(taken, s, true);
+            }
+            (JmpCond::Ge, true, _) => {
+                find_good_pkt_pointers(fall, dst, true);
+                mark_pkt_end(taken, d, false);
+            }
+            (JmpCond::Ge, _, true) => {
+                find_good_pkt_pointers(taken, src, false);
+                mark_pkt_end(fall, s, true);
+            }
+            (JmpCond::Le, true, _) => {
+                find_good_pkt_pointers(taken, dst, false);
+                mark_pkt_end(fall, d, true);
+            }
+            (JmpCond::Le, _, true) => {
+                find_good_pkt_pointers(fall, src, true);
+                mark_pkt_end(taken, s, false);
+            }
             _ => {}
         }
     }
@@ -234,6 +262,59 @@ fn sync_linked_regs(st: &mut VerifierState, known: usize, linked: &[super::backt
     }
 }
 
+/// `AT_PKT_END` / `BEYOND_PKT_END`: packet pointer ranges meaning "at" and "past" the
+/// packet's end.
+const AT_PKT_END: i32 = -1;
+const BEYOND_PKT_END: i32 = -2;
+
+/// `reg_is_pkt_pointer_any`.
+fn is_pkt_any(r: &RegState) -> bool {
+    r.is_pkt_pointer() || r.ty == RegType::PtrToPacketEnd
+}
+
+/// `mark_pkt_end`: in this branch the packet pointer in register `regn` is at (`>=`) or
+/// beyond (`>`) the packet's end.
+fn mark_pkt_end(st: &mut VerifierState, regn: usize, range_open: bool) {
+    let r = &mut st.cur_mut().regs[regn];
+    if r.ty != RegType::PtrToPacket {
+        return;
+    }
+    r.range = if range_open {
+        BEYOND_PKT_END
+    } else {
+        AT_PKT_END
+    };
+}
+
+/// `is_pkt_ptr_branch_taken`: a pointer known to be at or past the end decides a later
+/// comparison with `pkt_end`.
+fn is_pkt_ptr_branch_taken(dst: &RegState, src: &RegState, cond: JmpCond) -> Option<bool> {
+    let (pkt, cond) = if src.ty == RegType::PtrToPacketEnd {
+        (dst, cond)
+    } else if dst.ty == RegType::PtrToPacketEnd {
+        let flipped = match cond {
+            JmpCond::Gt => JmpCond::Lt,
+            JmpCond::Lt => JmpCond::Gt,
+            JmpCond::Ge => JmpCond::Le,
+            JmpCond::Le => JmpCond::Ge,
+            c => c,
+        };
+        (src, flipped)
+    } else {
+        return None;
+    };
+    if pkt.range >= 0 {
+        return None;
+    }
+    match cond {
+        JmpCond::Le | JmpCond::Gt if pkt.range == BEYOND_PKT_END => Some(cond == JmpCond::Gt),
+        JmpCond::Lt | JmpCond::Ge if pkt.range == BEYOND_PKT_END || pkt.range == AT_PKT_END => {
+            Some(cond == JmpCond::Ge)
+        }
+        _ => None,
+    }
+}
+
 pub(super) fn is_init_pkt(r: &RegState) -> bool {
     r.ty == RegType::PtrToPacket
         && r.off == 0
@@ -275,4 +356,48 @@ pub(super) fn find_good_pkt_pointers(st: &mut VerifierState, dst: &RegState, rig
             r.range = r.range.max(new_range);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkt(range: i32) -> RegState {
+        RegState {
+            range,
+            ..RegState::pointer(RegType::PtrToPacket)
+        }
+    }
+
+    #[test]
+    fn a_pointer_past_the_packet_end_decides_later_comparisons() {
+        let end = RegState::pointer(RegType::PtrToPacketEnd);
+        assert_eq!(
+            is_pkt_ptr_branch_taken(&pkt(BEYOND_PKT_END), &end, JmpCond::Gt),
+            Some(true)
+        );
+        assert_eq!(
+            is_pkt_ptr_branch_taken(&pkt(BEYOND_PKT_END), &end, JmpCond::Le),
+            Some(false)
+        );
+        assert_eq!(
+            is_pkt_ptr_branch_taken(&end, &pkt(AT_PKT_END), JmpCond::Le),
+            Some(true)
+        );
+        assert_eq!(
+            is_pkt_ptr_branch_taken(&pkt(AT_PKT_END), &end, JmpCond::Gt),
+            None
+        );
+        assert_eq!(is_pkt_ptr_branch_taken(&pkt(14), &end, JmpCond::Gt), None);
+    }
+
+    #[test]
+    fn the_branch_past_the_end_marks_the_pointer() {
+        let mut st = VerifierState::initial();
+        st.cur_mut().regs[3] = pkt(0);
+        mark_pkt_end(&mut st, 3, true);
+        assert_eq!(st.cur().regs[3].range, BEYOND_PKT_END);
+        mark_pkt_end(&mut st, 3, false);
+        assert_eq!(st.cur().regs[3].range, AT_PKT_END);
+    }
 }

@@ -154,6 +154,26 @@ impl Walker<'_> {
         }
     }
 
+    /// A zero register stored to the stack where it is not a spill (an offset not a
+    /// multiple of 8) makes `STACK_ZERO` bytes, which later reads rely on: the register
+    /// must be precise (`check_stack_write_fixed_off`).
+    pub(super) fn zero_store_precision(
+        &mut self,
+        st: &VerifierState,
+        ptr: &RegState,
+        off: i32,
+        regno: usize,
+        value: Option<RegState>,
+    ) {
+        if ptr.ty != RegType::PtrToStack || !ptr.var.var_off.is_const() {
+            return;
+        }
+        let at = off as i64 + ptr.off as i64 + ptr.var.var_off.value as i64;
+        if at.rem_euclid(8) != 0 && value.is_some_and(|v| is_zero(&v)) {
+            self.mark_chain_precision(st, regno);
+        }
+    }
+
     /// A helper's write-only memory argument on the stack (`MEM_UNINIT`, the kernel's raw
     /// mode): after the call every byte of it holds unknown data (`STACK_MISC`), as the
     /// kernel's byte-by-byte `check_mem_access` writes leave it.

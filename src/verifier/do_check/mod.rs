@@ -520,7 +520,11 @@ impl Walker<'_> {
                     Source::Imm(i) => Some(RegState::known(imm_value(i))),
                 };
                 read_reg(st, dst)?;
+                let ptr = st.cur().regs[dst.index() as usize];
                 self.check_mem_access(st, dst, off as i32, size, Access::Write(value))?;
+                if let Source::Reg(r) = src {
+                    self.zero_store_precision(st, &ptr, off as i32, r.index() as usize, value);
+                }
             }
             Insn::Atomic {
                 size,
