@@ -7,10 +7,11 @@
 //! the variable part of the offset for a pointer. The stack is kept per frame as 8-byte
 //! slots with a type per byte ([`SlotType`]) and, for spills, the spilled register.
 //!
-//! [`VerifierState::equal`] is a first, conservative `states_equal`: registers and stack
-//! must match exactly, except that a scalar of the old state may contain the new one
-//! (`range_within` and `tnum_in`). Liveness and precision tracking are later work, so
-//! pruning here is rarer than in the kernel but never unsound.
+//! A state also carries what precision tracking needs: its parent checkpoint, the
+//! instructions its segment spans and its jump history ([`JmpHistEntry`]); scalars carry
+//! a `precise` mark. `do_check` compares states with the kernel's `states_equal`
+//! (`do_check::equiv`); [`VerifierState::equal`] is the older, stricter comparison without
+//! liveness or precision, kept for callers that want that.
 
 use super::scalar::ScalarBounds;
 use super::tnum::Tnum;

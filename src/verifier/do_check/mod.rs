@@ -1,12 +1,17 @@
 //! `do_check`: the path-by-path walk over the program with register and stack states, as
-//! in `kernel/bpf/verifier.c` (first slice).
+//! in `kernel/bpf/verifier.c` (Linux 6.18).
 //!
 //! The walk starts at instruction 0 with R1 = ctx and R10 = frame pointer and follows one
 //! path at a time; at a conditional jump that [`is_branch_taken`] cannot decide it pushes
 //! the jump's state (`push_stack`) and goes on with the fall-through, and at an exit it
 //! takes the next pending state (`pop_stack`). At the CFG's prune points it compares the
-//! state with the ones already explored there ([`VerifierState::equal`]) and stops the path
-//! when one covers it (`is_state_visited`).
+//! state with the checkpoints kept there ([`equiv::states_equal`], in `prune`) and stops the
+//! path when one covers it (`is_state_visited`), with the kernel's heuristics for adding and
+//! evicting checkpoints, loop detection and SCC backedges. Scalars whose value decided
+//! safety are marked precise in the checkpoints by backtracking the path (`backtrack`);
+//! registers are compared where live (`compute_live_registers`) and stack slots where some
+//! path may still read them ([`StackLiveness`]). `marks` holds what instructions and helper
+//! calls contribute to those two, and `log` the verifier log (`bpfsim verify --log`).
 //!
 //! What this slice checks, with the kernel's words: reads of uninitialised registers
 //! (`R%d !read_ok`), writes to R10, ALU on scalars through [`ScalarBounds`], the basic
@@ -15,8 +20,8 @@
 //! helpers (through a [`HelperModel`]) and bpf-to-bpf calls, and the
 //! 1,000,000-instruction complexity limit.
 //!
-//! Not yet (so the verdict errs on the side of accepting): liveness and precision (pruning
-//! is rarer than in the kernel), helper prototypes beyond the map helpers, kfuncs, BTF
+//! Not yet (so the verdict errs on the side of accepting): helper prototypes beyond the map
+//! helpers, kfuncs, BTF
 //! pointers, spin locks, references, dynptrs, iterators, callbacks, loads through scalars
 //! (allowed here: they may be BTF pointers this slice does not track), alignment, and the
 //! unprivileged loader's rules.
