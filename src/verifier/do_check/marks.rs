@@ -115,7 +115,11 @@ impl Walker<'_> {
                 continue;
             }
             let off = reg.off as i64 + reg.var.var_off.value as i64;
-            let map_of = |r: &RegState| self.maps.get(r.map).copied();
+            let map_of = |r: &RegState| {
+                (r.ty == RegType::ConstPtrToMap)
+                    .then(|| self.maps.get(r.map).copied())
+                    .flatten()
+            };
             let size: Option<i64> = match ty.base {
                 ArgBase::PtrToMapKey => map_of(&regs[1]).map(|m| m.key_size as i64),
                 ArgBase::PtrToMapValue => map_of(&regs[1]).map(|m| m.value_size as i64),

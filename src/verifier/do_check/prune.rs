@@ -33,6 +33,10 @@ pub(super) struct Kept {
     pub cleaned: bool,
 }
 
+/// `BPF_COMPLEXITY_LIMIT_STATES`: without `CAP_BPF`, no checkpoint is added where this many
+/// already are.
+const BPF_COMPLEXITY_LIMIT_STATES: usize = 64;
+
 /// `MAX_BACKEDGE_ITERS`.
 const MAX_BACKEDGE_ITERS: usize = 64;
 
@@ -331,6 +335,9 @@ impl Walker<'_> {
         }
         self.remove_evicted(key, &evicted);
         self.max_states_per_insn = self.max_states_per_insn.max(list.len());
+        if !self.env.bpf_capable && list.len() > BPF_COMPLEXITY_LIMIT_STATES {
+            return Ok(false);
+        }
         if !add_new_state {
             return Ok(false);
         }
