@@ -311,7 +311,29 @@ l3:
     exit
 ";
 
+/// A spill links the stack copy with the register (`assign_scalar_id_before_mov` in
+/// `check_stack_write_fixed_off`): the bound learnt on r0 reaches the filled r1.
+const LINKED_SPILL: &str = "
+    call 7
+    *(u64 *)(r10 - 8) = r0
+    if r0 > 8 goto l1
+    r1 = *(u64 *)(r10 - 8)
+    if r1 > 8 goto l2
+l1:
+    r0 = 0
+    exit
+l2:
+    r0 = r5
+    exit
+";
+
 const CASES: &[Case] = &[
+    Case {
+        name: "linked_spill",
+        asm: LINKED_SPILL,
+        kernel: "accept",
+        stats: [9, 1, 1],
+    },
     Case {
         name: "zero_store_precise",
         asm: ZERO_STORE_PRECISE,

@@ -158,6 +158,33 @@ impl Walker<'_> {
         }
     }
 
+    /// A scalar spilled whole to the stack keeps a link with its register: both get the
+    /// same id first (`assign_scalar_id_before_mov` in `check_stack_write_fixed_off`), so
+    /// bounds learnt on either reach the other (bpfsim spills 8-byte stores only).
+    pub(super) fn link_spilled_scalar(
+        &mut self,
+        st: &mut VerifierState,
+        dst: Reg,
+        off: i32,
+        size: Size,
+        src: Reg,
+    ) {
+        let ptr = st.cur().regs[dst.index() as usize];
+        if !self.env.bpf_capable
+            || size != Size::DW
+            || ptr.ty != RegType::PtrToStack
+            || !ptr.var.var_off.is_const()
+        {
+            return;
+        }
+        let at = off as i64 + ptr.off as i64 + ptr.var.var_off.value as i64;
+        if at.rem_euclid(8) != 0 {
+            return;
+        }
+        let reg = &mut st.cur_mut().regs[src.index() as usize];
+        super::alu::assign_scalar_id_before_mov(reg, &mut self.id_gen);
+    }
+
     /// A zero register stored to the stack where it is not a spill (an offset not a
     /// multiple of 8) makes `STACK_ZERO` bytes, which later reads rely on: the register
     /// must be precise (`check_stack_write_fixed_off`).

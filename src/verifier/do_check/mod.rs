@@ -520,6 +520,7 @@ impl Walker<'_> {
                 let value = match src {
                     Source::Reg(r) => {
                         read_reg(st, r)?;
+                        self.link_spilled_scalar(st, dst, off as i32, size, r);
                         Some(st.cur().regs[r.index() as usize])
                     }
                     Source::Imm(i) => Some(RegState::known(imm_value(i))),
