@@ -45,7 +45,7 @@ pub mod tnum;
 
 pub use do_check::{CheckEnv, Stats, Verification, do_check, verify};
 pub use error::{Errno, Pass, VerifierError};
-pub use helper_model::{HelperCallCx, HelperModel, MapHelpers};
+pub use helper_model::{HelperModel, KernelHelpers, MapHelpers};
 pub use preflight::{Preflight, PreflightOptions, preflight, preflight_insns};
 pub use resolve::MapRefs;
 pub use scalar::ScalarBounds;

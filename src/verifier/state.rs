@@ -43,9 +43,22 @@ pub enum RegType {
     PtrToPacketMeta,
     /// `PTR_TO_PACKET_END`.
     PtrToPacketEnd,
-    /// Any other pointer (sockets, BTF ids, memory from helpers): not modelled yet, so
-    /// accesses through it are allowed.
+    /// Any other pointer (BTF ids, kfunc results, ...): not modelled yet, so accesses
+    /// through it are allowed.
     Other,
+    /// `PTR_TO_MEM`: `mem_size` bytes from a helper (`bpf_ringbuf_reserve` with
+    /// [`RegState::mem_ringbuf`]), or a global function's pointer argument.
+    PtrToMem,
+    /// `PTR_TO_MAP_KEY`: a key of map `map` (callbacks of `bpf_for_each_map_elem`).
+    PtrToMapKey,
+    /// `PTR_TO_SOCKET`: a full socket (`bpf_sk_lookup_tcp`).
+    PtrToSocket,
+    /// `PTR_TO_SOCK_COMMON` (`bpf_skc_lookup_tcp`, `__sk_buff->sk`).
+    PtrToSockCommon,
+    /// `PTR_TO_TCP_SOCK` (`bpf_tcp_sock`).
+    PtrToTcpSock,
+    /// `PTR_TO_FUNC`: the address of subprogram `subprogno` (`ld_imm64` of a function).
+    PtrToFunc,
 }
 
 /// One register (`struct bpf_reg_state`).
@@ -67,7 +80,26 @@ pub struct RegState {
     pub map: usize,
     /// Stack pointers: the frame they point into.
     pub frameno: u8,
+    /// The reference this pointer holds (`ref_obj_id`), 0 for none.
+    pub ref_obj_id: u32,
+    /// `PTR_TO_MEM`: the bytes it may access.
+    pub mem_size: u32,
+    /// `MEM_RDONLY`: the memory may only be read.
+    pub mem_rdonly: bool,
+    /// `MEM_RINGBUF`: a ring buffer record.
+    pub mem_ringbuf: bool,
+    /// `PTR_TO_FUNC`: the subprogram; map values of a map of maps: 1 + the index of the
+    /// inner map's definition among the walker's maps (0 when not a map of maps), or
+    /// [`INNER_MAP_UNKNOWN`] when the object does not describe it.
+    pub aux: u32,
+    /// A scalar that may in truth be a pointer this slice does not track (read through an
+    /// untracked pointer or from a context whose layout is not modelled): helper argument
+    /// checks let it pass where a pointer is expected.
+    pub untracked: bool,
 }
+
+/// [`RegState::aux`] of a map value in a map of maps whose inner map is not known.
+pub const INNER_MAP_UNKNOWN: u32 = u32::MAX;
 
 impl RegState {
     /// `NOT_INIT`.
@@ -81,6 +113,12 @@ impl RegState {
             range: 0,
             map: 0,
             frameno: 0,
+            ref_obj_id: 0,
+            mem_size: 0,
+            mem_rdonly: false,
+            mem_ringbuf: false,
+            aux: 0,
+            untracked: false,
         }
     }
 
@@ -137,12 +175,42 @@ impl RegState {
             RegType::PtrToPacket => "pkt",
             RegType::PtrToPacketMeta => "pkt_meta",
             RegType::PtrToPacketEnd => "pkt_end",
-            RegType::Other => "mem",
+            RegType::Other => "ptr_",
+            RegType::PtrToMem => "mem",
+            RegType::PtrToMapKey => "map_key",
+            RegType::PtrToSocket => "sock",
+            RegType::PtrToSockCommon => "sock_common",
+            RegType::PtrToTcpSock => "tcp_sock",
+            RegType::PtrToFunc => "func",
         };
+        let mut s = String::new();
+        if self.ty == RegType::PtrToMem {
+            if self.mem_rdonly {
+                s += "rdonly_";
+            }
+            if self.mem_ringbuf {
+                s += "ringbuf_";
+            }
+        }
+        s += base;
         if self.maybe_null {
-            format!("{base}_or_null")
-        } else {
-            base.to_string()
+            s += "_or_null";
+        }
+        s
+    }
+
+    /// `mark_ptr_or_null_reg` for the branch where the pointer is not NULL: the flag goes,
+    /// and a map value of a map of maps becomes the inner map's pointer.
+    pub fn mark_not_null(&mut self) {
+        self.maybe_null = false;
+        if self.ty == RegType::PtrToMapValue && self.aux != 0 {
+            if self.aux == INNER_MAP_UNKNOWN {
+                *self = RegState::pointer(RegType::Other);
+            } else {
+                self.ty = RegType::ConstPtrToMap;
+                self.map = (self.aux - 1) as usize;
+                self.aux = 0;
+            }
         }
     }
 
@@ -153,7 +221,8 @@ impl RegState {
             return true;
         }
         if self.ty == RegType::Scalar && cur.ty == RegType::Scalar {
-            return range_within(&self.var, &cur.var);
+            // An untracked scalar passes helper checks a tracked one would fail.
+            return range_within(&self.var, &cur.var) && (!self.untracked || cur.untracked);
         }
         if self.ty != cur.ty || self.maybe_null != cur.maybe_null {
             return false;
@@ -164,6 +233,11 @@ impl RegState {
             && self.range <= cur.range
             && range_within(&self.var, &cur.var)
             && (self.id == 0) == (cur.id == 0)
+            && (self.ref_obj_id == 0) == (cur.ref_obj_id == 0)
+            && self.mem_size == cur.mem_size
+            && self.mem_rdonly == cur.mem_rdonly
+            && self.mem_ringbuf == cur.mem_ringbuf
+            && self.aux == cur.aux
     }
 }
 
@@ -231,6 +305,10 @@ pub struct FuncState {
     pub frameno: u8,
     /// The subprogram this frame runs.
     pub subprogno: usize,
+    /// A callback's frame: the range its R0 must be in at exit (`callback_ret_range`).
+    pub callback_ret: Option<(i64, i64)>,
+    /// An asynchronous callback (a timer's): its exit ends the path.
+    pub async_callback: bool,
 }
 
 impl FuncState {
@@ -247,6 +325,8 @@ impl FuncState {
             callsite,
             frameno,
             subprogno,
+            callback_ret: None,
+            async_callback: false,
         }
     }
 
@@ -269,7 +349,10 @@ impl FuncState {
     }
 
     fn covers(&self, cur: &FuncState) -> bool {
-        if self.callsite != cur.callsite || self.subprogno != cur.subprogno {
+        if self.callsite != cur.callsite
+            || self.subprogno != cur.subprogno
+            || self.callback_ret != cur.callback_ret
+        {
             return false;
         }
         if !self
@@ -298,6 +381,16 @@ impl FuncState {
     }
 }
 
+/// An acquired reference (`struct bpf_reference_state`): a socket or ring buffer record
+/// the program must release before it exits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefState {
+    /// The id the pointers holding it carry as `ref_obj_id`.
+    pub id: u32,
+    /// The instruction that acquired it (`alloc_insn`).
+    pub insn_idx: usize,
+}
+
 /// A whole path's state (`struct bpf_verifier_state`): the call frames, innermost last.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VerifierState {
@@ -305,6 +398,8 @@ pub struct VerifierState {
     pub frame: Vec<FuncState>,
     /// The branch decisions that led here: (jump instruction, taken).
     pub path: Vec<(usize, bool)>,
+    /// The references held (`refs`, kept in the verifier state since Linux 6.13).
+    pub refs: Vec<RefState>,
 }
 
 impl VerifierState {
@@ -315,6 +410,7 @@ impl VerifierState {
         VerifierState {
             frame: vec![f],
             path: Vec::new(),
+            refs: Vec::new(),
         }
     }
 
@@ -330,7 +426,14 @@ impl VerifierState {
 
     /// `states_equal` without liveness or precision: `self` (explored) covers `cur`.
     pub fn equal(&self, cur: &VerifierState) -> bool {
-        self.frame.len() == cur.frame.len()
+        // refsafe: the same references, acquired at the same places.
+        self.refs.len() == cur.refs.len()
+            && self
+                .refs
+                .iter()
+                .zip(cur.refs.iter())
+                .all(|(o, c)| o.insn_idx == c.insn_idx)
+            && self.frame.len() == cur.frame.len()
             && self
                 .frame
                 .iter()

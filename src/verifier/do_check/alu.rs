@@ -109,6 +109,9 @@ impl Walker<'_> {
             | RegType::PtrToStack
             | RegType::PtrToPacket
             | RegType::PtrToPacketMeta
+            | RegType::PtrToMapKey
+            | RegType::PtrToMem
+            | RegType::PtrToFunc
             | RegType::Other => true,
             RegType::ConstPtrToMap => known && val == 0 && op == AluOp::Add,
             _ => false,

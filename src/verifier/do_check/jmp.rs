@@ -126,12 +126,16 @@ pub(super) fn mark_ptr_or_null(st: &mut VerifierState, id: u32, is_null: bool) {
     if id == 0 {
         return;
     }
+    if is_null {
+        // A NULL pointer holds no reference.
+        st.refs.retain(|r| r.id != id);
+    }
     for_each_reg(st, |r| {
         if r.maybe_null && r.id == id {
             if is_null {
                 *r = RegState::known(0);
             } else {
-                r.maybe_null = false;
+                r.mark_not_null();
             }
         }
     });

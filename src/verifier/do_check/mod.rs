@@ -23,14 +23,15 @@
 
 use super::error::{Errno, Pass, VerifierError};
 use super::fields::check_fields;
-use super::helper_model::{HelperCallCx, HelperModel, MapHelpers};
+use super::helper_model::{HelperModel, MapHelpers};
 use super::preflight::{Preflight, PreflightOptions, preflight};
 use super::resolve::{LdImm64, MapRefs};
 use super::scalar::{
     adjust_scalar_min_max_vals, is_branch_taken, reg_set_min_max, scalar_byte_swap, scalar_neg,
 };
 use super::state::{
-    MAX_BPF_STACK, MAX_CALL_FRAMES, RegState, RegType, SlotType, StackSlot, VerifierState,
+    BPF_REG_SIZE, MAX_BPF_STACK, MAX_CALL_FRAMES, RegState, RegType, SlotType, StackSlot,
+    VerifierState,
 };
 use crate::helpers::proto::{self, ProgSpec};
 use crate::insn::decode_slot;
@@ -42,9 +43,13 @@ use std::collections::HashMap;
 
 mod alu;
 mod call;
+mod callback;
+mod global_func;
+mod helper_call;
 mod jmp;
 mod mem;
 mod prune;
+mod refs;
 
 use call::clobber_caller_saved;
 use mem::Access;
@@ -133,17 +138,27 @@ pub fn do_check(
     pre: &Preflight,
     env: &CheckEnv<'_>,
 ) -> (Result<(), VerifierError>, Stats) {
-    let used: Vec<&MapDef> = pre
+    let mut used: Vec<&MapDef> = pre
         .resolved
         .used_maps
         .iter()
         .filter_map(|&i| env.maps.get(i))
         .collect();
+    // The inner maps of maps of maps follow, for the pointers their lookups give.
+    let mut inner_of = vec![None; used.len()];
+    for (i, slot) in inner_of.iter_mut().enumerate() {
+        if let Some(inner) = used[i].inner.as_deref() {
+            *slot = Some(used.len());
+            used.push(inner);
+        }
+    }
     let mut w = Walker {
         insns,
         pre,
         env,
         maps: used,
+        inner_of,
+        globals_called: Vec::new(),
         stats: Stats::default(),
         pending: Vec::new(),
         explored: HashMap::new(),
@@ -159,6 +174,10 @@ struct Walker<'a> {
     pre: &'a Preflight,
     env: &'a CheckEnv<'a>,
     maps: Vec<&'a MapDef>,
+    /// For each map of maps among `maps`: the index of its inner map's definition.
+    inner_of: Vec<Option<usize>>,
+    /// Global functions whose call was reached, to verify after the main program.
+    globals_called: Vec<usize>,
     stats: Stats,
     pending: Vec<(usize, VerifierState)>,
     explored: HashMap<usize, Vec<VerifierState>>,
@@ -184,7 +203,29 @@ fn imm_value(imm: i32) -> u64 {
 
 impl Walker<'_> {
     fn run(&mut self) -> Result<(), VerifierError> {
-        self.pending.push((0, VerifierState::initial()));
+        self.walk(0, VerifierState::initial())?;
+        // do_check_subprogs: the global functions called, each from its signature.
+        let mut done = 0;
+        while let Some(&subprogno) = self.globals_called.get(done) {
+            done += 1;
+            let Some(f) = self.pre.globals.get(subprogno).cloned().flatten() else {
+                continue;
+            };
+            let (Some(sig), Some(start)) = (
+                f.signature.as_ref(),
+                self.pre.subprogs.info.get(subprogno).map(|s| s.start),
+            ) else {
+                continue;
+            };
+            let st = self.global_entry_state(subprogno, sig);
+            self.walk(start, st)?;
+        }
+        Ok(())
+    }
+
+    /// Explores every path from `start` in state `st`.
+    fn walk(&mut self, start: usize, st: VerifierState) -> Result<(), VerifierError> {
+        self.pending.push((start, st));
         while let Some((mut idx, mut st)) = self.pending.pop() {
             loop {
                 self.stats.insns_processed += 1;
@@ -281,6 +322,10 @@ impl Walker<'_> {
                         off: off as i32,
                         ..RegState::pointer(RegType::PtrToMapValue)
                     },
+                    Some(LdImm64::Func { target }) => RegState {
+                        aux: u32::try_from(target).unwrap_or(u32::MAX),
+                        ..RegState::pointer(RegType::PtrToFunc)
+                    },
                     _ => RegState::pointer(RegType::Other),
                 };
                 st.cur_mut().regs[dst.index() as usize] = v;
@@ -298,8 +343,16 @@ impl Walker<'_> {
             } => {
                 read_reg(st, src)?;
                 write_check(dst)?;
+                let base = st.cur().regs[src.index() as usize];
                 let v = self.check_mem_access(st, src, off as i32, size, Access::Read)?;
-                let mut v = v.unwrap_or_else(RegState::unknown);
+                let mut v = v.unwrap_or_else(|| RegState {
+                    untracked: self.may_load_untracked_pointer(&base, size),
+                    ..RegState::unknown()
+                });
+                if v.maybe_null && v.id == 0 {
+                    self.id_gen += 1;
+                    v.id = self.id_gen;
+                }
                 if v.is_scalar() && size != Size::DW {
                     if sign_extend {
                         v.var.coerce_reg_to_size_sx(size.bytes() as u8);
@@ -352,6 +405,7 @@ impl Walker<'_> {
                     read_reg(st, src)?;
                 }
                 read_reg(st, Reg::R6)?;
+                refs::check_reference_leak(st, "BPF_LD_[ABS|IND]")?;
                 if st.cur().regs[6].ty != RegType::PtrToCtx {
                     return Err((
                         Errno::Inval,
@@ -390,6 +444,21 @@ impl Walker<'_> {
             Insn::Exit => return self.check_exit(st),
         }
         Ok(Next::Goto(idx + 1))
+    }
+}
+
+impl Walker<'_> {
+    /// Whether a load of `size` bytes through `base` may give a pointer this slice does
+    /// not track (a BTF pointer, a kptr in a map value, a context's socket pointer): the
+    /// loaded scalar is then [`RegState::untracked`].
+    fn may_load_untracked_pointer(&self, base: &RegState, size: Size) -> bool {
+        match base.ty {
+            RegType::Other => true,
+            RegType::Scalar => base.untracked,
+            RegType::PtrToCtx => size == Size::DW || !mem::ctx_modelled(self.env.prog_type),
+            RegType::PtrToMapValue | RegType::PtrToMem => size == Size::DW,
+            _ => false,
+        }
     }
 }
 
