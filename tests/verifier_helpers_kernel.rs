@@ -169,6 +169,23 @@ const CASES: &[(&str, &str, &str)] = &[
         "R3 min value is outside of the allowed memory range",
     ),
     (
+        "callbacks",
+        "loop_unsafe_on_second_iteration",
+        "R1 invalid mem access 'scalar'",
+    ),
+    (
+        "callbacks",
+        "loop_once_cannot_reach_second_iteration",
+        "accept",
+    ),
+    ("callbacks", "subprog_exit_without_r0_ok", "accept"),
+    ("callbacks", "subprog_r0_unset_used", "R0 !read_ok"),
+    (
+        "callbacks",
+        "subprog_returns_stack_pointer",
+        "cannot return stack pointer to the caller",
+    ),
+    (
         "globals",
         "global_deref_unchecked",
         "R1 invalid mem access 'mem_or_null'",
@@ -314,6 +331,19 @@ const CASES: &[(&str, &str, &str)] = &[
         "BPF_EXIT instruction in main prog would lead to reference leak",
     ),
     ("refs", "sk_release_from_spill_ok", "accept"),
+    (
+        "refs",
+        "sk_field_dst_port_bad_half",
+        "R0 invalid sock access off=50 size=2",
+    ),
+    ("refs", "sk_field_dst_port_half_ok", "accept"),
+    ("refs", "sk_field_write", "R0 cannot write into sock"),
+    (
+        "refs",
+        "skb_sk_common_type_invalid",
+        "R1 invalid sock_common access off=8 size=4",
+    ),
+    ("refs", "skb_sk_common_family_ok", "accept"),
     ("refs", "rb_submit_ok", "accept"),
     ("refs", "rb_discard_ok", "accept"),
     (
@@ -365,6 +395,12 @@ const CASES: &[(&str, &str, &str)] = &[
         "R2 type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
     ),
     ("refs", "rb_output_stack_zero_ok", "accept"),
+    ("refs", "sockmap_lookup_field_ok", "accept"),
+    (
+        "refs",
+        "sockmap_lookup_leak",
+        "BPF_EXIT instruction in main prog would lead to reference leak",
+    ),
 ];
 
 fn fixture_dir() -> PathBuf {

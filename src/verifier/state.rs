@@ -98,8 +98,11 @@ pub struct RegState {
     pub untracked: bool,
 }
 
-/// [`RegState::aux`] of a map value in a map of maps whose inner map is not known.
+/// [`RegState::aux`] of a map value in a map of maps whose inner map is not known (and of
+/// an `xskmap` lookup): an untracked pointer once not NULL.
 pub const INNER_MAP_UNKNOWN: u32 = u32::MAX;
+/// [`RegState::aux`] of a `sockmap`/`sockhash` lookup: a socket once not NULL.
+pub const AUX_SOCKET: u32 = u32::MAX - 1;
 
 impl RegState {
     /// `NOT_INIT`.
@@ -205,7 +208,14 @@ impl RegState {
         self.maybe_null = false;
         if self.ty == RegType::PtrToMapValue && self.aux != 0 {
             if self.aux == INNER_MAP_UNKNOWN {
-                *self = RegState::pointer(RegType::Other);
+                *self = RegState {
+                    id: self.id,
+                    ref_obj_id: self.ref_obj_id,
+                    ..RegState::pointer(RegType::Other)
+                };
+            } else if self.aux == AUX_SOCKET {
+                self.ty = RegType::PtrToSocket;
+                self.aux = 0;
             } else {
                 self.ty = RegType::ConstPtrToMap;
                 self.map = (self.aux - 1) as usize;
@@ -309,6 +319,9 @@ pub struct FuncState {
     pub callback_ret: Option<(i64, i64)>,
     /// An asynchronous callback (a timer's): its exit ends the path.
     pub async_callback: bool,
+    /// Iterations of a synchronous callback this frame's helper call has run on this path
+    /// (`callback_depth`).
+    pub callback_depth: u32,
 }
 
 impl FuncState {
@@ -327,6 +340,7 @@ impl FuncState {
             subprogno,
             callback_ret: None,
             async_callback: false,
+            callback_depth: 0,
         }
     }
 
@@ -352,6 +366,7 @@ impl FuncState {
         if self.callsite != cur.callsite
             || self.subprogno != cur.subprogno
             || self.callback_ret != cur.callback_ret
+            || self.callback_depth > cur.callback_depth
         {
             return false;
         }

@@ -36,6 +36,7 @@ impl Walker<'_> {
                 let mut v = RegState::unknown();
                 v.var = dst_reg.var;
                 let _ = adjust_scalar_min_max_vals(&mut v.var, op, &src_reg.var, width);
+                v.untracked = src_reg.untracked && op == AluOp::Mov && width == Width::W64;
                 v
             } else if op == AluOp::Mov && width == Width::W64 {
                 src_reg

@@ -61,18 +61,26 @@ impl Walker<'_> {
         if st.frame.len() == 1 {
             refs::check_reference_leak(st, "BPF_EXIT instruction in main prog")?;
         }
-        read_reg(st, Reg::R0)?;
-        if let Some(range) = st.cur().callback_ret {
-            return self.callback_exit(st, range);
-        }
         if st.frame.len() > 1 {
-            let callee = st.frame.pop().expect("more than one frame");
-            let mut r0 = callee.regs[0];
-            if r0.ty == RegType::PtrToStack && r0.frameno as usize >= st.frame.len() {
-                r0 = RegState::unknown();
+            // prepare_func_exit: R0 goes back to the caller as it is (even unset).
+            let r0 = st.cur().regs[0];
+            if r0.ty == RegType::PtrToStack {
+                return Err((
+                    Errno::Inval,
+                    "cannot return stack pointer to the caller".into(),
+                ));
             }
+            if let Some(range) = st.cur().callback_ret {
+                return self.callback_exit(st, range);
+            }
+            let callee = st.frame.pop().expect("more than one frame");
             st.cur_mut().regs[0] = r0;
             return Ok(Next::Goto(callee.callsite));
+        }
+        read_reg(st, Reg::R0)?;
+        if let Some(range) = st.cur().callback_ret {
+            // An asynchronous callback runs in a frame of its own.
+            return self.callback_exit(st, range);
         }
         let r0 = st.cur().regs[0];
         if st.cur().subprogno != 0 {

@@ -3,17 +3,23 @@
 //! `bpf_find_vma`, `bpf_user_ringbuf_drain`, `bpf_timer_set_callback`) gets it verified in
 //! a new frame whose R1–R5 are what the helper passes.
 //!
-//! The callback runs once on the path that [`Walker::callback_state`] queues, and returns
-//! to the instruction after the helper call with R0 the helper's unknown result; the path
-//! that goes on directly after the call is the one where it never runs. (The kernel goes
-//! round the callback until the states converge; one iteration is modelled here.) At the
+//! As in the kernel, the helper call queues a path into the callback
+//! ([`Walker::callback_state`]) and goes on after the call as if the callback had run its
+//! last time; the callback's exit returns to the helper call, which runs it again. The
+//! iterations stop where the state at the call is one already explored (pruning), at
+//! `bpf_loop`'s count, or after [`CALLBACK_ITER_CAP`] iterations (a bound of bpfsim's:
+//! without precision tracking, states that differ in counters never converge). At the
 //! callback's exit R0 must be a scalar in the helper's range (`At callback return the
-//! register R0 has ...`); a timer callback is asynchronous and its path ends there.
+//! register R0 has ...`). A timer callback is asynchronous: it is verified in a state of
+//! its own (one frame, no references), and its path ends at its exit.
 
 use super::helper_call::Meta;
 use super::*;
 use crate::helpers::proto::HelperId;
 use crate::verifier::state::FuncState;
+
+/// The most iterations of one synchronous callback explored on one path.
+pub(super) const CALLBACK_ITER_CAP: u64 = 8;
 
 impl Walker<'_> {
     /// The state in which helper `id`'s callback, starting at slot `start`, begins.
@@ -38,7 +44,9 @@ impl Walker<'_> {
         let mut cb = st.clone();
         let caller = st.cur().regs;
         let frameno = cb.frame.len() as u8;
-        let mut f = FuncState::new(frameno, idx + 1, subprogno);
+        // A synchronous callback returns to the call, which runs it again (or not).
+        let mut f = FuncState::new(frameno, idx, subprogno);
+        cb.cur_mut().callback_depth += 1;
         let map_regs = |map: Option<usize>| -> [RegState; 3] {
             match map {
                 Some(m) => [
@@ -95,7 +103,15 @@ impl Walker<'_> {
                 f.callback_ret = Some((0, 1));
             }
         }
-        cb.frame.push(f);
+        if f.async_callback {
+            // push_async_cb: the callback runs later, in a state of its own.
+            f.frameno = 0;
+            f.regs[10].frameno = 0;
+            cb.frame = vec![f];
+            cb.refs.clear();
+        } else {
+            cb.frame.push(f);
+        }
         cb.path.push((idx, true));
         Ok((start, cb))
     }
@@ -124,9 +140,9 @@ impl Walker<'_> {
         if is_async {
             return Ok(Next::PathDone);
         }
+        // Back to the helper call, with the caller's arguments as they were: it decides
+        // whether the callback runs once more (push_callback_call) and goes on after it.
         let callee = st.frame.pop().expect("a callback frame");
-        clobber_caller_saved(st);
-        st.cur_mut().regs[0] = RegState::unknown();
         Ok(Next::Goto(callee.callsite))
     }
 }

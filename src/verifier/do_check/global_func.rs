@@ -94,6 +94,15 @@ impl Walker<'_> {
         if !self.globals_called.contains(&subprogno) {
             self.globals_called.push(subprogno);
         }
+        if self
+            .pre
+            .subprogs
+            .info
+            .get(subprogno)
+            .is_some_and(|s| s.changes_pkt_data)
+        {
+            helper_call::clear_all_pkt_pointers(st);
+        }
         clobber_caller_saved(st);
         st.cur_mut().regs[0] = RegState::unknown();
         Ok(Next::Goto(idx + 1))

@@ -17,7 +17,7 @@
 use super::*;
 use crate::helpers::proto::{ArgBase, ArgType, HelperId, HelperProto, RetBase, TypeFlags};
 use crate::maps::MapType;
-use crate::verifier::state::INNER_MAP_UNKNOWN;
+use crate::verifier::state::{AUX_SOCKET, INNER_MAP_UNKNOWN};
 
 /// `BPF_MAX_VAR_SIZ`: the largest size a helper may be given.
 const BPF_MAX_VAR_SIZ: u64 = 1 << 29;
@@ -353,7 +353,15 @@ impl Walker<'_> {
             _ => {}
         }
         let callback_state = match callback {
-            Some(start) => Some(self.callback_state(idx, st, id, start, &meta)?),
+            Some(start) if self.another_iteration(st, id) => {
+                let cb = self.callback_state(idx, st, id, start, &meta)?;
+                st.cur_mut().callback_depth = 0;
+                Some(cb)
+            }
+            Some(_) => {
+                st.cur_mut().callback_depth = 0;
+                None
+            }
             None => None,
         };
 
@@ -369,6 +377,20 @@ impl Walker<'_> {
             self.push_stack(cb.0, cb.1)?;
         }
         Ok(None)
+    }
+
+    /// Whether a synchronous callback runs once more: below `bpf_loop`'s count and
+    /// [`callback::CALLBACK_ITER_CAP`]; an asynchronous one always (it runs once).
+    fn another_iteration(&self, st: &VerifierState, id: HelperId) -> bool {
+        if id == HelperId::TimerSetCallback {
+            return true;
+        }
+        let depth = st.cur().callback_depth as u64;
+        let mut limit = super::callback::CALLBACK_ITER_CAP;
+        if id == HelperId::Loop {
+            limit = limit.min(st.cur().regs[1].var.umax_value);
+        }
+        depth < limit
     }
 
     /// `check_func_arg` for argument `arg` (0 = R1).
@@ -410,14 +432,20 @@ impl Walker<'_> {
             }
         }
         let null = is_null(&reg);
-        let unknown = untracked(&reg);
-        if unknown {
+        let scalar_arg = matches!(
+            arg_type.base,
+            ArgBase::ConstSize | ArgBase::ConstSizeOrZero | ArgBase::ConstAllocSizeOrZero
+        );
+        if untracked(&reg) && !scalar_arg {
+            if arg_type.is_release() && reg.ref_obj_id != 0 {
+                // A cast of a referenced pointer (bpf_skc_to_tcp_sock): released too.
+                meta.ref_obj_id = reg.ref_obj_id;
+                meta.release_regno = Some(regno);
+                return Ok(());
+            }
             if arg_type.base == ArgBase::ConstMapPtr {
                 meta.map = None;
                 meta.map_untracked = true;
-            }
-            if arg_type.is_release() {
-                meta.release_regno = None;
             }
             return Ok(());
         }
@@ -857,7 +885,11 @@ impl Walker<'_> {
                         maybe_null: maybe_null && !elide,
                         ..RegState::pointer(RegType::PtrToMapValue)
                     };
-                    if matches!(def.map_type, MapType::ArrayOfMaps | MapType::HashOfMaps) {
+                    if matches!(def.map_type, MapType::SockMap | MapType::SockHash) {
+                        r.aux = AUX_SOCKET;
+                    } else if def.map_type == MapType::XskMap {
+                        r.aux = INNER_MAP_UNKNOWN;
+                    } else if matches!(def.map_type, MapType::ArrayOfMaps | MapType::HashOfMaps) {
                         r.aux = self
                             .inner_of
                             .get(m)
@@ -1126,4 +1158,42 @@ pub(super) fn clear_all_pkt_pointers(st: &mut VerifierState) {
             *r = RegState::unknown();
         }
     });
+}
+
+/// `bpf_sock_is_valid_access`, `bpf_sock_common_is_valid_access` and
+/// `bpf_tcp_sock_is_valid_access`: the fields of `struct bpf_sock` (80 bytes) and
+/// `struct bpf_tcp_sock` (112) a program may read, and how narrowly.
+pub(super) fn sock_access_ok(ty: RegType, off: i32, size: i32) -> bool {
+    if size <= 0 || off < 0 || off % size != 0 {
+        return false;
+    }
+    let narrow = |field: i32| size <= field && (size & (size - 1)) == 0;
+    match ty {
+        RegType::PtrToTcpSock => {
+            if off >= 112 {
+                return false;
+            }
+            match off {
+                80 | 88 => size == 8,
+                _ => size == 4,
+            }
+        }
+        RegType::PtrToSockCommon if (8..24).contains(&off) => false,
+        RegType::PtrToSocket | RegType::PtrToSockCommon => {
+            if off >= 80 {
+                return false;
+            }
+            match off {
+                // state, family, type, protocol, src_port, rx_queue_mapping
+                72 | 4 | 8 | 12 | 44 | 76 => narrow(4),
+                // src_ip4, src_ip6, dst_ip4, dst_ip6
+                24..=43 | 52..=71 => narrow(4),
+                // dst_port: a 4-byte read, or 2 bytes and less
+                48 | 49 => narrow(if size == 4 { 4 } else { 2 }),
+                50 | 51 => false,
+                _ => size == 4,
+            }
+        }
+        _ => true,
+    }
 }

@@ -149,6 +149,12 @@ impl Walker<'_> {
                         "R{n} min value is negative, either use unsigned index or do a if (index >=0) check."
                     ));
                 }
+                if !helper_call::sock_access_ok(reg.ty, off, size_b) {
+                    return acces(format!(
+                        "R{n} invalid {} access off={off} size={size_b}",
+                        reg.type_str()
+                    ));
+                }
                 Ok(None)
             }
             RegType::ConstPtrToMap | RegType::PtrToPacketEnd | RegType::PtrToFunc => {
