@@ -231,6 +231,38 @@ const CASES: &[(&str, &str, &str)] = &[
         "ld_abs_with_reference",
         "BPF_LD_[ABS|IND] would lead to reference leak",
     ),
+    ("locks", "lock_unlock_ok", "accept"),
+    (
+        "locks",
+        "lock_held_at_exit",
+        "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region",
+    ),
+    (
+        "locks",
+        "unlock_without_lock",
+        "bpf_spin_unlock without taking a lock",
+    ),
+    (
+        "locks",
+        "call_under_lock",
+        "function calls are not allowed while holding a lock",
+    ),
+    (
+        "locks",
+        "unlock_other_value",
+        "bpf_spin_unlock of different lock",
+    ),
+    (
+        "locks",
+        "ld_abs_under_lock",
+        "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region",
+    ),
+    ("locks", "jeq_nonnull_infers_ok", "accept"),
+    (
+        "locks",
+        "jne_nonnull_infers_nothing",
+        "R7 invalid mem access 'map_value_or_null'",
+    ),
     ("maps", "tail_call_ok", "accept"),
     ("maps", "tail_call_r0_unset", "R0 !read_ok"),
     (

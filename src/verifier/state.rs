@@ -197,7 +197,12 @@ impl RegState {
         }
         s += base;
         if self.maybe_null {
-            s += "_or_null";
+            // reg_type_str: BTF pointers say ptr_or_null_.
+            s += if self.ty == RegType::Other {
+                "or_null_"
+            } else {
+                "_or_null"
+            };
         }
         s
     }
@@ -415,6 +420,9 @@ pub struct VerifierState {
     pub path: Vec<(usize, bool)>,
     /// The references held (`refs`, kept in the verifier state since Linux 6.13).
     pub refs: Vec<RefState>,
+    /// The `bpf_spin_lock` held (`active_locks`): the map and the id of the map value
+    /// pointer it was taken through.
+    pub active_lock: Option<(usize, u32)>,
 }
 
 impl VerifierState {
@@ -426,6 +434,7 @@ impl VerifierState {
             frame: vec![f],
             path: Vec::new(),
             refs: Vec::new(),
+            active_lock: None,
         }
     }
 
@@ -441,8 +450,9 @@ impl VerifierState {
 
     /// `states_equal` without liveness or precision: `self` (explored) covers `cur`.
     pub fn equal(&self, cur: &VerifierState) -> bool {
-        // refsafe: the same references, acquired at the same places.
-        self.refs.len() == cur.refs.len()
+        // refsafe: the same references, acquired at the same places, the same lock.
+        self.active_lock.is_some() == cur.active_lock.is_some()
+            && self.refs.len() == cur.refs.len()
             && self
                 .refs
                 .iter()

@@ -3,6 +3,7 @@
 //! callback and program exits.
 
 use super::*;
+use crate::helpers::proto::HelperId;
 
 impl Walker<'_> {
     pub(super) fn check_call(
@@ -11,6 +12,19 @@ impl Walker<'_> {
         st: &mut VerifierState,
         target: CallTarget,
     ) -> Res<Next> {
+        // do_check: only bpf_spin_unlock and static functions under a lock.
+        if st.active_lock.is_some()
+            && match target {
+                CallTarget::Helper(id) => id != HelperId::SpinUnlock as i32,
+                CallTarget::Kfunc { .. } => true,
+                CallTarget::Local(_) => false,
+            }
+        {
+            return Err((
+                Errno::Inval,
+                "function calls are not allowed while holding a lock".into(),
+            ));
+        }
         match target {
             CallTarget::Helper(func_id) => {
                 if let Some(next) = self.check_helper_call(idx, st, func_id)? {
@@ -59,7 +73,7 @@ impl Walker<'_> {
 
     pub(super) fn check_exit(&mut self, st: &mut VerifierState) -> Res<Next> {
         if st.frame.len() == 1 {
-            refs::check_reference_leak(st, "BPF_EXIT instruction in main prog")?;
+            refs::check_resource_leak(st, "BPF_EXIT instruction in main prog")?;
         }
         if st.frame.len() > 1 {
             // prepare_func_exit: R0 goes back to the caller as it is (even unset).

@@ -80,6 +80,9 @@ impl Walker<'_> {
         subprogno: usize,
         sig: &FuncSig,
     ) -> Res<Next> {
+        if st.active_lock.is_some() {
+            return Err((Errno::Inval, "use static function instead".into()));
+        }
         let params = self.params(sig);
         let ok = self.global_args_match(st, &params);
         if !ok {
@@ -175,6 +178,7 @@ impl Walker<'_> {
             frame: vec![f],
             path: Vec::new(),
             refs: Vec::new(),
+            active_lock: None,
         }
     }
 }

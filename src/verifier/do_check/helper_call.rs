@@ -531,6 +531,9 @@ impl Walker<'_> {
             }
             ArgBase::PtrToFunc => meta.callback = Some(reg.aux as usize),
             ArgBase::PtrToConstStr => self.check_reg_const_str(&reg, regno)?,
+            ArgBase::PtrToSpinLock if reg.ty == RegType::PtrToMapValue => {
+                process_spin_lock(st, &reg, fp.id == HelperId::SpinLock)?;
+            }
             _ => {}
         }
         Ok(())
@@ -928,7 +931,8 @@ impl Walker<'_> {
                 ..RegState::pointer(RegType::Other)
             },
         };
-        if r0.maybe_null {
+        if r0.maybe_null || r0.ty == RegType::PtrToMapValue {
+            // A map value's id also names the spin lock taken through it.
             self.id_gen += 1;
             r0.id = self.id_gen;
         }
@@ -1195,5 +1199,30 @@ pub(super) fn sock_access_ok(ty: RegType, off: i32, size: i32) -> bool {
             }
         }
         _ => true,
+    }
+}
+
+/// `process_spin_lock`: take the lock in a map value, or release the one held through the
+/// same map value. (Where the lock lies in the value needs the map's BTF: not checked.)
+fn process_spin_lock(st: &mut VerifierState, reg: &RegState, lock: bool) -> Res<()> {
+    if lock {
+        if st.active_lock.is_some() {
+            return err(
+                Errno::Inval,
+                "Locking two bpf_spin_locks are not allowed".into(),
+            );
+        }
+        st.active_lock = Some((reg.map, reg.id));
+        return Ok(());
+    }
+    match st.active_lock {
+        None => err(Errno::Inval, "bpf_spin_unlock without taking a lock".into()),
+        Some((map, id)) if map != reg.map || id != reg.id => {
+            err(Errno::Inval, "bpf_spin_unlock of different lock".into())
+        }
+        Some(_) => {
+            st.active_lock = None;
+            Ok(())
+        }
     }
 }

@@ -405,7 +405,7 @@ impl Walker<'_> {
                     read_reg(st, src)?;
                 }
                 read_reg(st, Reg::R6)?;
-                refs::check_reference_leak(st, "BPF_LD_[ABS|IND]")?;
+                refs::check_resource_leak(st, "BPF_LD_[ABS|IND]")?;
                 if st.cur().regs[6].ty != RegType::PtrToCtx {
                     return Err((
                         Errno::Inval,

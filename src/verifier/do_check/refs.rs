@@ -5,7 +5,9 @@
 //! A reference lives in [`VerifierState::refs`]; the pointers that hold it carry its id as
 //! [`RegState::ref_obj_id`]. Releasing it turns every such pointer into an unknown scalar
 //! (`mark_reg_invalid` for a privileged loader); the NULL branch of a null check drops it
-//! (`mark_ptr_or_null_regs`, in `jmp`).
+//! (`mark_ptr_or_null_regs`, in `jmp`). `bpf_spin_lock` is a resource too
+//! ([`VerifierState::active_lock`], `process_spin_lock`): one at a time, released by the
+//! same map value, and not held where the program may end or call a function.
 
 use super::*;
 use crate::verifier::state::RefState;
@@ -34,8 +36,15 @@ impl Walker<'_> {
     }
 }
 
-/// `check_resource_leak` at the main program's exit: every reference released.
-pub(super) fn check_reference_leak(st: &VerifierState, prefix: &str) -> Res<()> {
+/// `check_resource_leak` where the program may end (its exit, `LD_ABS`): no lock held,
+/// every reference released.
+pub(super) fn check_resource_leak(st: &VerifierState, prefix: &str) -> Res<()> {
+    if st.active_lock.is_some() {
+        return Err((
+            Errno::Inval,
+            format!("{prefix} cannot be used inside bpf_spin_lock-ed region"),
+        ));
+    }
     if st.refs.is_empty() {
         return Ok(());
     }
