@@ -231,6 +231,14 @@ const CASES: &[(&str, &str, &str)] = &[
         "ld_abs_with_reference",
         "BPF_LD_[ABS|IND] would lead to reference leak",
     ),
+    ("globals", "global_nonnull_ok", "accept"),
+    ("globals", "global_nonnull_given_null", "accept"),
+    ("globals", "global_ctx_tag_ok", "accept"),
+    (
+        "globals",
+        "global_ctx_tag_given_stack",
+        "Caller passes invalid args into func#1 ('ctx_tagged')",
+    ),
     ("locks", "lock_unlock_ok", "accept"),
     (
         "locks",

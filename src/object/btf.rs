@@ -85,7 +85,8 @@ pub struct BtfType {
     pub array: Option<(u32, u32, u32)>,
     /// STRUCT/UNION members, DATASEC entries, FUNC_PROTO params (name, type).
     pub members: Vec<BtfMember>,
-    /// VAR: linkage (0 static, 1 global, 2 extern).
+    /// VAR: linkage (0 static, 1 global, 2 extern). DECL_TAG: `component_idx` (the
+    /// parameter or member tagged, `u32::MAX` for the type itself).
     pub linkage: u32,
 }
 
@@ -168,7 +169,11 @@ impl BtfTypes {
             };
             let n = vlen as usize;
             match kind {
-                BtfKind::Int | BtfKind::DeclTag => p += 4,
+                BtfKind::Int => p += 4,
+                BtfKind::DeclTag => {
+                    t.linkage = u32_at(tdata, p).ok_or_else(bad)?;
+                    p += 4;
+                }
                 BtfKind::Var => {
                     t.linkage = u32_at(tdata, p).ok_or_else(bad)?;
                     p += 4;

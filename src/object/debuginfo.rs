@@ -56,9 +56,15 @@ pub enum FuncParam {
     Scalar,
     /// A pointer to `struct <name>` (maybe the program's context) of `size` bytes, or to
     /// another type of `size` bytes (`name` empty); `size` is `None` when BTF cannot size
-    /// the target (`void *`).
-    Ptr { name: String, size: Option<u64> },
-    /// Anything else.
+    /// the target (`void *`). `nonnull` when tagged `arg:nonnull` (`__arg_nonnull`).
+    Ptr {
+        name: String,
+        size: Option<u64>,
+        nonnull: bool,
+    },
+    /// Tagged `arg:ctx` (`__arg_ctx`): the program's context, whatever its C type.
+    Ctx,
+    /// Anything else (also `arg:trusted`, `arg:arena`, ... tagged pointers).
     Other,
 }
 
@@ -69,10 +75,28 @@ fn func_sig(btf: &BtfTypes, type_id: u32) -> Option<FuncSig> {
     let proto = btf
         .get(func.size_or_type)
         .filter(|t| t.kind == BtfKind::FuncProto)?;
+    // Decl tags on the parameters: `arg:ctx`, `arg:nonnull`, ...
+    let tags = |i: usize| {
+        btf.iter()
+            .filter(move |(_, t)| {
+                t.kind == BtfKind::DeclTag && t.size_or_type == type_id && t.linkage == i as u32
+            })
+            .map(|(_, t)| t.name.as_str())
+    };
     let params = proto
         .members
         .iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(i, m)| {
+            let mut nonnull = false;
+            for tag in tags(i) {
+                match tag {
+                    "arg:ctx" => return FuncParam::Ctx,
+                    "arg:nonnull" => nonnull = true,
+                    t if t.starts_with("arg:") => return FuncParam::Other,
+                    _ => {}
+                }
+            }
             let Some(t) = btf.skip_mods(m.type_id).and_then(|id| btf.get(id)) else {
                 return FuncParam::Other;
             };
@@ -85,7 +109,11 @@ fn func_sig(btf: &BtfTypes, type_id: u32) -> Option<FuncSig> {
                         .filter(|t| matches!(t.kind, BtfKind::Struct | BtfKind::Union))
                         .map_or(String::new(), |t| t.name.clone());
                     let size = target.and_then(|id| btf.size_of(id)).filter(|&s| s > 0);
-                    FuncParam::Ptr { name, size }
+                    FuncParam::Ptr {
+                        name,
+                        size,
+                        nonnull,
+                    }
                 }
                 _ => FuncParam::Other,
             }

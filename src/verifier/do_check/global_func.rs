@@ -17,7 +17,8 @@ use crate::verifier::state::FuncState;
 enum Param {
     Scalar,
     Ctx,
-    Mem(u64),
+    /// `size` bytes of memory, maybe NULL unless tagged `arg:nonnull`.
+    Mem(u64, bool),
     Untracked,
 }
 
@@ -53,20 +54,37 @@ fn ctx_struct(t: ProgType) -> &'static [&'static str] {
     }
 }
 
+/// A pointer parameter of known size: memory.
+fn mem_param(p: &FuncParam) -> Param {
+    match p {
+        FuncParam::Ptr {
+            size: Some(s),
+            nonnull,
+            ..
+        } => Param::Mem(*s, *nonnull),
+        _ => Param::Untracked,
+    }
+}
+
 impl Walker<'_> {
     fn params(&self, sig: &FuncSig) -> Vec<Param> {
         sig.params
             .iter()
             .map(|p| match p {
                 FuncParam::Scalar => Param::Scalar,
-                FuncParam::Ptr { name, .. }
-                    if !name.is_empty()
-                        && ctx_struct(self.env.prog_type).contains(&name.as_str()) =>
-                {
-                    Param::Ctx
+                FuncParam::Ctx => Param::Ctx,
+                FuncParam::Ptr { name, .. } if !name.is_empty() => {
+                    let ctx = ctx_struct(self.env.prog_type);
+                    if ctx.contains(&name.as_str()) {
+                        Param::Ctx
+                    } else if ctx.is_empty() {
+                        // Typed contexts (tracing, iterators, struct_ops): not modelled.
+                        Param::Untracked
+                    } else {
+                        mem_param(p)
+                    }
                 }
-                FuncParam::Ptr { size: Some(s), .. } => Param::Mem(*s),
-                _ => Param::Untracked,
+                _ => mem_param(p),
             })
             .collect()
     }
@@ -124,9 +142,12 @@ impl Walker<'_> {
             let ok = match p {
                 Param::Scalar => reg.is_scalar(),
                 Param::Ctx => reg.ty == RegType::PtrToCtx,
-                Param::Mem(size) => {
+                Param::Mem(size, nonnull) => {
                     if reg.is_scalar() && reg.var.var_off.is_const() && reg.var.var_off.value == 0 {
+                        // Linux 6.18 lets NULL through even for `arg:nonnull`.
                         true
+                    } else if *nonnull && reg.maybe_null {
+                        false
                     } else {
                         let mut r = reg;
                         r.maybe_null = false;
@@ -162,10 +183,10 @@ impl Walker<'_> {
             f.regs[i + 1] = match p {
                 Param::Scalar => RegState::unknown(),
                 Param::Ctx => RegState::pointer(RegType::PtrToCtx),
-                Param::Mem(size) => {
+                Param::Mem(size, nonnull) => {
                     self.id_gen += 1;
                     RegState {
-                        maybe_null: true,
+                        maybe_null: !nonnull,
                         mem_size: (*size).min(u32::MAX as u64) as u32,
                         id: self.id_gen,
                         ..RegState::pointer(RegType::PtrToMem)

@@ -11,15 +11,17 @@
 //! What this slice checks, with the kernel's words: reads of uninitialised registers
 //! (`R%d !read_ok`), writes to R10, ALU on scalars through [`ScalarBounds`], the basic
 //! pointer-arithmetic rules, stack, context, map-value and packet accesses, null checks,
-//! packet ranges from comparisons with `data_end`, the return-value range at exit, the map
-//! helpers (through a [`HelperModel`]) and bpf-to-bpf calls, and the
-//! 1,000,000-instruction complexity limit.
+//! packet ranges from comparisons with `data_end`, the return-value range at exit, helper
+//! calls from the kernel's prototypes (`helper_call`: every argument kind, return types,
+//! map/helper compatibility, tail calls), references and spin locks (`refs`), callbacks
+//! (`callback`), bpf-to-bpf calls, global functions verified from their BTF signature
+//! (`global_func`), and the 1,000,000-instruction complexity limit.
 //!
 //! Not yet (so the verdict errs on the side of accepting): liveness and precision (pruning
-//! is rarer than in the kernel), helper prototypes beyond the map helpers, kfuncs, BTF
-//! pointers, spin locks, references, dynptrs, iterators, callbacks, loads through scalars
-//! (allowed here: they may be BTF pointers this slice does not track), alignment, and the
-//! unprivileged loader's rules.
+//! is rarer than in the kernel), kfuncs, BTF pointers (they are `RegType::Other`, and
+//! scalars that may be one are [`RegState::untracked`]: both pass pointer checks), dynptrs,
+//! iterators, where a `bpf_spin_lock` lies in a map value, alignment, and the unprivileged
+//! loader's rules.
 
 use super::error::{Errno, Pass, VerifierError};
 use super::fields::check_fields;
