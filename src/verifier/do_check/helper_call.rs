@@ -1226,3 +1226,68 @@ fn process_spin_lock(st: &mut VerifierState, reg: &RegState, lock: bool) -> Res<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verifier::ScalarBounds;
+
+    #[test]
+    fn socket_fields_follow_the_uapi_layouts() {
+        // bpf_sock: family (4), narrow dst_port (48), not past it (50), not past the end.
+        assert!(sock_access_ok(RegType::PtrToSocket, 4, 4));
+        assert!(sock_access_ok(RegType::PtrToSocket, 48, 2));
+        assert!(sock_access_ok(RegType::PtrToSocket, 48, 4));
+        assert!(!sock_access_ok(RegType::PtrToSocket, 50, 2));
+        assert!(!sock_access_ok(RegType::PtrToSocket, 80, 4));
+        assert!(!sock_access_ok(RegType::PtrToSocket, 0, 8));
+        // sock_common stops at type..priority.
+        assert!(sock_access_ok(RegType::PtrToSockCommon, 4, 4));
+        assert!(!sock_access_ok(RegType::PtrToSockCommon, 8, 4));
+        // bpf_tcp_sock: 8-byte counters at 80 and 88, 112 bytes in all.
+        assert!(sock_access_ok(RegType::PtrToTcpSock, 80, 8));
+        assert!(!sock_access_ok(RegType::PtrToTcpSock, 80, 4));
+        assert!(!sock_access_ok(RegType::PtrToTcpSock, 112, 4));
+    }
+
+    #[test]
+    fn memory_regions_report_min_then_max() {
+        let mut r = RegState::pointer(RegType::PtrToMem);
+        r.mem_size = 8;
+        assert!(check_mem_region_access(&r, 1, 0, 8, 8, false).is_ok());
+        let e = check_mem_region_access(&r, 1, 4, 8, 8, false).unwrap_err();
+        assert_eq!(e.1, "R1 min value is outside of the allowed memory range");
+        r.var = ScalarBounds::unknown();
+        r.var.smin_value = 0;
+        r.var.umax_value = 4;
+        r.var.smax_value = 4;
+        let e = check_mem_region_access(&r, 1, 0, 8, 8, false).unwrap_err();
+        assert_eq!(e.1, "R1 max value is outside of the allowed memory range");
+    }
+
+    #[test]
+    fn constant_keys_come_from_zeroed_or_spilled_stack() {
+        let mut st = VerifierState::initial();
+        let key = RegState {
+            off: -4,
+            ..RegState::pointer(RegType::PtrToStack)
+        };
+        assert_eq!(constant_map_key(&st, &key, 4), None);
+        for o in -4i32..0 {
+            let byte = o.rem_euclid(8) as usize;
+            st.cur_mut().slot_mut(o).slot_type[byte] = SlotType::Zero;
+        }
+        assert_eq!(constant_map_key(&st, &key, 4), Some(0));
+        // A key that straddles two slots is not constant.
+        let straddling = RegState { off: -10, ..key };
+        assert_eq!(constant_map_key(&st, &straddling, 4), None);
+    }
+
+    #[test]
+    fn compatibility_is_checked_both_ways() {
+        assert!(!func_allows(MapType::Array, HelperId::TailCall));
+        assert!(func_allows(MapType::ProgArray, HelperId::TailCall));
+        assert!(!func_allows(MapType::Hash, HelperId::RingbufOutput));
+        assert!(func_allows(MapType::Hash, HelperId::MapLookupElem));
+    }
+}
