@@ -134,6 +134,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     ("args", "const_str_stack", "R3 type=fp expected=map_value"),
     ("args", "args_clobbered", "R1 !read_ok"),
+    ("args", "fork_zero_half_reaches_bad", "R9 !read_ok"),
+    ("args", "fork_neither_half_reaches_bad_ok", "accept"),
     ("args", "fixed_size_ok", "accept"),
     (
         "args",

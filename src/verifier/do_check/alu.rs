@@ -51,7 +51,8 @@ impl Walker<'_> {
                 let mut v = dst_reg;
                 if let Some(fork) = adjust_scalar_min_max_vals(&mut v.var, op, &src_reg.var, width)
                 {
-                    let _ = fork;
+                    // maybe_fork_scalars: the step pushes the other half.
+                    self.scalar_fork = Some((d, fork.dst_before));
                 }
                 v.id = 0;
                 st.cur_mut().regs[d] = v;

@@ -161,6 +161,7 @@ pub fn do_check(
         maps: used,
         inner_of,
         globals_called: Vec::new(),
+        scalar_fork: None,
         stats: Stats::default(),
         pending: Vec::new(),
         explored: HashMap::new(),
@@ -180,6 +181,9 @@ struct Walker<'a> {
     inner_of: Vec<Option<usize>>,
     /// Global functions whose call was reached, to verify after the main program.
     globals_called: Vec<usize>,
+    /// A scalar ALU instruction that forks (`maybe_fork_scalars`): the register and its
+    /// value for the state that runs the instruction again.
+    scalar_fork: Option<(usize, crate::verifier::ScalarBounds)>,
     stats: Stats,
     pending: Vec<(usize, VerifierState)>,
     explored: HashMap<usize, Vec<VerifierState>>,
@@ -290,6 +294,12 @@ impl Walker<'_> {
                 src,
             } => {
                 self.check_alu(st, width, op, dst, src)?;
+                if let Some((d, before)) = self.scalar_fork.take() {
+                    // The other half: the same instruction with the register as it was.
+                    let mut other = st.clone();
+                    other.cur_mut().regs[d].var = before;
+                    self.push_stack(idx, other)?;
+                }
             }
             Insn::Neg { width, dst } => {
                 read_reg(st, dst)?;
