@@ -85,7 +85,8 @@ pub struct BtfType {
     pub array: Option<(u32, u32, u32)>,
     /// STRUCT/UNION members, DATASEC entries, FUNC_PROTO params (name, type).
     pub members: Vec<BtfMember>,
-    /// VAR: linkage (0 static, 1 global, 2 extern).
+    /// VAR: linkage (0 static, 1 global, 2 extern). DECL_TAG: `component_idx` (the
+    /// parameter or member tagged, `u32::MAX` for the type itself).
     pub linkage: u32,
     /// INT: the encoding word (`BTF_INT_ENCODING` bits 24..28: 1 signed, 2 char, 4 bool;
     /// bit offset in 16..24; bits in 0..8); 0 for other kinds.
@@ -177,7 +178,10 @@ impl BtfTypes {
                     t.int_encoding = u32_at(tdata, p).ok_or_else(bad)?;
                     p += 4;
                 }
-                BtfKind::DeclTag => p += 4,
+                BtfKind::DeclTag => {
+                    t.linkage = u32_at(tdata, p).ok_or_else(bad)?;
+                    p += 4;
+                }
                 BtfKind::Var => {
                     t.linkage = u32_at(tdata, p).ok_or_else(bad)?;
                     p += 4;

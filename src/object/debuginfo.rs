@@ -36,6 +36,93 @@ pub struct FuncInfo {
     pub type_id: u32,
     /// The BTF FUNC's name.
     pub name: String,
+    /// The function's linkage and parameters, where its BTF FUNC_PROTO gives them.
+    pub signature: Option<FuncSig>,
+}
+
+/// What the verifier reads from a function's BTF: whether it is global (verified once,
+/// on its own, from its parameter types) and what its parameters are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncSig {
+    /// `BTF_FUNC_GLOBAL` linkage.
+    pub global: bool,
+    pub params: Vec<FuncParam>,
+}
+
+/// A parameter as `btf_prepare_func_args` sorts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FuncParam {
+    /// An integer or enum.
+    Scalar,
+    /// A pointer to `struct <name>` (maybe the program's context) of `size` bytes, or to
+    /// another type of `size` bytes (`name` empty); `size` is `None` when BTF cannot size
+    /// the target (`void *`). `nonnull` when tagged `arg:nonnull` (`__arg_nonnull`).
+    Ptr {
+        name: String,
+        size: Option<u64>,
+        nonnull: bool,
+    },
+    /// Tagged `arg:ctx` (`__arg_ctx`): the program's context, whatever its C type.
+    Ctx,
+    /// Anything else (also `arg:trusted`, `arg:arena`, ... tagged pointers).
+    Other,
+}
+
+/// The signature of BTF FUNC `type_id`.
+fn func_sig(btf: &BtfTypes, type_id: u32) -> Option<FuncSig> {
+    use super::btf::BtfKind;
+    let func = btf.get(type_id).filter(|t| t.kind == BtfKind::Func)?;
+    let proto = btf
+        .get(func.size_or_type)
+        .filter(|t| t.kind == BtfKind::FuncProto)?;
+    // Decl tags on the parameters: `arg:ctx`, `arg:nonnull`, ...
+    let tags = |i: usize| {
+        btf.iter()
+            .filter(move |(_, t)| {
+                t.kind == BtfKind::DeclTag && t.size_or_type == type_id && t.linkage == i as u32
+            })
+            .map(|(_, t)| t.name.as_str())
+    };
+    let params = proto
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut nonnull = false;
+            for tag in tags(i) {
+                match tag {
+                    "arg:ctx" => return FuncParam::Ctx,
+                    "arg:nonnull" => nonnull = true,
+                    t if t.starts_with("arg:") => return FuncParam::Other,
+                    _ => {}
+                }
+            }
+            let Some(t) = btf.skip_mods(m.type_id).and_then(|id| btf.get(id)) else {
+                return FuncParam::Other;
+            };
+            match t.kind {
+                BtfKind::Int | BtfKind::Enum | BtfKind::Enum64 => FuncParam::Scalar,
+                BtfKind::Ptr => {
+                    let target = btf.skip_mods(t.size_or_type);
+                    let tt = target.and_then(|id| btf.get(id));
+                    let name = tt
+                        .filter(|t| matches!(t.kind, BtfKind::Struct | BtfKind::Union))
+                        .map_or(String::new(), |t| t.name.clone());
+                    let size = target.and_then(|id| btf.size_of(id)).filter(|&s| s > 0);
+                    FuncParam::Ptr {
+                        name,
+                        size,
+                        nonnull,
+                    }
+                }
+                _ => FuncParam::Other,
+            }
+        })
+        .collect();
+    Some(FuncSig {
+        global: func.vlen == 1,
+        params,
+    })
 }
 
 pub(crate) fn for_program(
@@ -89,6 +176,7 @@ pub(crate) fn for_program(
                         .get(r.type_id)
                         .map(|t| t.name.clone())
                         .unwrap_or_default(),
+                    signature: func_sig(btf, r.type_id),
                 });
             }
         }

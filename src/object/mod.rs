@@ -30,7 +30,7 @@ pub mod btf;
 
 use std::path::{Path, PathBuf};
 
-pub use debuginfo::{FuncInfo, LineInfo, SourceLine};
+pub use debuginfo::{FuncInfo, FuncParam, FuncSig, LineInfo, SourceLine};
 pub use error::ObjectError;
 pub use link::{BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE};
 pub use maps::MapSource;

@@ -50,7 +50,7 @@ pub use do_check::{
     CheckEnv, Stats, Verification, do_check, do_check_with_log, verify, verify_with_log,
 };
 pub use error::{Errno, Pass, VerifierError};
-pub use helper_model::{HelperCallCx, HelperModel, MapHelpers};
+pub use helper_model::{HelperModel, KernelHelpers, MapHelpers};
 pub use preflight::{Preflight, PreflightOptions, preflight, preflight_insns};
 pub use resolve::MapRefs;
 pub use scalar::ScalarBounds;

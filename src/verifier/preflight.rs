@@ -81,6 +81,9 @@ pub struct Preflight {
     pub resolved: Resolved,
     /// Per-slot marks (prune points, checkpoints, jump points, SCCs) and the postorder.
     pub cfg: Cfg,
+    /// Per subprogram: its BTF signature when it is a global function (verified on its
+    /// own, `subprog_is_global`), from the func_info passed.
+    pub globals: Vec<Option<FuncInfo>>,
 }
 
 /// Runs the passes before `do_check` over an object's program, as `bpf_check` would for
@@ -95,8 +98,24 @@ pub fn preflight(
     } else {
         (&[], &[])
     };
-    run(&program.insns, license, func_info, line_info, options)
-        .map_err(|e| e.with_source_from(program))
+    let mut pre = run(&program.insns, license, func_info, line_info, options)
+        .map_err(|e| e.with_source_from(program))?;
+    if func_info.len() == pre.subprogs.len() {
+        pre.globals = func_info
+            .iter()
+            .map(|f| {
+                f.signature
+                    .as_ref()
+                    .is_some_and(|s| s.global)
+                    .then(|| f.clone())
+            })
+            .collect();
+        // The program's own function is its entry, never verified as a global one.
+        if let Some(g) = pre.globals.first_mut() {
+            *g = None;
+        }
+    }
+    Ok(pre)
 }
 
 /// [`preflight`] over bare instructions (no func_info or line_info), loaded with licence
@@ -159,6 +178,7 @@ fn run(
             changes_pkt_data,
             might_sleep,
         },
+        globals: Vec::new(),
     })
 }
 
@@ -348,6 +368,7 @@ mod tests {
             insn,
             type_id: 1,
             name: "f".into(),
+            signature: None,
         }
     }
 

@@ -44,9 +44,22 @@ pub enum RegType {
     PtrToPacketMeta,
     /// `PTR_TO_PACKET_END`.
     PtrToPacketEnd,
-    /// Any other pointer (sockets, BTF ids, memory from helpers): not modelled yet, so
-    /// accesses through it are allowed.
+    /// Any other pointer (BTF ids, kfunc results, ...): not modelled yet, so accesses
+    /// through it are allowed.
     Other,
+    /// `PTR_TO_MEM`: `mem_size` bytes from a helper (`bpf_ringbuf_reserve` with
+    /// [`RegState::mem_ringbuf`]), or a global function's pointer argument.
+    PtrToMem,
+    /// `PTR_TO_MAP_KEY`: a key of map `map` (callbacks of `bpf_for_each_map_elem`).
+    PtrToMapKey,
+    /// `PTR_TO_SOCKET`: a full socket (`bpf_sk_lookup_tcp`).
+    PtrToSocket,
+    /// `PTR_TO_SOCK_COMMON` (`bpf_skc_lookup_tcp`, `__sk_buff->sk`).
+    PtrToSockCommon,
+    /// `PTR_TO_TCP_SOCK` (`bpf_tcp_sock`).
+    PtrToTcpSock,
+    /// `PTR_TO_FUNC`: the address of subprogram `subprogno` (`ld_imm64` of a function).
+    PtrToFunc,
 }
 
 /// One register (`struct bpf_reg_state`).
@@ -71,7 +84,29 @@ pub struct RegState {
     /// Scalars: some explored path needed this value's bounds (`precise`); an old state's
     /// imprecise scalar matches any scalar when pruning.
     pub precise: bool,
+    /// The reference this pointer holds (`ref_obj_id`), 0 for none.
+    pub ref_obj_id: u32,
+    /// `PTR_TO_MEM`: the bytes it may access.
+    pub mem_size: u32,
+    /// `MEM_RDONLY`: the memory may only be read.
+    pub mem_rdonly: bool,
+    /// `MEM_RINGBUF`: a ring buffer record.
+    pub mem_ringbuf: bool,
+    /// `PTR_TO_FUNC`: the subprogram; map values of a map of maps: 1 + the index of the
+    /// inner map's definition among the walker's maps (0 when not a map of maps), or
+    /// [`INNER_MAP_UNKNOWN`] when the object does not describe it.
+    pub aux: u32,
+    /// A scalar that may in truth be a pointer this slice does not track (read through an
+    /// untracked pointer or from a context whose layout is not modelled): helper argument
+    /// checks let it pass where a pointer is expected.
+    pub untracked: bool,
 }
+
+/// [`RegState::aux`] of a map value in a map of maps whose inner map is not known (and of
+/// an `xskmap` lookup): an untracked pointer once not NULL.
+pub const INNER_MAP_UNKNOWN: u32 = u32::MAX;
+/// [`RegState::aux`] of a `sockmap`/`sockhash` lookup: a socket once not NULL.
+pub const AUX_SOCKET: u32 = u32::MAX - 1;
 
 impl RegState {
     /// `NOT_INIT`.
@@ -86,6 +121,12 @@ impl RegState {
             map: 0,
             frameno: 0,
             precise: false,
+            ref_obj_id: 0,
+            mem_size: 0,
+            mem_rdonly: false,
+            mem_ringbuf: false,
+            aux: 0,
+            untracked: false,
         }
     }
 
@@ -142,12 +183,54 @@ impl RegState {
             RegType::PtrToPacket => "pkt",
             RegType::PtrToPacketMeta => "pkt_meta",
             RegType::PtrToPacketEnd => "pkt_end",
-            RegType::Other => "mem",
+            RegType::Other => "ptr_",
+            RegType::PtrToMem => "mem",
+            RegType::PtrToMapKey => "map_key",
+            RegType::PtrToSocket => "sock",
+            RegType::PtrToSockCommon => "sock_common",
+            RegType::PtrToTcpSock => "tcp_sock",
+            RegType::PtrToFunc => "func",
         };
+        let mut s = String::new();
+        if self.ty == RegType::PtrToMem {
+            if self.mem_rdonly {
+                s += "rdonly_";
+            }
+            if self.mem_ringbuf {
+                s += "ringbuf_";
+            }
+        }
+        s += base;
         if self.maybe_null {
-            format!("{base}_or_null")
-        } else {
-            base.to_string()
+            // reg_type_str: BTF pointers say ptr_or_null_.
+            s += if self.ty == RegType::Other {
+                "or_null_"
+            } else {
+                "_or_null"
+            };
+        }
+        s
+    }
+
+    /// `mark_ptr_or_null_reg` for the branch where the pointer is not NULL: the flag goes,
+    /// and a map value of a map of maps becomes the inner map's pointer.
+    pub fn mark_not_null(&mut self) {
+        self.maybe_null = false;
+        if self.ty == RegType::PtrToMapValue && self.aux != 0 {
+            if self.aux == INNER_MAP_UNKNOWN {
+                *self = RegState {
+                    id: self.id,
+                    ref_obj_id: self.ref_obj_id,
+                    ..RegState::pointer(RegType::Other)
+                };
+            } else if self.aux == AUX_SOCKET {
+                self.ty = RegType::PtrToSocket;
+                self.aux = 0;
+            } else {
+                self.ty = RegType::ConstPtrToMap;
+                self.map = (self.aux - 1) as usize;
+                self.aux = 0;
+            }
         }
     }
 
@@ -158,7 +241,8 @@ impl RegState {
             return true;
         }
         if self.ty == RegType::Scalar && cur.ty == RegType::Scalar {
-            return range_within(&self.var, &cur.var);
+            // An untracked scalar passes helper checks a tracked one would fail.
+            return range_within(&self.var, &cur.var) && (!self.untracked || cur.untracked);
         }
         if self.ty != cur.ty || self.maybe_null != cur.maybe_null {
             return false;
@@ -169,6 +253,11 @@ impl RegState {
             && self.range <= cur.range
             && range_within(&self.var, &cur.var)
             && (self.id == 0) == (cur.id == 0)
+            && (self.ref_obj_id == 0) == (cur.ref_obj_id == 0)
+            && self.mem_size == cur.mem_size
+            && self.mem_rdonly == cur.mem_rdonly
+            && self.mem_ringbuf == cur.mem_ringbuf
+            && self.aux == cur.aux
     }
 }
 
@@ -236,6 +325,13 @@ pub struct FuncState {
     pub frameno: u8,
     /// The subprogram this frame runs.
     pub subprogno: usize,
+    /// A callback's frame: the range its R0 must be in at exit (`callback_ret_range`).
+    pub callback_ret: Option<(i64, i64)>,
+    /// An asynchronous callback (a timer's): its exit ends the path.
+    pub async_callback: bool,
+    /// Iterations of a synchronous callback this frame's helper call has run on this path
+    /// (`callback_depth`).
+    pub callback_depth: u32,
 }
 
 impl FuncState {
@@ -252,6 +348,9 @@ impl FuncState {
             callsite,
             frameno,
             subprogno,
+            callback_ret: None,
+            async_callback: false,
+            callback_depth: 0,
         }
     }
 
@@ -274,7 +373,11 @@ impl FuncState {
     }
 
     fn covers(&self, cur: &FuncState) -> bool {
-        if self.callsite != cur.callsite || self.subprogno != cur.subprogno {
+        if self.callsite != cur.callsite
+            || self.subprogno != cur.subprogno
+            || self.callback_ret != cur.callback_ret
+            || self.callback_depth > cur.callback_depth
+        {
             return false;
         }
         if !self
@@ -317,6 +420,16 @@ pub struct JmpHistEntry {
     pub linked_regs: u64,
 }
 
+/// An acquired reference (`struct bpf_reference_state`): a socket or ring buffer record
+/// the program must release before it exits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefState {
+    /// The id the pointers holding it carry as `ref_obj_id`.
+    pub id: u32,
+    /// The instruction that acquired it (`alloc_insn`).
+    pub insn_idx: usize,
+}
+
 /// A whole path's state (`struct bpf_verifier_state`): the call frames, innermost last.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VerifierState {
@@ -336,6 +449,11 @@ pub struct VerifierState {
     pub jmp_history: Vec<JmpHistEntry>,
     /// `may_goto` iterations taken on this path (`may_goto_depth`).
     pub may_goto_depth: u32,
+    /// The references held (`refs`, kept in the verifier state since Linux 6.13).
+    pub refs: Vec<RefState>,
+    /// The `bpf_spin_lock` held (`active_locks`): the map and the id of the map value
+    /// pointer it was taken through.
+    pub active_lock: Option<(usize, u32)>,
 }
 
 impl VerifierState {
@@ -352,6 +470,8 @@ impl VerifierState {
             insn_idx: 0,
             jmp_history: Vec::new(),
             may_goto_depth: 0,
+            refs: Vec::new(),
+            active_lock: None,
         }
     }
 
@@ -367,7 +487,15 @@ impl VerifierState {
 
     /// `states_equal` without liveness or precision: `self` (explored) covers `cur`.
     pub fn equal(&self, cur: &VerifierState) -> bool {
-        self.frame.len() == cur.frame.len()
+        // refsafe: the same references, acquired at the same places, the same lock.
+        self.active_lock.is_some() == cur.active_lock.is_some()
+            && self.refs.len() == cur.refs.len()
+            && self
+                .refs
+                .iter()
+                .zip(cur.refs.iter())
+                .all(|(o, c)| o.insn_idx == c.insn_idx)
+            && self.frame.len() == cur.frame.len()
             && self
                 .frame
                 .iter()

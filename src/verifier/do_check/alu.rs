@@ -36,6 +36,7 @@ impl Walker<'_> {
                 let mut v = RegState::unknown();
                 v.var = dst_reg.var;
                 let _ = adjust_scalar_min_max_vals(&mut v.var, op, &src_reg.var, width);
+                v.untracked = src_reg.untracked && op == AluOp::Mov && width == Width::W64;
                 if let Source::Reg(r) = src {
                     // Linked scalars: a copy shares the source's id (and precision),
                     // unless the copy changes the value (a wide value cut to 32 bits, a
@@ -160,6 +161,9 @@ impl Walker<'_> {
             | RegType::PtrToStack
             | RegType::PtrToPacket
             | RegType::PtrToPacketMeta
+            | RegType::PtrToMapKey
+            | RegType::PtrToMem
+            | RegType::PtrToFunc
             | RegType::Other => true,
             RegType::ConstPtrToMap => known && val == 0 && op == AluOp::Add,
             _ => false,

@@ -1,7 +1,9 @@
-//! Calls and exits (`check_helper_call`, `check_func_call`, `check_return_code`):
-//! helpers through the [`HelperModel`], bpf-to-bpf calls and their frames, program exit.
+//! Calls and exits (`check_func_call`, `check_return_code`, `check_reference_leak` at
+//! exit): helpers (checked in [`super::helper_call`]), bpf-to-bpf calls and their frames,
+//! callback and program exits.
 
 use super::*;
+use crate::helpers::proto::HelperId;
 
 impl Walker<'_> {
     pub(super) fn check_call(
@@ -10,45 +12,23 @@ impl Walker<'_> {
         st: &mut VerifierState,
         target: CallTarget,
     ) -> Res<Next> {
+        // do_check: only bpf_spin_unlock and static functions under a lock.
+        if st.active_lock.is_some()
+            && match target {
+                CallTarget::Helper(id) => id != HelperId::SpinUnlock as i32,
+                CallTarget::Kfunc { .. } => true,
+                CallTarget::Local(_) => false,
+            }
+        {
+            return Err((
+                Errno::Inval,
+                "function calls are not allowed while holding a lock".into(),
+            ));
+        }
         match target {
             CallTarget::Helper(func_id) => {
-                // check_helper_call: the prototype the program type gets, GPL-only helpers.
-                let spec = ProgSpec {
-                    prog_type: self.env.prog_type,
-                    expected_attach_type: self.env.expected_attach_type,
-                    sleepable: false,
-                    attach_func: None,
-                };
-                let hproto = match proto::check_call(func_id, &spec, self.env.gpl_compatible) {
-                    Ok(p) => p,
-                    Err(e) => return Err((Errno::Inval, e.to_string())),
-                };
-                let r0 = {
-                    let maps = &self.maps;
-                    let cx = HelperCallCx {
-                        state: st,
-                        maps,
-                        allow_uninit_stack: self.env.bpf_capable,
-                    };
-                    self.env.helpers.check_helper_call(&cx, func_id)
-                }
-                .map_err(|m| (Errno::Acces, m))?;
-                self.helper_call_marks(st, func_id, hproto);
-                self.helper_stack_writes(st, hproto);
-                let mut r0 = r0;
-                if func_id == 1 && r0.maybe_null && self.const_key_in_array(st) {
-                    // An array lookup with a constant in-range key cannot fail.
-                    r0.maybe_null = false;
-                }
-                if r0.maybe_null {
-                    self.id_gen += 1;
-                    r0.id = self.id_gen;
-                }
-                clobber_caller_saved(st);
-                st.cur_mut().regs[0] = r0;
-                if func_id == 12 {
-                    // bpf_tail_call: when it fails the program goes on.
-                    st.cur_mut().regs[0] = RegState::unknown();
+                if let Some(next) = self.check_helper_call(idx, st, func_id)? {
+                    return Ok(next);
                 }
             }
             CallTarget::Local(imm) => {
@@ -63,6 +43,15 @@ impl Walker<'_> {
                     ));
                 }
                 let subprogno = self.pre.subprogs.starting_at(callee).unwrap_or(0);
+                if let Some(sig) = self
+                    .pre
+                    .globals
+                    .get(subprogno)
+                    .and_then(|g| g.as_ref())
+                    .and_then(|f| f.signature.clone())
+                {
+                    return self.global_call(idx, st, subprogno, &sig);
+                }
                 let frameno = st.frame.len() as u8;
                 let mut f = crate::verifier::state::FuncState::new(frameno, idx + 1, subprogno);
                 f.regs[1..=5].copy_from_slice(&st.cur().regs[1..=5]);
@@ -73,26 +62,57 @@ impl Walker<'_> {
             CallTarget::Kfunc { .. } => {
                 self.unknown_call_marks(st);
                 clobber_caller_saved(st);
-                st.cur_mut().regs[0] = RegState::unknown();
+                // Kernel functions often return pointers this slice does not track.
+                st.cur_mut().regs[0] = RegState {
+                    untracked: true,
+                    ..RegState::unknown()
+                };
             }
         }
         Ok(Next::Goto(idx + 1))
     }
 
     pub(super) fn check_exit(&mut self, st: &mut VerifierState) -> Res<Next> {
-        read_reg(st, Reg::R0)?;
+        if st.frame.len() == 1 {
+            refs::check_resource_leak(st, "BPF_EXIT instruction in main prog")?;
+        }
         if st.frame.len() > 1 {
+            // prepare_func_exit: R0 goes back to the caller as it is (even unset).
+            let r0 = st.cur().regs[0];
+            if r0.ty == RegType::PtrToStack {
+                return Err((
+                    Errno::Inval,
+                    "cannot return stack pointer to the caller".into(),
+                ));
+            }
+            if let Some(range) = st.cur().callback_ret {
+                return self.callback_exit(st, range);
+            }
             // prepare_func_exit: the callee's stack marks are final for this path.
             self.stack_live.update(st, self.insns, &self.pre.subprogs);
             let callee = st.frame.pop().expect("more than one frame");
-            let mut r0 = callee.regs[0];
-            if r0.ty == RegType::PtrToStack && r0.frameno as usize >= st.frame.len() {
-                r0 = RegState::unknown();
-            }
             st.cur_mut().regs[0] = r0;
             return Ok(Next::Goto(callee.callsite));
         }
+        read_reg(st, Reg::R0)?;
+        if let Some(range) = st.cur().callback_ret {
+            // An asynchronous callback runs in a frame of its own.
+            return self.callback_exit(st, range);
+        }
         let r0 = st.cur().regs[0];
+        if st.cur().subprogno != 0 {
+            // A global function's exit: any scalar.
+            if !r0.is_scalar() {
+                return Err((
+                    Errno::Inval,
+                    format!(
+                        "At subprogram exit the register R0 is not a scalar value ({})",
+                        r0.type_str()
+                    ),
+                ));
+            }
+            return Ok(Next::PathDone);
+        }
         let range = match self.env.prog_type {
             ProgType::CgroupSkb if self.env.expected_attach_type == Some(1) => Some((0, 3)),
             ProgType::CgroupSkb
@@ -116,25 +136,31 @@ impl Walker<'_> {
             }
             self.mark_chain_precision(st, 0);
             if r0.var.smin_value < lo || r0.var.smax_value > hi {
-                let mut m = String::from("At program exit the register R0 has");
-                let mut unknown = true;
-                if r0.var.smin_value > i64::MIN {
-                    m += &format!(" smin={}", r0.var.smin_value);
-                    unknown = false;
-                }
-                if r0.var.smax_value < i64::MAX {
-                    m += &format!(" smax={}", r0.var.smax_value);
-                    unknown = false;
-                }
-                if unknown {
-                    m += " unknown scalar value";
-                }
-                m += &format!(" should have been in [{lo}, {hi}]");
-                return Err((Errno::Inval, m));
+                return Err((Errno::Inval, retval_message("At program exit", &r0, lo, hi)));
             }
         }
         Ok(Next::PathDone)
     }
+}
+
+/// `verbose_invalid_scalar`: `<ctx> the register R0 has smin=.. smax=.. should have been
+/// in [lo, hi]`.
+pub(super) fn retval_message(ctx: &str, r0: &RegState, lo: i64, hi: i64) -> String {
+    let mut m = format!("{ctx} the register R0 has");
+    let mut unknown = true;
+    if r0.var.smin_value > i64::MIN {
+        m += &format!(" smin={}", r0.var.smin_value);
+        unknown = false;
+    }
+    if r0.var.smax_value < i64::MAX {
+        m += &format!(" smax={}", r0.var.smax_value);
+        unknown = false;
+    }
+    if unknown {
+        m += " unknown scalar value";
+    }
+    m += &format!(" should have been in [{lo}, {hi}]");
+    m
 }
 
 pub(super) fn clobber_caller_saved(st: &mut VerifierState) {

@@ -127,6 +127,22 @@ impl Walker<'_> {
             mark_ptr_or_null(null_st, dst_reg.id, true);
             mark_ptr_or_null(ok_st, dst_reg.id, false);
         } else if let (Source::Reg(_), Width::W64, Some(sn)) = (src, width, s) {
+            if dst_reg.is_pointer()
+                && src_reg.is_pointer()
+                && dst_reg.maybe_null != src_reg.maybe_null
+                && dst_reg.ty != RegType::Other
+                && src_reg.ty != RegType::Other
+                && matches!(cond, JmpCond::Eq | JmpCond::Ne)
+            {
+                // Equal to a pointer that is not NULL: not NULL either.
+                let eq = if cond == JmpCond::Eq {
+                    &mut other
+                } else {
+                    &mut *st
+                };
+                let n = if src_reg.maybe_null { sn } else { d };
+                eq.cur_mut().regs[n].mark_not_null();
+            }
             self.match_pkt_pointers(cond, d, sn, &dst_reg, &src_reg, st, &mut other);
         }
         self.push_stack(target, other)?;
@@ -328,12 +344,16 @@ pub(super) fn mark_ptr_or_null(st: &mut VerifierState, id: u32, is_null: bool) {
     if id == 0 {
         return;
     }
+    if is_null {
+        // A NULL pointer holds no reference.
+        st.refs.retain(|r| r.id != id);
+    }
     for_each_reg(st, |r| {
         if r.maybe_null && r.id == id {
             if is_null {
                 *r = RegState::known(0);
             } else {
-                r.maybe_null = false;
+                r.mark_not_null();
             }
         }
     });

@@ -205,44 +205,6 @@ impl Walker<'_> {
         }
     }
 
-    /// A helper's write-only memory argument on the stack (`MEM_UNINIT`, the kernel's raw
-    /// mode): after the call every byte of it holds unknown data (`STACK_MISC`), as the
-    /// kernel's byte-by-byte `check_mem_access` writes leave it.
-    pub(super) fn helper_stack_writes(&mut self, st: &mut VerifierState, proto: &HelperProto) {
-        let regs = st.cur().regs;
-        for (i, arg) in proto.args.iter().enumerate() {
-            let reg = regs[i + 1];
-            if arg.ty.base != ArgBase::PtrToMem
-                || !arg.ty.has(TypeFlags::MEM_UNINIT)
-                || reg.ty != RegType::PtrToStack
-                || !reg.var.var_off.is_const()
-            {
-                continue;
-            }
-            let size = if arg.ty.has(TypeFlags::MEM_FIXED_SIZE) {
-                arg.size.map(u64::from)
-            } else {
-                let next = regs.get(i + 2).copied();
-                let sized = proto.args.get(i + 1).is_some_and(|a| a.ty.is_mem_size());
-                next.filter(|n| sized && n.is_scalar())
-                    .map(|n| n.var.umax_value)
-            };
-            let Some(size) = size.filter(|&s| s <= MAX_BPF_STACK as u64) else {
-                continue;
-            };
-            let off = reg.off as i64 + reg.var.var_off.value as i64;
-            let Some(frame) = st.frame.get_mut(reg.frameno as usize) else {
-                continue;
-            };
-            for b in 0..size as i64 {
-                let at = off + b;
-                if (-(MAX_BPF_STACK as i64)..0).contains(&at) {
-                    super::mem::stack_write(frame, at as i32, 1, None);
-                }
-            }
-        }
-    }
-
     /// `bpf_map_lookup_elem` on an array (`can_elide_value_nullness`) with a key the stack
     /// holds as a constant below `max_entries` (`get_constant_map_key`): the slot it came
     /// from must stay precise.

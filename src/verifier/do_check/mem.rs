@@ -136,16 +136,76 @@ impl Walker<'_> {
                 }
                 Ok(None)
             }
-            RegType::ConstPtrToMap | RegType::PtrToPacketEnd => {
+            RegType::PtrToMem => {
+                if reg.mem_rdonly && matches!(access, Access::Write(_)) {
+                    return acces(format!("R{n} cannot write into {}", reg.type_str()));
+                }
+                let size = size_b as i64;
+                helper_call::check_mem_region_access(
+                    &reg,
+                    n,
+                    off,
+                    size,
+                    reg.mem_size as u64,
+                    false,
+                )?;
+                Ok(None)
+            }
+            RegType::PtrToMapKey => {
+                if matches!(access, Access::Write(_)) {
+                    return acces(format!("write to change key R{n} not allowed"));
+                }
+                let key_size = self.maps.get(reg.map).map_or(u32::MAX, |m| m.key_size);
+                helper_call::check_mem_region_access(
+                    &reg,
+                    n,
+                    off,
+                    size_b as i64,
+                    key_size as u64,
+                    false,
+                )?;
+                Ok(None)
+            }
+            RegType::PtrToSocket | RegType::PtrToSockCommon | RegType::PtrToTcpSock => {
+                if matches!(access, Access::Write(_)) {
+                    return acces(format!("R{n} cannot write into {}", reg.type_str()));
+                }
+                if reg.var.smin_value < 0 {
+                    return acces(format!(
+                        "R{n} min value is negative, either use unsigned index or do a if (index >=0) check."
+                    ));
+                }
+                if !helper_call::sock_access_ok(reg.ty, off, size_b) {
+                    return acces(format!(
+                        "R{n} invalid {} access off={off} size={size_b}",
+                        reg.type_str()
+                    ));
+                }
+                Ok(None)
+            }
+            RegType::ConstPtrToMap | RegType::PtrToPacketEnd | RegType::PtrToFunc => {
                 acces(format!("R{n} invalid mem access '{}'", reg.type_str()))
             }
             RegType::NotInit => acces(format!("R{n} !read_ok")),
+            RegType::Scalar if !reg.untracked => {
+                acces(format!("R{n} invalid mem access '{}'", reg.type_str()))
+            }
             RegType::Scalar | RegType::Other => Ok(None),
         }
     }
 
     /// What a context load gives: packet pointers for the `data` fields, else a scalar.
     pub(super) fn ctx_load(&self, off: i32, size: Size) -> Option<RegState> {
+        if size == Size::DW
+            && off == crate::progtype::skb::off::SK as i32
+            && crate::progtype::skb::is_skb_type(self.env.prog_type)
+        {
+            // `__sk_buff->sk`: PTR_TO_SOCK_COMMON_OR_NULL (its id comes with the load).
+            return Some(RegState {
+                maybe_null: true,
+                ..RegState::pointer(RegType::PtrToSockCommon)
+            });
+        }
         if size != Size::W {
             return None;
         }

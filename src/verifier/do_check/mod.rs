@@ -14,21 +14,22 @@
 //! calls contribute to those two, and `log` the verifier log (`bpfsim verify --log`).
 //!
 //! What this slice checks, with the kernel's words: reads of uninitialised registers
-//! (`R%d !read_ok`), writes to R10, ALU on scalars through [`ScalarBounds`](super::ScalarBounds), the basic
+//! (`R%d !read_ok`), writes to R10, ALU on scalars through [`ScalarBounds`], the basic
 //! pointer-arithmetic rules, stack, context, map-value and packet accesses, null checks,
-//! packet ranges from comparisons with `data_end`, the return-value range at exit, the map
-//! helpers (through a [`HelperModel`]) and bpf-to-bpf calls, and the
-//! 1,000,000-instruction complexity limit.
+//! packet ranges from comparisons with `data_end`, the return-value range at exit, helper
+//! calls from the kernel's prototypes (`helper_call`: every argument kind, return types,
+//! map/helper compatibility, tail calls), references and spin locks (`refs`), callbacks
+//! (`callback`), bpf-to-bpf calls, global functions verified from their BTF signature
+//! (`global_func`), and the 1,000,000-instruction complexity limit.
 //!
-//! Not yet (so the verdict errs on the side of accepting): helper prototypes beyond the map
-//! helpers, kfuncs, BTF
-//! pointers, spin locks, references, dynptrs, iterators, callbacks, loads through scalars
-//! (allowed here: they may be BTF pointers this slice does not track), alignment, and the
+//! Not yet (so the verdict errs on the side of accepting): kfuncs, BTF pointers (they are
+//! `RegType::Other`, and scalars that may be one are [`RegState::untracked`]: both pass
+//! pointer checks), dynptrs, iterators, where a `bpf_spin_lock` lies in a map value, and the
 //! unprivileged loader's rules.
 
 use super::error::{Errno, Pass, VerifierError};
 use super::fields::check_fields;
-use super::helper_model::{HelperCallCx, HelperModel, MapHelpers};
+use super::helper_model::{HelperModel, MapHelpers};
 use super::preflight::{Preflight, PreflightOptions, preflight};
 use super::resolve::{LdImm64, MapRefs};
 use super::scalar::{
@@ -36,7 +37,8 @@ use super::scalar::{
 };
 use super::stack_liveness::StackLiveness;
 use super::state::{
-    MAX_BPF_STACK, MAX_CALL_FRAMES, RegState, RegType, SlotType, StackSlot, VerifierState,
+    BPF_REG_SIZE, MAX_BPF_STACK, MAX_CALL_FRAMES, RegState, RegType, SlotType, StackSlot,
+    VerifierState,
 };
 use crate::helpers::proto::{self, ProgSpec};
 use crate::insn::decode_slot;
@@ -49,12 +51,16 @@ use std::collections::HashMap;
 mod alu;
 mod backtrack;
 mod call;
+mod callback;
 pub mod equiv;
+mod global_func;
+mod helper_call;
 mod jmp;
 pub mod log;
 mod marks;
 mod mem;
 mod prune;
+mod refs;
 
 use call::clobber_caller_saved;
 use mem::Access;
@@ -143,7 +149,7 @@ pub fn do_check(
     pre: &Preflight,
     env: &CheckEnv<'_>,
 ) -> (Result<(), VerifierError>, Stats) {
-    let (r, stats, _) = walk(insns, pre, env, false);
+    let (r, stats, _) = check_program(insns, pre, env, false);
     (r, stats)
 }
 
@@ -153,7 +159,7 @@ pub fn do_check_with_log(
     pre: &Preflight,
     env: &CheckEnv<'_>,
 ) -> (Result<(), VerifierError>, Stats, String) {
-    walk(insns, pre, env, true)
+    check_program(insns, pre, env, true)
 }
 
 /// [`verify`] that also returns the verifier log; empty when an earlier pass refused the
@@ -200,18 +206,26 @@ pub fn verify_with_log(
     )
 }
 
-fn walk(
+fn check_program(
     insns: &[RawInsn],
     pre: &Preflight,
     env: &CheckEnv<'_>,
     with_log: bool,
 ) -> (Result<(), VerifierError>, Stats, String) {
-    let used: Vec<&MapDef> = pre
+    let mut used: Vec<&MapDef> = pre
         .resolved
         .used_maps
         .iter()
         .filter_map(|&i| env.maps.get(i))
         .collect();
+    // The inner maps of maps of maps follow, for the pointers their lookups give.
+    let mut inner_of = vec![None; used.len()];
+    for (i, slot) in inner_of.iter_mut().enumerate() {
+        if let Some(inner) = used[i].inner.as_deref() {
+            *slot = Some(used.len());
+            used.push(inner);
+        }
+    }
     let mut w = Walker {
         insns,
         pre,
@@ -243,6 +257,8 @@ fn walk(
         log: with_log.then(String::new),
         max_states_per_insn: 0,
         stack_depth: vec![0; pre.subprogs.info.len()],
+        inner_of,
+        globals_called: Vec::new(),
     };
     let r = w.run();
     let mut log = w.log.take().unwrap_or_default();
@@ -293,6 +309,10 @@ struct Walker<'a> {
     max_states_per_insn: usize,
     /// Each function's stack depth so far (`subprog_info[i].stack_depth`).
     stack_depth: Vec<u32>,
+    /// For each map of maps among `maps`: the index of its inner map's definition.
+    inner_of: Vec<Option<usize>>,
+    /// Global functions whose call was reached, to verify after the main program.
+    globals_called: Vec<usize>,
 }
 
 /// What one instruction leads to.
@@ -313,11 +333,39 @@ fn imm_value(imm: i32) -> u64 {
 
 impl Walker<'_> {
     fn run(&mut self) -> Result<(), VerifierError> {
-        let mut st = VerifierState::initial();
-        let mut idx = 0usize;
+        self.walk(0, VerifierState::initial())?;
+        // do_check_subprogs: the global functions called, each from its signature.
+        let mut done = 0;
+        while let Some(&subprogno) = self.globals_called.get(done) {
+            done += 1;
+            let Some(f) = self.pre.globals.get(subprogno).cloned().flatten() else {
+                continue;
+            };
+            let (Some(sig), Some(start)) = (
+                f.signature.as_ref(),
+                self.pre.subprogs.info.get(subprogno).map(|s| s.start),
+            ) else {
+                continue;
+            };
+            let st = self.global_entry_state(subprogno, sig);
+            self.walk(start, st)?;
+        }
+        super::stack_depth::check_max_stack_depth(
+            self.insns,
+            &self.pre.subprogs,
+            &self.stack_depth,
+            self.env.prog_type,
+        )
+        .map_err(|(errno, msg)| VerifierError::new(Pass::DoCheck, 0, errno, msg))
+    }
+
+    /// Explores every path from `start` in state `st`.
+    fn walk(&mut self, start: usize, st: VerifierState) -> Result<(), VerifierError> {
+        let mut st = st;
+        let mut idx = start;
         let mut prev: Option<usize> = None;
         if let Some(log) = self.log.as_mut() {
-            log.push_str("0:");
+            log.push_str(&format!("{start}:"));
             log.push_str(&log::state_text(&st, &self.maps));
             log.push('\n');
         }
@@ -410,13 +458,7 @@ impl Walker<'_> {
                 }
             }
         }
-        super::stack_depth::check_max_stack_depth(
-            self.insns,
-            &self.pre.subprogs,
-            &self.stack_depth,
-            self.env.prog_type,
-        )
-        .map_err(|(errno, msg)| VerifierError::new(Pass::DoCheck, 0, errno, msg))
+        Ok(())
     }
 
     /// `grow_stack_state`: an access reached `size` bytes below the frame pointer of
@@ -501,6 +543,10 @@ impl Walker<'_> {
                         off: off as i32,
                         ..RegState::pointer(RegType::PtrToMapValue)
                     },
+                    Some(LdImm64::Func { target }) => RegState {
+                        aux: u32::try_from(target).unwrap_or(u32::MAX),
+                        ..RegState::pointer(RegType::PtrToFunc)
+                    },
                     _ => RegState::pointer(RegType::Other),
                 };
                 st.cur_mut().regs[dst.index() as usize] = v;
@@ -518,8 +564,16 @@ impl Walker<'_> {
             } => {
                 read_reg(st, src)?;
                 write_check(dst)?;
+                let base = st.cur().regs[src.index() as usize];
                 let v = self.check_mem_access(st, src, off as i32, size, Access::Read)?;
-                let mut v = v.unwrap_or_else(RegState::unknown);
+                let mut v = v.unwrap_or_else(|| RegState {
+                    untracked: self.may_load_untracked_pointer(&base, size),
+                    ..RegState::unknown()
+                });
+                if v.maybe_null && v.id == 0 {
+                    self.id_gen += 1;
+                    v.id = self.id_gen;
+                }
                 if v.is_scalar() && size != Size::DW {
                     if sign_extend {
                         v.var.coerce_reg_to_size_sx(size.bytes() as u8);
@@ -583,6 +637,7 @@ impl Walker<'_> {
                         "at the time of BPF_LD_ABS|IND R6 != pointer to skb".into(),
                     ));
                 }
+                refs::check_resource_leak(st, "BPF_LD_[ABS|IND]")?;
                 clobber_caller_saved(st);
                 st.cur_mut().regs[0] = RegState::unknown();
             }
@@ -650,6 +705,21 @@ fn for_each_reg(st: &mut VerifierState, mut f: impl FnMut(&mut RegState)) {
             if let Some(r) = &mut s.spilled {
                 f(r);
             }
+        }
+    }
+}
+
+impl Walker<'_> {
+    /// Whether a load of `size` bytes through `base` may give a pointer this slice does
+    /// not track (a BTF pointer, a kptr in a map value, a context's socket pointer): the
+    /// loaded scalar is then [`RegState::untracked`].
+    fn may_load_untracked_pointer(&self, base: &RegState, size: Size) -> bool {
+        match base.ty {
+            RegType::Other => true,
+            RegType::Scalar => base.untracked,
+            RegType::PtrToCtx => size == Size::DW || !mem::ctx_modelled(self.env.prog_type),
+            RegType::PtrToMapValue | RegType::PtrToMem => size == Size::DW,
+            _ => false,
         }
     }
 }
