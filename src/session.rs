@@ -167,6 +167,7 @@ pub struct Session {
     /// The same programs compiled (checked mode), once the JIT engine ran; it holds the
     /// interpreter meanwhile.
     jit: Option<Jit>,
+    jit_mode: JitMode,
     prepared: Vec<bool>,
     fixups: Vec<String>,
 }
@@ -214,6 +215,7 @@ impl Session {
             engine: Engine::Interp,
             vm: None,
             jit: None,
+            jit_mode: JitMode::Checked,
             prepared: Vec::new(),
             fixups,
         })
@@ -251,6 +253,18 @@ impl Session {
     /// Chooses the engine the next runs use.
     pub fn set_engine(&mut self, engine: Engine) {
         self.engine = engine;
+    }
+
+    /// The JIT's mode (checked unless set). [`JitMode::Verified`] drops the checks of
+    /// memory accesses: only for programs the kernel's verifier accepts (bpfsim's verifier is
+    /// not complete yet, so nothing chooses it for you); the benchmarks use it.
+    pub fn set_jit_mode(&mut self, mode: JitMode) {
+        if mode != self.jit_mode {
+            self.jit_mode = mode;
+            if let Some(jit) = self.jit.take() {
+                self.vm = Some(jit.into_interpreter());
+            }
+        }
     }
 
     /// The engine runs use.
@@ -409,11 +423,10 @@ impl Session {
         match self.engine {
             Engine::Jit => {
                 if let Some(vm) = self.vm.take() {
-                    let jit =
-                        Jit::new(vm, JitMode::Checked).map_err(|source| SessionError::Jit {
-                            program: name.into(),
-                            source,
-                        })?;
+                    let jit = Jit::new(vm, self.jit_mode).map_err(|source| SessionError::Jit {
+                        program: name.into(),
+                        source,
+                    })?;
                     self.jit = Some(jit);
                 }
             }

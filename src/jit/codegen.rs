@@ -14,7 +14,8 @@
 //! or in the last region a slow access found (one cache for loads, one for stores); anything
 //! else goes to the interpreter's slow path through [`super::runtime`], which translates
 //! context fields, finds the region or reports the same fault. Verified mode emits the
-//! access with no check.
+//! access with no check, except through registers that may hold the context pointer
+//! (`ctxflow`).
 
 use super::JitMode;
 use super::runtime::{
@@ -69,6 +70,8 @@ struct Gen<'a> {
     budget_stub: Vec<Option<Label>>,
     helper_status: Option<Label>,
     cold: Vec<Cold>,
+    /// Verified mode: per slot, the registers that may hold the context pointer.
+    maybe_ctx: Vec<super::ctxflow::RegSet>,
 }
 
 /// Compiles program `program` (its lowered `code`, `len` slots of its own).
@@ -101,6 +104,10 @@ pub fn generate(
         budget_stub: vec![None; code.len()],
         helper_status: None,
         cold: Vec::new(),
+        maybe_ctx: match mode {
+            JitMode::Verified => super::ctxflow::maybe_ctx(code, len),
+            JitMode::Checked => Vec::new(),
+        },
     };
     let body = g.prologue();
     g.body();
@@ -129,6 +136,18 @@ fn has_target(kind: OpKind) -> bool {
 impl Gen<'_> {
     fn r(&self, i: crate::vm::code::RegIdx) -> u8 {
         REG[i.get()]
+    }
+
+    /// Whether an access at `pc` through `base` is checked: always in checked mode; in
+    /// verified mode when the base may be the context pointer (its fields are translated).
+    fn checked(&self, pc: usize, base: crate::vm::code::RegIdx) -> bool {
+        match self.mode {
+            JitMode::Checked => true,
+            JitMode::Verified => self
+                .maybe_ctx
+                .get(pc)
+                .is_none_or(|s| s >> base.get() & 1 == 1),
+        }
     }
 
     fn prologue(&mut self) -> usize {
@@ -607,7 +626,7 @@ impl Gen<'_> {
         let d = self.r(op.dst);
         let s = self.r(op.src);
         let off = op.off;
-        if self.mode == JitMode::Checked {
+        if self.checked(pc, op.src) {
             let slow = self.a.label();
             let back = self.a.label();
             self.check(s, off, size, false, slow);
@@ -648,7 +667,7 @@ impl Gen<'_> {
                 a.store_sized_imm(Size::from_bytes(size), d, off, imm as i32);
             }
         };
-        if self.mode == JitMode::Checked {
+        if self.checked(pc, op.dst) {
             let slow = self.a.label();
             let back = self.a.label();
             self.check(d, off, size, true, slow);

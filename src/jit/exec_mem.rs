@@ -8,6 +8,8 @@ use std::io;
 pub struct ExecMem {
     ptr: *mut u8,
     len: usize,
+    /// Bytes of code at the start of the mapping.
+    code_len: usize,
 }
 
 // SAFETY: the mapping is immutable (read+execute) once built and owned by this value alone;
@@ -42,7 +44,11 @@ impl ExecMem {
         // SAFETY: `ptr` is a fresh writable mapping of `len >= code.len()` bytes that does not
         // overlap `code`.
         unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), ptr, code.len()) };
-        let mem = ExecMem { ptr, len };
+        let mem = ExecMem {
+            ptr,
+            len,
+            code_len: code.len(),
+        };
         // SAFETY: `ptr`/`len` describe exactly the mapping made above.
         let rc = unsafe { libc::mprotect(ptr.cast(), len, libc::PROT_READ | libc::PROT_EXEC) };
         if rc != 0 {
@@ -54,6 +60,13 @@ impl ExecMem {
     /// The address of byte `offset` of the code.
     pub fn addr(&self, offset: usize) -> u64 {
         self.ptr as u64 + offset as u64
+    }
+
+    /// The code (for disassembling it).
+    pub fn code(&self) -> &[u8] {
+        // SAFETY: the first `code_len` bytes of the mapping were written before it became
+        // read+execute, and it stays mapped (and readable) while `self` lives.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.code_len) }
     }
 
     pub fn len(&self) -> usize {

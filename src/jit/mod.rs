@@ -19,10 +19,13 @@
 //!   complete yet and still accepts some programs the kernel refuses, so its verdict cannot
 //!   be the reason to drop checks.
 //! - [`JitMode::Verified`]: loads and stores are emitted unchecked, as the kernel's JIT does
-//!   for verified programs. An explicit API choice for embedders that verified the program
-//!   themselves, and for the benchmarks. Context field translation needs the checked
-//!   accesses, so a run in this mode with a context translator is refused. Atomics and
-//!   legacy packet loads are still checked (they go through the interpreter's code).
+//!   for verified programs, except those through a register that may hold the context
+//!   pointer (a dataflow, `ctxflow`, that relies on the verifier's rules): context fields
+//!   are translated, not plain memory. Atomics and legacy packet loads are still checked
+//!   (they go through the interpreter's code). An explicit API choice
+//!   ([`crate::session::Session::set_jit_mode`], [`Jit::new`]) for embedders that verified
+//!   the program themselves, and for the benchmarks: a program that is not what the kernel's
+//!   verifier accepts can corrupt or crash the process in this mode.
 //!
 //! # Budget
 //! Both modes stop runaway programs with the interpreter's budget: instructions are counted
@@ -34,6 +37,7 @@
 //! at the next taken jump in the interpreter.
 
 mod codegen;
+mod ctxflow;
 pub mod exec_mem;
 mod runtime;
 pub mod x86;
@@ -158,6 +162,14 @@ impl Jit {
             .map(|c| c.mem.len())
     }
 
+    /// The machine code of program `index`.
+    pub fn code(&self, index: usize) -> Option<&[u8]> {
+        self.compiled
+            .get(index)
+            .and_then(|c| c.as_ref())
+            .map(|c| c.mem.code())
+    }
+
     /// Sets how many instructions one run may execute.
     pub fn set_budget(&mut self, budget: u64) {
         self.interp.set_budget(budget);
@@ -195,12 +207,6 @@ impl Jit {
         else {
             return Err(VmError::NoSuchProgram { index });
         };
-        if self.mode == JitMode::Verified && env.ctx.is_some() {
-            return Err(VmError::Unsupported {
-                pc: 0,
-                what: "a translated context in the JIT's verified mode",
-            });
-        }
         let budget = self.interp.budget();
         let counted = budget.min(i64::MAX as u64);
         let entries = self.entries.as_ptr();

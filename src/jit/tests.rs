@@ -176,3 +176,20 @@ fn budgets_match() {
         );
     }
 }
+
+#[test]
+#[ignore = "prints the code of JIT_DUMP (an assembler file) for objdump"]
+fn dump() {
+    let Ok(path) = std::env::var("JIT_DUMP") else {
+        return;
+    };
+    let src = std::fs::read_to_string(path).unwrap();
+    let insns = decode_program(&assemble(&src).unwrap()).unwrap();
+    let mode = if std::env::var_os("JIT_VERIFIED").is_some() {
+        JitMode::Verified
+    } else {
+        JitMode::Checked
+    };
+    let j = Jit::compile(&insns, HelperTable::kernel(), mode).unwrap();
+    std::fs::write("/tmp/jit.bin", j.code(0).unwrap()).unwrap();
+}
