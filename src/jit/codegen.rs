@@ -26,6 +26,7 @@ use super::x86::{
     Asm, Label, R8, R9, R10, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, Size,
     alu, cc, shift,
 };
+use crate::helpers::{Helper, HelperTable};
 use crate::vm::code::{Op, OpKind};
 use crate::vm::{MAX_CALL_FRAMES, STACK_SIZE};
 use std::mem::offset_of;
@@ -60,6 +61,9 @@ type Cold = Box<dyn FnOnce(&mut Gen<'_>)>;
 
 struct Gen<'a> {
     a: Asm,
+    /// Helper calls name their [`Helper`] directly (the table outlives the code: both
+    /// belong to the `Jit`).
+    helpers: &'a HelperTable,
     code: &'a [Op],
     len: usize,
     program: usize,
@@ -80,6 +84,7 @@ pub fn generate(
     len: usize,
     program: usize,
     mode: JitMode,
+    helpers: &HelperTable,
 ) -> Result<Generated, CodegenError> {
     for (pc, op) in code.iter().enumerate().take(len) {
         for r in [op.dst.get(), op.src.get()] {
@@ -94,6 +99,7 @@ pub fn generate(
     let budget_common = a.label();
     let mut g = Gen {
         a,
+        helpers,
         code,
         len,
         program,
@@ -126,6 +132,12 @@ fn is_transfer(kind: OpKind) -> bool {
             kind,
             CallHelper | CallLocal | CallX | CallKfunc | Exit | LdAbs | LdInd
         )
+}
+
+/// A conditional jump (not `ja`, not `may_goto`) to a later slot.
+fn is_forward_cond(op: &Op, pc: usize) -> bool {
+    let k = op.kind as u8;
+    (OpKind::Jeq64K as u8..=OpKind::Jsle32X as u8).contains(&k) && op.off as usize > pc
 }
 
 fn has_target(kind: OpKind) -> bool {
@@ -226,7 +238,9 @@ impl Gen<'_> {
         leader[len] = true;
         let mut needed_padding = vec![len];
         for (pc, op) in code.iter().enumerate().take(len) {
-            if is_transfer(op.kind) {
+            // A forward conditional jump carries its count into the fall-through block
+            // (only the taken edge pays it, in a stub); every other transfer ends a block.
+            if is_transfer(op.kind) && !is_forward_cond(op, pc) {
                 leader[pc + 1] = true;
             }
             if has_target(op.kind) {
@@ -287,8 +301,11 @@ impl Gen<'_> {
             return self.alu(rel / 4, rel % 4, op);
         }
         if (Jeq64K as u8..=Jsle32X as u8).contains(&k) {
-            self.flush(pending);
             let rel = k - Jeq64K as u8;
+            if is_forward_cond(op, pc) {
+                return self.forward_jump(pc, rel / 4, rel % 4, op, *pending);
+            }
+            self.flush(pending);
             return self.cond_jump(pc, rel / 4, rel % 4, op);
         }
         let d = self.r(op.dst);
@@ -512,7 +529,30 @@ impl Gen<'_> {
         a.bind(done);
     }
 
-    fn cond_jump(&mut self, pc: usize, cond: u8, variant: u8, op: &Op) {
+    /// A forward conditional jump: the count so far stays pending on the fall-through path;
+    /// the taken edge subtracts it, checks the budget and jumps, in a stub.
+    fn forward_jump(&mut self, pc: usize, cond: u8, variant: u8, op: &Op, pending: u32) {
+        let (x86cc, compare) = self.comparison(cond, variant, op);
+        let taken = self.a.label();
+        let target = self.slot[op.off as usize];
+        compare(&mut self.a);
+        self.a.jcc(x86cc, taken);
+        let b = self.budget_label(pc);
+        self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+            g.a.bind(taken);
+            g.a.alu_ri(true, alu::SUB, BUDGET, pending as i32);
+            g.a.jcc(cc::S, b);
+            g.a.jmp(target);
+        }));
+    }
+
+    /// The x86 condition and the comparison that sets the flags for a BPF jump.
+    fn comparison(
+        &self,
+        cond: u8,
+        variant: u8,
+        op: &Op,
+    ) -> (u8, impl Fn(&mut Asm) + Copy + 'static) {
         let w = variant < 2;
         let imm = variant.is_multiple_of(2);
         let d = self.r(op.dst);
@@ -539,6 +579,11 @@ impl Gen<'_> {
             (true, false) => a.test_rr(w, d, s),
             (true, true) => a.test_ri(w, d, k),
         };
+        (x86cc, compare)
+    }
+
+    fn cond_jump(&mut self, pc: usize, cond: u8, variant: u8, op: &Op) {
+        let (x86cc, compare) = self.comparison(cond, variant, op);
         let recheck = self.a.label();
         let back = self.a.label();
         let target = self.slot[op.off as usize];
@@ -712,9 +757,17 @@ impl Gen<'_> {
         a.store64(CTX, field!(site), R11);
         if op.kind == OpKind::CallX {
             a.store64(CTX, field!(call_id), REG[op.dst.get()]);
+            a.store64_imm(CTX, field!(helper), 0);
         } else {
+            // Prepared programs only call helpers the table has.
+            let helper = self
+                .helpers
+                .get(op.imm as u64)
+                .map_or(0, |h| h as *const Helper as u64);
             a.mov_imm(R11, op.imm as u64);
             a.store64(CTX, field!(call_id), R11);
+            a.mov_imm(R11, helper);
+            a.store64(CTX, field!(helper), R11);
         }
         for r in [RDI, RSI, RDX, RCX, R8] {
             a.push(r);

@@ -116,7 +116,7 @@ impl Jit {
         for index in 0..jit.interp.program_count() {
             let compiled = match jit.interp.lowered(index) {
                 None => None,
-                Some((code, len)) => Some(compile(code, len, index, mode)?),
+                Some((code, len)) => Some(compile(code, len, index, mode, jit.interp.helpers())?),
             };
             jit.entries.push(compiled.as_ref().map_or(0, |c| c.body));
             jit.compiled.push(compiled);
@@ -230,6 +230,7 @@ impl Jit {
             r0: 0,
             site: 0,
             call_id: 0,
+            helper: 0,
             tail_addr: 0,
             entry_rsp: 0,
             err_kind: 0,
@@ -272,8 +273,9 @@ fn compile(
     len: usize,
     program: usize,
     mode: JitMode,
+    helpers: &HelperTable,
 ) -> Result<Compiled, JitError> {
-    let generated = codegen::generate(code, len, program, mode)
+    let generated = codegen::generate(code, len, program, mode, helpers)
         .map_err(|source| JitError::Codegen { program, source })?;
     let mem =
         ExecMem::new(&generated.code).map_err(|source| JitError::Memory { program, source })?;

@@ -5,7 +5,7 @@
 //! interpreter's own slow paths, so faults are the same [`VmError`]s), atomics, and legacy
 //! packet loads.
 
-use crate::helpers::{CallEnv, HelperError};
+use crate::helpers::{CallEnv, Helper, HelperError};
 use crate::vm::alu;
 use crate::vm::code::{Op, OpKind, RegIdx};
 use crate::vm::memory::{self, Checked, Region, RegionKind};
@@ -60,6 +60,8 @@ pub struct JitCtx {
     pub site: u64,
     /// The helper id of a call.
     pub call_id: u64,
+    /// The `Helper` of a `call` (0 for `callx`: found by `call_id`).
+    pub helper: u64,
     pub tail_addr: u64,
     pub entry_rsp: u64,
     pub err_kind: u64,
@@ -252,7 +254,14 @@ pub extern "C" fn jit_helper(ctx: *mut JitCtx, r1: u64, r2: u64, r3: u64, r4: u6
     let pc = ctx.site as u32 as usize;
     let program = (ctx.site >> 32) as usize;
     let id = ctx.call_id;
-    let Some(helper) = machine.helpers().get(id) else {
+    let helper = if ctx.helper != 0 {
+        // SAFETY: the code generator took this address from the helper table, which the
+        // `Jit` owns, unchanged, for as long as the code exists.
+        Some(unsafe { &*(ctx.helper as *const Helper) })
+    } else {
+        machine.helpers().get(id)
+    };
+    let Some(helper) = helper else {
         return ctx.fail(VmError::UnknownHelper { pc, id });
     };
     let mut call = CallEnv {
