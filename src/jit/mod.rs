@@ -216,13 +216,20 @@ impl Jit {
         let frame = STACK_SIZE as u64;
         // Each run's entry frame starts zeroed, as in the interpreter.
         memory::zero(Checked(stack_top - frame), STACK_SIZE);
+        // The region r1 points to (raw mode's input) is the likely first one used.
+        let cache = |write: bool| {
+            env.mem
+                .find(args[0], 1, write)
+                .map_or((0, 0), |r| (r.start, runtime::cache_lim(r, env)))
+        };
+        let ((rcache_lo, rcache_lim), (wcache_lo, wcache_lim)) = (cache(false), cache(true));
         let mut ctx = JitCtx {
             stack_lo: stack_top - frame,
             stack_lim: frame - 7,
-            rcache_lo: 0,
-            rcache_lim: 0,
-            wcache_lo: 0,
-            wcache_lim: 0,
+            rcache_lo,
+            rcache_lim,
+            wcache_lo,
+            wcache_lim,
             budget: counted as i64,
             depth: 0,
             status: ST_OK,

@@ -109,7 +109,7 @@ impl JitCtx {
 }
 
 /// The `lim` of a cacheable region (`len - 7`), or 0 if it cannot be cached.
-fn cache_lim(r: &Region, env: &Env<'_>) -> u64 {
+pub(crate) fn cache_lim(r: &Region, env: &Env<'_>) -> u64 {
     let translated = r.kind == RegionKind::Context && env.ctx.is_some();
     if r.stride != 0 || translated || r.len < 8 {
         0
