@@ -643,18 +643,23 @@ impl Gen<'_> {
         // r11 = addr - lo - (8 - size): in [0, len - 8] exactly when the access fits (an
         // access in the first 8 - size bytes wraps and takes the slow path, which is exact).
         let adj = off - 8 + size as i32;
+        let [(lo1, lim1), (lo2, lim2)] = order;
+        // The likely region inline, with its branch not taken; the other one out of line.
+        let second = self.a.label();
         let fast = self.a.label();
-        for (i, (lo, lim)) in order.into_iter().enumerate() {
-            self.a.lea(R11, base, adj);
-            self.a.alu_rm(alu::SUB, R11, CTX, lo);
-            self.a.alu_rm(alu::CMP, R11, CTX, lim);
-            if i == 0 {
-                self.a.jcc(cc::B, fast);
-            } else {
-                self.a.jcc(cc::AE, slow);
-            }
-        }
+        self.a.lea(R11, base, adj);
+        self.a.alu_rm(alu::SUB, R11, CTX, lo1);
+        self.a.alu_rm(alu::CMP, R11, CTX, lim1);
+        self.a.jcc(cc::AE, second);
         self.a.bind(fast);
+        self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+            g.a.bind(second);
+            g.a.lea(R11, base, adj);
+            g.a.alu_rm(alu::SUB, R11, CTX, lo2);
+            g.a.alu_rm(alu::CMP, R11, CTX, lim2);
+            g.a.jcc(cc::B, fast);
+            g.a.jmp(slow);
+        }));
     }
 
     fn load(&mut self, pc: usize, op: &Op) {
