@@ -1,7 +1,8 @@
 //! The bpf_conformance suite through the library and through the plugin binary: every
 //! `.data` test, assembled by our assembler from its `-- asm` section, must give the expected
-//! r0 in the interpreter; the plugin must pass every manifest entry by the protocol; the
-//! negative files must be refused with a clear error, never a panic.
+//! r0 in the interpreter and in the JIT (both modes); the plugin must pass every manifest
+//! entry by the protocol with `--interp` and with `--jit`; the negative files must be refused
+//! with a clear error, never a panic.
 
 mod common;
 
