@@ -164,6 +164,14 @@ fn insn() -> impl Strategy<Value = Vec<Insn>> {
         1 => Just(vec![Insn::Call(CallTarget::Helper(5))]),
         1 => jump_off().prop_map(|off| vec![Insn::Call(CallTarget::Local(off as i32))]),
         1 => Just(vec![Insn::Exit]),
+        1 => any_reg().prop_map(|reg| vec![Insn::CallX { reg }]),
+        // Rarely, r10 moves: the JIT then checks stack accesses it could otherwise prove.
+        1 => (-16i32..=16).prop_map(|k| vec![Insn::Alu {
+            width: Width::W64,
+            op: AluOp::Add,
+            dst: Reg::R10,
+            src: Source::Imm(k * 8),
+        }]),
     ]
 }
 
@@ -254,6 +262,14 @@ fn out_of_bounds_writes_are_errors() {
         ),
         ("stdw [%r10+0], 1\nexit", "above the stack"),
         ("stdw [%r10-520], 1\nexit", "below the stack"),
+        (
+            "add %r10, 8\nstdw [%r10-8], 1\nexit",
+            "a moved frame pointer",
+        ),
+        (
+            "mov %r10, 0\nstdw [%r10-8], 1\nexit",
+            "a zeroed frame pointer",
+        ),
         (
             "mov %r2, %r10\nadd %r2, 4096\nstw [%r2+0], 1\nexit",
             "far above the stack",

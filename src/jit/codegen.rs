@@ -10,7 +10,9 @@
 //! checks r9 < 0, exactly where the interpreter checks its count, so the budget error
 //! (slot and budget) and the `insns` of an outcome are the interpreter's.
 //!
-//! Memory (checked mode): an access is done inline when it lies in the current stack frames
+//! Memory (checked mode): an access `[r10 + off]` with `off` in [-512, -size] needs no check
+//! when no program of the set writes r10 (it is then always the current frame's top). Other
+//! accesses are done inline when they lie in the current stack frames
 //! or in the last region a slow access found (one cache for loads, one for stores); anything
 //! else goes to the interpreter's slow path through [`super::runtime`], which translates
 //! context fields, finds the region or reports the same fault. Verified mode emits the
@@ -27,7 +29,7 @@ use super::x86::{
     alu, cc, shift,
 };
 use crate::helpers::{Helper, HelperTable};
-use crate::vm::code::{Op, OpKind};
+use crate::vm::code::{ATOMIC_FETCH, Op, OpKind};
 use crate::vm::{MAX_CALL_FRAMES, STACK_SIZE};
 use std::mem::offset_of;
 
@@ -51,6 +53,18 @@ pub enum CodegenError {
     Unbound,
 }
 
+/// Whether no instruction of `code` writes r10 (then r10 is always the frame pointer).
+pub fn keeps_frame_pointer(code: &[Op], len: usize) -> bool {
+    use OpKind::*;
+    code.iter().take(len).all(|op| {
+        let k = op.kind as u8;
+        let writes_dst =
+            (Add64K as u8..=Ld64 as u8).contains(&k) || (LdxB as u8..=LdxSW as u8).contains(&k);
+        let writes_src = matches!(op.kind, Atomic32 | Atomic64) && op.aux & ATOMIC_FETCH != 0;
+        !(writes_dst && op.dst.get() == 10 || writes_src && op.src.get() == 10)
+    })
+}
+
 /// Generated code and where its body starts (the tail-call entry, after the prologue).
 pub struct Generated {
     pub code: Vec<u8>,
@@ -64,6 +78,8 @@ struct Gen<'a> {
     /// Helper calls name their [`Helper`] directly (the table outlives the code: both
     /// belong to the `Jit`).
     helpers: &'a HelperTable,
+    /// No program of the set writes r10, so r10 is always the current frame's top.
+    fixed_frame: bool,
     code: &'a [Op],
     len: usize,
     program: usize,
@@ -85,6 +101,7 @@ pub fn generate(
     program: usize,
     mode: JitMode,
     helpers: &HelperTable,
+    fixed_frame: bool,
 ) -> Result<Generated, CodegenError> {
     for (pc, op) in code.iter().enumerate().take(len) {
         for r in [op.dst.get(), op.src.get()] {
@@ -100,6 +117,7 @@ pub fn generate(
     let mut g = Gen {
         a,
         helpers,
+        fixed_frame,
         code,
         len,
         program,
@@ -152,7 +170,12 @@ impl Gen<'_> {
 
     /// Whether an access at `pc` through `base` is checked: always in checked mode; in
     /// verified mode when the base may be the context pointer (its fields are translated).
-    fn checked(&self, pc: usize, base: crate::vm::code::RegIdx) -> bool {
+    fn checked(&self, pc: usize, base: crate::vm::code::RegIdx, off: i32, size: u64) -> bool {
+        // r10 never written: `[r10 + off]` with off in [-512, -size] is in the current frame.
+        let frame = -(STACK_SIZE as i32)..=-(size as i32);
+        if self.fixed_frame && base.get() == 10 && frame.contains(&off) {
+            return false;
+        }
         match self.mode {
             JitMode::Checked => true,
             JitMode::Verified => self
@@ -676,7 +699,7 @@ impl Gen<'_> {
         let d = self.r(op.dst);
         let s = self.r(op.src);
         let off = op.off;
-        if self.checked(pc, op.src) {
+        if self.checked(pc, op.src, off, size) {
             let slow = self.a.label();
             let back = self.a.label();
             self.check(s, off, size, false, slow);
@@ -717,7 +740,7 @@ impl Gen<'_> {
                 a.store_sized_imm(Size::from_bytes(size), d, off, imm as i32);
             }
         };
-        if self.checked(pc, op.dst) {
+        if self.checked(pc, op.dst, off, size) {
             let slow = self.a.label();
             let back = self.a.label();
             self.check(d, off, size, true, slow);

@@ -113,10 +113,17 @@ impl Jit {
             entries: Vec::new(),
             mode,
         };
+        // Tail calls keep registers: r10 is fixed only if no program of the set writes it.
+        let fixed_frame = (0..jit.interp.program_count())
+            .filter_map(|i| jit.interp.lowered(i))
+            .all(|(code, len)| codegen::keeps_frame_pointer(code, len));
         for index in 0..jit.interp.program_count() {
             let compiled = match jit.interp.lowered(index) {
                 None => None,
-                Some((code, len)) => Some(compile(code, len, index, mode, jit.interp.helpers())?),
+                Some((code, len)) => {
+                    let helpers = jit.interp.helpers();
+                    Some(compile(code, len, index, mode, helpers, fixed_frame)?)
+                }
             };
             jit.entries.push(compiled.as_ref().map_or(0, |c| c.body));
             jit.compiled.push(compiled);
@@ -281,8 +288,9 @@ fn compile(
     program: usize,
     mode: JitMode,
     helpers: &HelperTable,
+    fixed_frame: bool,
 ) -> Result<Compiled, JitError> {
-    let generated = codegen::generate(code, len, program, mode, helpers)
+    let generated = codegen::generate(code, len, program, mode, helpers, fixed_frame)
         .map_err(|source| JitError::Codegen { program, source })?;
     let mem =
         ExecMem::new(&generated.code).map_err(|source| JitError::Memory { program, source })?;
