@@ -663,10 +663,10 @@ impl Gen<'_> {
         } else {
             [(clo, clim), stack]
         };
-        // r11 = addr - lo - (8 - size): in [0, len - 8] exactly when the access fits (an
-        // access in the first 8 - size bytes wraps and takes the slow path, which is exact).
-        let adj = off - 8 + size as i32;
-        let [(lo1, lim1), (lo2, lim2)] = order;
+        // r11 = addr - lo: the access fits exactly when r11 < lim[size] (= len - size + 1).
+        let adj = off;
+        let idx = size.trailing_zeros() as i32;
+        let [(lo1, lim1), (lo2, lim2)] = order.map(|(lo, lim)| (lo, lim + 8 * idx));
         // The likely region inline, with its branch not taken; the other one out of line.
         let second = self.a.label();
         let fast = self.a.label();
@@ -851,7 +851,9 @@ impl Gen<'_> {
         a.jcc(cc::S, b);
         a.alu_mi(alu::ADD, CTX, field!(depth), 1);
         a.alu_mi(alu::SUB, CTX, field!(stack_lo), frame);
-        a.alu_mi(alu::ADD, CTX, field!(stack_lim), frame);
+        for i in 0..4 {
+            a.alu_mi(alu::ADD, CTX, field!(stack_lim) + 8 * i, frame);
+        }
         a.alu_ri(true, alu::SUB, RBP, frame);
         // Each frame starts zeroed, as in the interpreter.
         a.load64(R11, CTX, field!(stack_lo));
@@ -888,7 +890,9 @@ impl Gen<'_> {
         a.jcc(cc::S, b);
         a.alu_mi(alu::SUB, CTX, field!(depth), 1);
         a.alu_mi(alu::ADD, CTX, field!(stack_lo), frame);
-        a.alu_mi(alu::SUB, CTX, field!(stack_lim), frame);
+        for i in 0..4 {
+            a.alu_mi(alu::SUB, CTX, field!(stack_lim) + 8 * i, frame);
+        }
         a.alu_ri(true, alu::ADD, RBP, frame);
         a.ret();
     }

@@ -227,12 +227,12 @@ impl Jit {
         let cache = |write: bool| {
             env.mem
                 .find(args[0], 1, write)
-                .map_or((0, 0), |r| (r.start, runtime::cache_lim(r, env)))
+                .map_or((0, [0; 4]), |r| (r.start, runtime::cache_lim(r, env)))
         };
         let ((rcache_lo, rcache_lim), (wcache_lo, wcache_lim)) = (cache(false), cache(true));
         let mut ctx = JitCtx {
             stack_lo: stack_top - frame,
-            stack_lim: frame - 7,
+            stack_lim: runtime::limits(frame),
             rcache_lo,
             rcache_lim,
             wcache_lo,

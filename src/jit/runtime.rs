@@ -37,16 +37,17 @@ pub const ERR_KFUNC: u64 = 5;
 /// (see [`std::mem::offset_of`] in the code generator).
 #[repr(C)]
 pub struct JitCtx {
-    /// The current stack region: its first address and `len - 7` (see the code generator's
-    /// access checks); updated at bpf-to-bpf calls and returns.
+    /// The current stack region: its first address and, per access size 1, 2, 4, 8, one
+    /// more than the highest offset such an access may start at (see [`limits`]); updated at
+    /// bpf-to-bpf calls and returns.
     pub stack_lo: u64,
-    pub stack_lim: u64,
+    pub stack_lim: [u64; 4],
     /// The last region a checked load (store) found outside the stack, in the same form;
-    /// `lim` 0 when none is cached. Cleared by every helper call.
+    /// limits all 0 when none is cached. Cleared by every helper call.
     pub rcache_lo: u64,
-    pub rcache_lim: u64,
+    pub rcache_lim: [u64; 4],
     pub wcache_lo: u64,
-    pub wcache_lim: u64,
+    pub wcache_lim: [u64; 4],
     /// Instructions the run may still execute (negative: over budget).
     pub budget: i64,
     /// The current call depth (0 = the entry frame).
@@ -103,18 +104,25 @@ impl JitCtx {
 
     /// Forgets the cached regions (a helper may have moved or removed them).
     fn clear_caches(&mut self) {
-        self.rcache_lim = 0;
-        self.wcache_lim = 0;
+        self.rcache_lim = [0; 4];
+        self.wcache_lim = [0; 4];
     }
 }
 
-/// The `lim` of a cacheable region (`len - 7`), or 0 if it cannot be cached.
-pub(crate) fn cache_lim(r: &Region, env: &Env<'_>) -> u64 {
+/// Per access size 1, 2, 4, 8: `len - size + 1`, so that an access at offset `o` fits
+/// exactly when `o < limit` (unsigned); 0 (nothing fits) when `len < size`.
+pub(crate) fn limits(len: u64) -> [u64; 4] {
+    [1u64, 2, 4, 8].map(|size| (len + 1).saturating_sub(size))
+}
+
+/// The limits of a region the inline checks may use, or all 0 if it cannot be cached
+/// (map values are per element, a translated context is not memory).
+pub(crate) fn cache_lim(r: &Region, env: &Env<'_>) -> [u64; 4] {
     let translated = r.kind == RegionKind::Context && env.ctx.is_some();
-    if r.stride != 0 || translated || r.len < 8 {
-        0
+    if r.stride != 0 || translated {
+        [0; 4]
     } else {
-        r.len - 7
+        limits(r.len)
     }
 }
 
@@ -147,11 +155,8 @@ pub extern "C" fn jit_load(ctx: *mut JitCtx, addr: u64, _unused: u64, info: u64)
         match load_slow(pc, addr, size, stack, env) {
             Ok(v) => {
                 if let Some(r) = env.mem.find(addr, size, false) {
-                    let lim = cache_lim(r, env);
-                    if lim != 0 {
-                        ctx.rcache_lo = r.start;
-                        ctx.rcache_lim = lim;
-                    }
+                    ctx.rcache_lo = r.start;
+                    ctx.rcache_lim = cache_lim(r, env);
                 }
                 v
             }
@@ -178,11 +183,8 @@ pub extern "C" fn jit_store(ctx: *mut JitCtx, addr: u64, value: u64, info: u64) 
     match store_slow(pc, addr, size, value, stack, env) {
         Ok(()) => {
             if let Some(r) = env.mem.find(addr, size, true) {
-                let lim = cache_lim(r, env);
-                if lim != 0 {
-                    ctx.wcache_lo = r.start;
-                    ctx.wcache_lim = lim;
-                }
+                ctx.wcache_lo = r.start;
+                ctx.wcache_lim = cache_lim(r, env);
             }
             0
         }

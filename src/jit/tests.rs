@@ -193,3 +193,23 @@ fn dump() {
     let j = Jit::compile(&insns, HelperTable::kernel(), mode).unwrap();
     std::fs::write("/tmp/jit.bin", j.code(0).unwrap()).unwrap();
 }
+
+#[test]
+fn access_limits_are_exact_per_size() {
+    assert_eq!(runtime::limits(20), [20, 19, 17, 13]);
+    assert_eq!(runtime::limits(3), [3, 2, 0, 0]);
+    assert_eq!(runtime::limits(0), [0; 4]);
+    // Accesses at the very start and end of a small input, in every size.
+    let mem = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    for (size, name) in [(1, "b"), (2, "h"), (4, "w"), (8, "dw")] {
+        for off in 0..=(10 - size) {
+            same(&format!("ldx{name} %r0, [%r1+{off}]\nexit"), &mem);
+            same(
+                &format!("st{name} [%r1+{off}], 7\nldxdw %r0, [%r1+0]\nexit"),
+                &mem,
+            );
+        }
+        same(&format!("ldx{name} %r0, [%r1+{}]\nexit", 11 - size), &mem);
+        same(&format!("ldx{name} %r0, [%r1-1]\nexit"), &mem);
+    }
+}
