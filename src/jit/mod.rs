@@ -27,6 +27,9 @@
 //!   the program themselves, and for the benchmarks: a program that is not what the kernel's
 //!   verifier accepts can corrupt or crash the process in this mode.
 //!
+//! Helpers must not panic: a panic cannot unwind through generated code, so it aborts the
+//! process (Rust's `extern "C"` rule) instead of failing the run.
+//!
 //! # Budget
 //! Both modes stop runaway programs with the interpreter's budget: instructions are counted
 //! per block and checked at every taken transfer, where the interpreter checks, so the
@@ -147,7 +150,8 @@ impl Jit {
         self.mode
     }
 
-    /// The interpreter holding the same programs (for running them there too).
+    /// The interpreter holding the same programs, for running them there too (on the same
+    /// stack). Programs added to it afterwards are not compiled: add them before [`Jit::new`].
     pub fn interpreter(&mut self) -> &mut Interpreter {
         &mut self.interp
     }
