@@ -33,6 +33,9 @@ impl Walker<'_> {
                     return acces(format!("invalid{extra} stack R{n} off={off} size={size_b}"));
                 }
                 let frameno = reg.frameno as usize;
+                if let Some(f) = st.frame.get(frameno) {
+                    self.grow_stack(f.subprogno, -min_off);
+                }
                 let allow_uninit = self.env.bpf_capable;
                 let Some(frame) = st.frame.get_mut(frameno) else {
                     return Ok(None);
