@@ -24,6 +24,7 @@ pub mod conformance;
 pub mod engine;
 pub mod helpers;
 pub mod insn;
+pub mod jit;
 pub mod maps;
 pub mod object;
 pub mod progen;

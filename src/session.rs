@@ -6,6 +6,7 @@
 use crate::engine::Engine;
 use crate::helpers::{HelperTable, World};
 use crate::insn::{Insn, RawInsn, decode_program, opcode};
+use crate::jit::{Jit, JitError, JitMode};
 use crate::maps::{MapDef, MapError, MapSet, MapSetConfig, MapType};
 use crate::object::{ExternKind, Object, ObjectError, SourceLine};
 use crate::progtype::{ContextError, ProgType, TestRun, TestRunInput, TestRunOutput};
@@ -55,6 +56,8 @@ pub enum SessionError {
         program: String,
         engine: crate::engine::Engine,
     },
+    #[error("program {program}: the JIT cannot compile it: {source}")]
+    Jit { program: String, source: JitError },
     #[error("program {program}: {source}{}", at_line(.line))]
     Run {
         program: String,
@@ -161,6 +164,10 @@ pub struct Session {
     /// Every program of the object, prepared on the first run (indices as in the object,
     /// so program arrays can name tail-call targets), and whether each could be.
     vm: Option<Interpreter>,
+    /// The same programs compiled (checked mode), once the JIT engine ran; it holds the
+    /// interpreter meanwhile.
+    jit: Option<Jit>,
+    jit_mode: JitMode,
     prepared: Vec<bool>,
     fixups: Vec<String>,
 }
@@ -207,6 +214,8 @@ impl Session {
             budget: crate::vm::DEFAULT_BUDGET,
             engine: Engine::Interp,
             vm: None,
+            jit: None,
+            jit_mode: JitMode::Checked,
             prepared: Vec::new(),
             fixups,
         })
@@ -236,11 +245,26 @@ impl Session {
         if let Some(vm) = &mut self.vm {
             vm.set_budget(budget);
         }
+        if let Some(jit) = &mut self.jit {
+            jit.set_budget(budget);
+        }
     }
 
     /// Chooses the engine the next runs use.
     pub fn set_engine(&mut self, engine: Engine) {
         self.engine = engine;
+    }
+
+    /// The JIT's mode (checked unless set). [`JitMode::Verified`] drops the checks of
+    /// memory accesses: only for programs the kernel's verifier accepts (bpfsim's verifier is
+    /// not complete yet, so nothing chooses it for you); the benchmarks use it.
+    pub fn set_jit_mode(&mut self, mode: JitMode) {
+        if mode != self.jit_mode {
+            self.jit_mode = mode;
+            if let Some(jit) = self.jit.take() {
+                self.vm = Some(jit.into_interpreter());
+            }
+        }
     }
 
     /// The engine runs use.
@@ -254,6 +278,7 @@ impl Session {
             p.set_prog_type(t);
         }
         self.vm = None;
+        self.jit = None;
     }
 
     fn program_index(&self, name: &str) -> Result<usize, SessionError> {
@@ -352,7 +377,7 @@ impl Session {
     /// Prepares every program of the object (once): the interpreter holds them all, at their
     /// object indices, so a program array can name any of them as a tail-call target.
     fn prepare_all(&mut self) {
-        if self.vm.is_some() {
+        if self.vm.is_some() || self.jit.is_some() {
             return;
         }
         let mut vm = Interpreter::empty(self.helpers.clone());
@@ -392,6 +417,28 @@ impl Session {
         Ok(index)
     }
 
+    /// Moves the prepared programs to the chosen engine: compiles them (once) for the JIT,
+    /// or gives the interpreter back.
+    fn switch_engine(&mut self, name: &str) -> Result<(), SessionError> {
+        match self.engine {
+            Engine::Jit => {
+                if let Some(vm) = self.vm.take() {
+                    let jit = Jit::new(vm, self.jit_mode).map_err(|source| SessionError::Jit {
+                        program: name.into(),
+                        source,
+                    })?;
+                    self.jit = Some(jit);
+                }
+            }
+            Engine::Interp => {
+                if let Some(jit) = self.jit.take() {
+                    self.vm = Some(jit.into_interpreter());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs a program `repeat` times (at least once) over `input`, as BPF_PROG_TEST_RUN
     /// does: the runs share one context and packet, and maps and the world carry over from
     /// run to run (and from call to call). `duration` is the average time of one run.
@@ -401,13 +448,8 @@ impl Session {
         input: &TestRunInput<'_>,
         repeat: u32,
     ) -> Result<RunResult, SessionError> {
-        if self.engine != Engine::Interp {
-            return Err(SessionError::EngineUnavailable {
-                program: name.into(),
-                engine: self.engine,
-            });
-        }
         let index = self.prepare(name)?;
+        self.switch_engine(name)?;
         let program = &self.object.programs[index];
         let prog_type = program.prog_type;
         let context_err = |source| SessionError::Context {
@@ -416,13 +458,16 @@ impl Session {
         };
         let trace_before = self.world.trace.len();
         let repeat = repeat.max(1);
-        let vm = self
-            .vm
-            .as_mut()
-            .ok_or_else(|| SessionError::NoSuchProgram {
-                name: name.into(),
-                available: Vec::new(),
-            })?;
+        let mut vm = match (self.vm.as_mut(), self.jit.as_mut()) {
+            (Some(vm), _) => Runner::Interp(vm),
+            (None, Some(jit)) => Runner::Jit(jit),
+            (None, None) => {
+                return Err(SessionError::NoSuchProgram {
+                    name: name.into(),
+                    available: Vec::new(),
+                });
+            }
+        };
         // As BPF_PROG_TEST_RUN: one context and packet, the program run `repeat` times over
         // them (so what one run changes, the next one sees), the time taken by the runs only.
         let mut run = TestRun::new(prog_type, input).map_err(context_err)?;
@@ -459,5 +504,25 @@ impl Session {
             duration: elapsed / repeat,
             trace: self.world.trace[trace_before..].to_vec(),
         })
+    }
+}
+
+/// The engine a run uses.
+enum Runner<'a> {
+    Interp(&'a mut Interpreter),
+    Jit(&'a mut Jit),
+}
+
+impl Runner<'_> {
+    fn run_program(
+        &mut self,
+        index: usize,
+        env: &mut crate::vm::Env<'_>,
+        args: [u64; 5],
+    ) -> Result<crate::vm::Outcome, VmError> {
+        match self {
+            Runner::Interp(vm) => vm.run_program(index, env, args),
+            Runner::Jit(jit) => jit.run_program(index, env, args),
+        }
     }
 }

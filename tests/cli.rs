@@ -338,6 +338,59 @@ fn calls_to_functions_the_object_does_not_define_are_refused_before_running() {
 }
 
 #[test]
+fn both_engines_give_the_same_json_for_raw_and_object_runs() {
+    let raw = |engine: &str| {
+        let o = bpfsim(&[
+            "run",
+            "--raw",
+            "examples/checksum.bin",
+            "--mem-in",
+            "examples/ipv4_header.bin",
+            "--engine",
+            engine,
+            "--json",
+        ]);
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        let mut v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("JSON");
+        v["duration_ns"] = serde_json::Value::Null;
+        v
+    };
+    let want = raw("interp");
+    assert_eq!(want["r0"], 47201);
+    assert_eq!(raw("jit"), want);
+    let o = bpfsim(&["run", "--raw", "examples/checksum.bin", "--engine", "wasm"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn the_jit_reports_a_runaway_program_like_the_interpreter() {
+    let src = temp("forever.s");
+    let prog = temp("forever.bin");
+    std::fs::write(&src, "r0 = 0\nr0 += 1\ngoto -2\n").expect("write");
+    assert!(
+        bpfsim(&["asm", src.to_str().unwrap(), "-o", prog.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let run = |engine: &str| {
+        let o = bpfsim(&[
+            "run",
+            "--raw",
+            prog.to_str().unwrap(),
+            "--budget",
+            "1000",
+            "--engine",
+            engine,
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{engine}: {}", stdout(&o));
+        stderr(&o)
+    };
+    let want = run("interp");
+    assert!(want.contains("budget of 1000"), "{want}");
+    assert_eq!(run("jit"), want);
+}
+
+#[test]
 fn bench_times_the_program_on_every_engine() {
     let obj = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -1,7 +1,8 @@
 //! The bpf_conformance suite through the library and through the plugin binary: every
 //! `.data` test, assembled by our assembler from its `-- asm` section, must give the expected
-//! r0 in the interpreter; the plugin must pass every manifest entry by the protocol; the
-//! negative files must be refused with a clear error, never a panic.
+//! r0 in the interpreter and in the JIT (both modes); the plugin must pass every manifest
+//! entry by the protocol with `--interp` and with `--jit`; the negative files must be refused
+//! with a clear error, never a panic.
 
 mod common;
 
@@ -46,6 +47,34 @@ fn every_data_file_runs_to_its_result_in_the_interpreter() {
     assert_eq!(passed, 313);
 }
 
+#[test]
+fn every_data_file_runs_to_its_result_in_the_jit_in_both_modes() {
+    use bpfsim::jit::{Jit, JitMode};
+    let Some(dir) = conformance_dir() else { return };
+    for mode in [JitMode::Checked, JitMode::Verified] {
+        let mut failures = Vec::new();
+        let mut passed = 0;
+        for entry in manifest(&dir) {
+            let name = entry["file"].as_str().expect("file name");
+            let text = std::fs::read_to_string(dir.join("tests").join(name)).expect("readable");
+            let file = DataFile::parse(&text).expect("parses");
+            let prog = program_of(&file);
+            let want = file.result.expect("has a result");
+            let mut mem = file.mem.clone();
+            let got = Jit::from_bytes(&prog, HelperTable::conformance(), mode)
+                .map_err(|e| e.to_string())
+                .and_then(|mut jit| jit.run_raw(&mut mem).map_err(|e| e.to_string()));
+            match got {
+                Ok(o) if o.r0 == want => passed += 1,
+                other => failures.push(format!("{name}: want {want:#x}, got {other:?}")),
+            }
+        }
+        println!("{mode:?}: {passed} passed, {} failed", failures.len());
+        assert!(failures.is_empty(), "{mode:?}: {}", failures.join("\n"));
+        assert_eq!(passed, 313);
+    }
+}
+
 struct PluginRun {
     status: i32,
     stdout: String,
@@ -78,6 +107,15 @@ fn plugin(mem: &[u8], program: &[u8], options: &[&str]) -> PluginRun {
 
 #[test]
 fn plugin_passes_the_manifest_by_the_protocol() {
+    plugin_passes_the_manifest_with("--interp");
+}
+
+#[test]
+fn plugin_passes_the_manifest_with_the_jit() {
+    plugin_passes_the_manifest_with("--jit");
+}
+
+fn plugin_passes_the_manifest_with(engine: &str) {
     let Some(dir) = conformance_dir() else { return };
     let mut failures = Vec::new();
     let mut passed = 0;
@@ -86,7 +124,7 @@ fn plugin_passes_the_manifest_by_the_protocol() {
         let prog = hex_to_bytes(entry["program_hex"].as_str().expect("program_hex"));
         let mem = hex_to_bytes(entry["mem_hex"].as_str().expect("mem_hex"));
         let want = expected_result(&entry);
-        let run = plugin(&mem, &prog, &["--interp"]);
+        let run = plugin(&mem, &prog, &[engine]);
         let got = u64::from_str_radix(&run.stdout, 16).ok();
         if run.status == 0 && got == Some(want) {
             passed += 1;
@@ -97,8 +135,9 @@ fn plugin_passes_the_manifest_by_the_protocol() {
             ));
         }
     }
-    println!("{passed} passed, {} failed", failures.len());
+    println!("{engine}: {passed} passed, {} failed", failures.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(passed, 313);
 }
 
 #[test]
@@ -118,18 +157,20 @@ fn plugin_refuses_reserved_fields_with_a_message() {
         let file =
             DataFile::parse(&std::fs::read_to_string(&path).expect("readable")).expect("parses");
         let prog = file.raw_bytes().expect("unused-* files are raw");
-        let run = plugin(&file.mem, &prog, &["--interp"]);
-        assert_eq!(
-            run.status, 1,
-            "{name}: rc={} out={:?}",
-            run.status, run.stdout
-        );
-        assert!(
-            run.stderr.contains("instruction"),
-            "{name}: {:?}",
-            run.stderr
-        );
-        assert!(run.stdout.is_empty(), "{name}: printed {:?}", run.stdout);
+        for engine in ["--interp", "--jit"] {
+            let run = plugin(&file.mem, &prog, &[engine]);
+            assert_eq!(
+                run.status, 1,
+                "{name} {engine}: rc={} out={:?}",
+                run.status, run.stdout
+            );
+            assert!(
+                run.stderr.contains("instruction"),
+                "{name} {engine}: {:?}",
+                run.stderr
+            );
+            assert!(run.stdout.is_empty(), "{name}: printed {:?}", run.stdout);
+        }
         seen += 1;
     }
     assert_eq!(seen, 45);

@@ -29,7 +29,9 @@
 mod runs_support;
 
 mod common;
+use bpfsim::engine::Engine;
 use bpfsim::helpers::Task;
+use bpfsim::jit::JitMode;
 use bpfsim::progtype::tracing::{PT_REGS_SIZE, pt_regs};
 use bpfsim::session::Session;
 use runs_support::pkt::{self, *};
@@ -51,25 +53,37 @@ struct Scenario {
 
 impl Scenario {
     /// Runs the sequence in bpfsim: each run's output, then every map.
-    fn in_bpfsim(&self) -> (Session, Vec<Observed>) {
+    fn in_bpfsim(&self, engine: Engine, mode: JitMode) -> (Session, Vec<Observed>) {
         let mut session = Session::open(fixture_path(self.object))
             .unwrap_or_else(|e| panic!("{}: {e}", self.object));
+        session.set_engine(engine);
+        session.set_jit_mode(mode);
         let mut runs = Vec::new();
         for (i, input) in self.inputs.iter().enumerate() {
             let out = session
                 .run(self.program, &input.as_test_run(), 1)
-                .unwrap_or_else(|e| panic!("{} run {i}: bpfsim failed: {e}", self.program));
+                .unwrap_or_else(|e| {
+                    panic!("{} run {i} ({engine}): bpfsim failed: {e}", self.program)
+                });
             runs.push(Observed::of(&out.output));
         }
         (session, runs)
     }
 
-    /// bpfsim's runs and maps against the recorded kernel answers.
+    /// bpfsim's runs and maps, with the interpreter and the JIT in both modes (the kernel
+    /// accepts these programs, so verified mode applies), against the recorded answers.
     fn check_bpfsim(&self) {
-        let (mut session, runs) = self.in_bpfsim();
-        let maps = bpfsim_maps(&mut session, self.keys_only);
-        let diffs = differences("bpfsim", &runs, &maps, self.runs, self.maps);
-        assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+        for (engine, mode) in [
+            (Engine::Interp, JitMode::Checked),
+            (Engine::Jit, JitMode::Checked),
+            (Engine::Jit, JitMode::Verified),
+        ] {
+            let (mut session, runs) = self.in_bpfsim(engine, mode);
+            let maps = bpfsim_maps(&mut session, self.keys_only);
+            let who = format!("bpfsim ({engine}, {mode:?})");
+            let diffs = differences(&who, &runs, &maps, self.runs, self.maps);
+            assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+        }
     }
 
     /// The live kernel's runs and maps against the recorded answers.
@@ -360,7 +374,7 @@ fn kernel_tc_ttl() {
 #[test]
 fn tc_ttl_fixes_ipv4_checksums_by_hand() {
     let s = tc_ttl();
-    let (_, runs) = s.in_bpfsim();
+    let (_, runs) = s.in_bpfsim(Engine::Interp, JitMode::Checked);
     for (i, (input, run)) in s.inputs.iter().zip(&runs).enumerate() {
         let d = &input.data_in;
         if run.retval != 0 || d[12..14] != [0x08, 0x00] {

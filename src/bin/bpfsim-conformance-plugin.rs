@@ -2,7 +2,9 @@
 //! `bpfsim-conformance-plugin [MEM] [--interp|--jit] [--elf]`, the program as hex bytes on
 //! stdin, r0 in hex on stdout; errors on stderr with exit code 1.
 
+use bpfsim::engine::Engine;
 use bpfsim::helpers::HelperTable;
+use bpfsim::jit::{Jit, JitMode};
 use bpfsim::vm::Interpreter;
 use std::io::Read;
 use std::process::ExitCode;
@@ -15,10 +17,12 @@ fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
 
 fn run() -> Result<u64, String> {
     let mut mem = Vec::new();
+    let mut engine = Engine::Interp;
     for (i, arg) in std::env::args().skip(1).enumerate() {
         match arg.as_str() {
-            "--interp" => {}
-            "--jit" => return Err("the JIT engine is not available yet".into()),
+            "--interp" => engine = Engine::Interp,
+            // Checked mode: the plugin runs unverified programs.
+            "--jit" => engine = Engine::Jit,
             "--elf" => return Err("ELF input is not supported yet".into()),
             a if i == 0 && !a.starts_with("--") => mem = parse_hex(a)?,
             a => return Err(format!("unknown option {a:?}")),
@@ -29,11 +33,15 @@ fn run() -> Result<u64, String> {
         .read_to_string(&mut input)
         .map_err(|e| format!("reading the program from stdin: {e}"))?;
     let prog = parse_hex(&input)?;
-    let mut vm =
-        Interpreter::from_bytes(&prog, HelperTable::conformance()).map_err(|e| e.to_string())?;
-    vm.run_raw(&mut mem)
-        .map(|o| o.r0)
-        .map_err(|e| e.to_string())
+    let outcome = match engine {
+        Engine::Interp => Interpreter::from_bytes(&prog, HelperTable::conformance())
+            .map_err(|e| e.to_string())?
+            .run_raw(&mut mem),
+        Engine::Jit => Jit::from_bytes(&prog, HelperTable::conformance(), JitMode::Checked)
+            .map_err(|e| e.to_string())?
+            .run_raw(&mut mem),
+    };
+    outcome.map(|o| o.r0).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {

@@ -3,7 +3,9 @@
 //! over input memory (the bpf_conformance convention: r1 = memory, r2 = its length).
 
 use super::{CliError, read_file, write_file};
+use crate::engine::Engine;
 use crate::helpers::HelperTable;
+use crate::jit::{Jit, JitMode};
 use crate::progtype::{ProgType, TestRunInput};
 use crate::session::Session;
 use crate::vm::Interpreter;
@@ -53,6 +55,9 @@ pub struct RunArgs {
     /// Most instructions one run may execute.
     #[arg(long, default_value_t = crate::vm::DEFAULT_BUDGET, value_name = "N")]
     pub budget: u64,
+    /// The engine: `interp` (the interpreter) or `jit` (the x86-64 JIT, checked mode).
+    #[arg(long, default_value_t = Engine::Interp, value_name = "ENGINE")]
+    pub engine: Engine,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -101,6 +106,7 @@ fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
         session.set_prog_type(t);
     }
     session.set_budget(a.budget);
+    session.set_engine(a.engine);
     let names: Vec<String> = session
         .object()
         .programs
@@ -210,14 +216,46 @@ fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
     Ok(())
 }
 
+/// A raw program made ready for the chosen engine.
+enum RawVm {
+    Interp(Interpreter),
+    Jit(Jit),
+}
+
+impl RawVm {
+    fn set_budget(&mut self, budget: u64) {
+        match self {
+            RawVm::Interp(vm) => vm.set_budget(budget),
+            RawVm::Jit(jit) => jit.set_budget(budget),
+        }
+    }
+
+    fn run_raw(&mut self, mem: &mut [u8]) -> Result<crate::vm::Outcome, crate::vm::VmError> {
+        match self {
+            RawVm::Interp(vm) => vm.run_raw(mem),
+            RawVm::Jit(jit) => jit.run_raw(mem),
+        }
+    }
+}
+
 fn run_raw(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
     let prog = read_file(&path)?;
     let input = match &a.mem_in {
         Some(p) => read_file(p)?,
         None => Vec::new(),
     };
-    let mut vm = Interpreter::from_bytes(&prog, HelperTable::conformance())
-        .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+    let load_err = |e: String| CliError::Input(format!("{}: {e}", path.display()));
+    let mut vm = match a.engine {
+        Engine::Interp => RawVm::Interp(
+            Interpreter::from_bytes(&prog, HelperTable::conformance())
+                .map_err(|e| load_err(e.to_string()))?,
+        ),
+        // Checked mode: a raw program is not verified.
+        Engine::Jit => RawVm::Jit(
+            Jit::from_bytes(&prog, HelperTable::conformance(), JitMode::Checked)
+                .map_err(|e| load_err(e.to_string()))?,
+        ),
+    };
     vm.set_budget(a.budget);
     let repeat = a.repeat.max(1);
     let mut mem = input.clone();

@@ -203,7 +203,7 @@ impl Harness {
         &mut self.session.world
     }
 
-    /// Chooses the engine (the JIT reports `EngineUnavailable` until it exists).
+    /// Chooses the engine (the interpreter or the JIT in checked mode).
     pub fn set_engine(&mut self, engine: Engine) {
         self.session.set_engine(engine);
     }

@@ -120,6 +120,36 @@ impl Interpreter {
         self.budget
     }
 
+    /// How many program slots (available or not) the interpreter holds.
+    pub(crate) fn program_count(&self) -> usize {
+        self.programs.len()
+    }
+
+    /// Program `index`'s lowered code (padded, see [`code::lower`]) and its own length, if
+    /// the program is available.
+    pub(crate) fn lowered(&self, index: usize) -> Option<(&[Op], usize)> {
+        self.programs
+            .get(index)
+            .filter(|p| p.available)
+            .map(|p| (&p.code[..], p.len))
+    }
+
+    pub(crate) fn helpers(&self) -> &HelperTable {
+        &self.helpers
+    }
+
+    /// What a run shares with callbacks, and the top of the entry frame's stack: another
+    /// engine (the JIT) runs on the same stack, so callbacks a helper starts run in the
+    /// interpreter on the frames below it.
+    pub(crate) fn machine(&mut self) -> Machine<'_> {
+        let stack_top = self.stack.as_mut_ptr() as u64 + self.stack.len() as u64;
+        Machine {
+            programs: &self.programs,
+            helpers: &self.helpers,
+            stack_top,
+        }
+    }
+
     /// Runs with r1 = the input memory, r2 = its length (the bpf_conformance convention).
     pub fn run_raw(&mut self, input: &mut [u8]) -> Result<Outcome, VmError> {
         let len = input.len() as u64;
@@ -168,6 +198,17 @@ pub(crate) struct Machine<'m> {
     stack_top: u64,
 }
 
+impl Machine<'_> {
+    pub(crate) fn helpers(&self) -> &HelperTable {
+        self.helpers
+    }
+
+    /// The top of the entry frame's stack.
+    pub(crate) fn stack_top(&self) -> u64 {
+        self.stack_top
+    }
+}
+
 /// Where an execution starts: the program's entry, or a callback a helper calls.
 #[derive(Clone, Copy)]
 pub(crate) struct Entry {
@@ -211,7 +252,7 @@ pub(crate) fn run_callback(
 
 #[cold]
 #[inline(never)]
-fn memory_fault(
+pub(crate) fn memory_fault(
     pc: usize,
     kind: AccessKind,
     addr: u64,
@@ -233,7 +274,7 @@ fn memory_fault(
 
 /// A load outside the current stack frames: another region, or a context field.
 #[inline(never)]
-fn load_slow(
+pub(crate) fn load_slow(
     pc: usize,
     addr: u64,
     size: u64,
@@ -254,7 +295,7 @@ fn load_slow(
 
 /// A store outside the current stack frames: another region, or a context field.
 #[inline(never)]
-fn store_slow(
+pub(crate) fn store_slow(
     pc: usize,
     addr: u64,
     size: u64,
@@ -279,7 +320,7 @@ fn store_slow(
 
 /// An atomic access outside the current stack frames (never to a translated context).
 #[inline(never)]
-fn atomic_target(
+pub(crate) fn atomic_target(
     pc: usize,
     addr: u64,
     size: u64,
@@ -477,34 +518,16 @@ fn execute(
                     };
                     atomic(op.aux, size, p, &mut regs, s);
                 }
-                LdAbs | LdInd => {
-                    let base = if op.kind == LdInd {
-                        regs[s] as u32 as i32 as i64
-                    } else {
-                        0
-                    };
-                    let off = (base as i32).wrapping_add(op.imm as i32) as i64;
-                    let load = match env.ctx.as_deref_mut() {
-                        Some(ctx) => ctx.legacy_load(off, op.aux as u64),
-                        None => LegacyLoad::NoSocketBuffer,
-                    };
-                    match load {
-                        LegacyLoad::Value(v) => regs[0] = v,
-                        // The kernel ends the program with r0 = 0.
-                        LegacyLoad::OutOfBounds => {
-                            return Ok(Outcome {
-                                r0: 0,
-                                insns: executed + (pc + 1 - run_start) as u64,
-                            });
-                        }
-                        LegacyLoad::NoSocketBuffer => {
-                            return Err(VmError::Unsupported {
-                                pc,
-                                what: "a legacy packet load (ld_abs/ld_ind) without a socket buffer",
-                            });
-                        }
+                LdAbs | LdInd => match legacy_packet_load(env, pc, op, regs[s])? {
+                    Some(v) => regs[0] = v,
+                    // The kernel ends the program with r0 = 0.
+                    None => {
+                        return Ok(Outcome {
+                            r0: 0,
+                            insns: executed + (pc + 1 - run_start) as u64,
+                        });
                     }
-                }
+                },
                 Ja => jump!(op, true),
                 Jeq64K => jump!(op, regs[d] == k),
                 Jeq64X => jump!(op, regs[d] == regs[s]),
@@ -665,10 +688,39 @@ fn execute(
     }
 }
 
+/// A legacy packet load (`ld_abs`, or `ld_ind` with `src` = its register's value): the
+/// value, or `None` when it lies outside the packet (the kernel then ends the program with
+/// r0 = 0).
+pub(crate) fn legacy_packet_load(
+    env: &mut Env<'_>,
+    pc: usize,
+    op: &Op,
+    src: u64,
+) -> Result<Option<u64>, VmError> {
+    let base = if op.kind == OpKind::LdInd {
+        src as u32 as i32 as i64
+    } else {
+        0
+    };
+    let off = (base as i32).wrapping_add(op.imm as i32) as i64;
+    let load = match env.ctx.as_deref_mut() {
+        Some(ctx) => ctx.legacy_load(off, op.aux as u64),
+        None => LegacyLoad::NoSocketBuffer,
+    };
+    match load {
+        LegacyLoad::Value(v) => Ok(Some(v)),
+        LegacyLoad::OutOfBounds => Ok(None),
+        LegacyLoad::NoSocketBuffer => Err(VmError::Unsupported {
+            pc,
+            what: "a legacy packet load (ld_abs/ld_ind) without a socket buffer",
+        }),
+    }
+}
+
 /// Atomic read-modify-write of `size` (4 or 8) bytes at `p`; 32-bit operations zero-extend
 /// what they fetch. The interpreter is single-threaded, so plain reads and writes are atomic.
 #[inline(never)]
-fn atomic(code: u8, size: u64, p: Checked, regs: &mut [u64; 16], s: usize) {
+pub(crate) fn atomic(code: u8, size: u64, p: Checked, regs: &mut [u64; 16], s: usize) {
     let mask = if size == 8 { u64::MAX } else { u32::MAX as u64 };
     let old = memory::read_sized(p, size);
     let src = regs[s] & mask;

@@ -14,7 +14,9 @@ pub use code::PrepareError;
 pub use env::{CtxAccess, CtxFault, Env, LegacyLoad};
 pub use error::{AccessKind, LoadError, VmError};
 pub use interp::{CALLBACK_TAG, Interpreter, MAX_TAIL_CALLS, Outcome, callback_pc};
-pub(crate) use interp::{Machine, run_callback};
+pub(crate) use interp::{
+    Machine, atomic, atomic_target, legacy_packet_load, load_slow, run_callback, store_slow,
+};
 
 /// Bytes of stack each call frame gets.
 pub const STACK_SIZE: usize = 512;

@@ -1,0 +1,239 @@
+//! The JIT against the interpreter and rbpf 0.4.1 (its interpreter and its x86-64 JIT), in
+//! one process on the same programs (criterion's "elements" are BPF instructions executed):
+//! - `raw/arithmetic`: a loop of dependent 64-bit ALU operations, 100,000 iterations;
+//! - `raw/checksum`: `examples/checksum.bin` over a 20-byte IPv4 header;
+//! - `raw/helper_call`: 10,000 helper calls (helper 5 returns its argument; rbpf gets the
+//!   same function), so time / 10,000 is the cost of a call plus 4 instructions;
+//! - `object/*`: `benches/fixtures/bench.o` (XDP programs, the ones `examples/jit_vs_kernel.rs`
+//!   also runs in the kernel) through a `Session`, as `bpfsim run` runs them;
+//! - `compile/*`: verification plus JIT compilation of a small program.
+//!
+//! `cargo bench --bench jit`.
+
+use bpfsim::engine::Engine;
+use bpfsim::helpers::HelperTable;
+use bpfsim::insn::{AluOp, CallTarget, Insn, JmpCond, Reg, Source, Width, encode_program};
+use bpfsim::jit::{Jit, JitMode};
+use bpfsim::progtype::TestRunInput;
+use bpfsim::session::Session;
+use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
+use bpfsim::vm::memory::RegionKind;
+use bpfsim::vm::{Env, Interpreter};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn alu(op: AluOp, dst: Reg, src: Source) -> Insn {
+    Insn::Alu {
+        width: Width::W64,
+        op,
+        dst,
+        src,
+    }
+}
+
+fn loop_back(reg: Reg, off: i16) -> Insn {
+    Insn::Jump {
+        width: Width::W64,
+        cond: JmpCond::Ne,
+        dst: reg,
+        src: Source::Imm(0),
+        off,
+    }
+}
+
+/// r0 = 0; r1 = n; do { r0 += r1; r0 ^= 0x5a; r2 = r0; r2 >>= 3; r0 += r2 } while (--r1)
+fn arithmetic_loop(n: i32) -> Vec<Insn> {
+    vec![
+        alu(AluOp::Mov, Reg::R0, Source::Imm(0)),
+        alu(AluOp::Mov, Reg::R1, Source::Imm(n)),
+        alu(AluOp::Add, Reg::R0, Source::Reg(Reg::R1)),
+        alu(AluOp::Xor, Reg::R0, Source::Imm(0x5a)),
+        alu(AluOp::Mov, Reg::R2, Source::Reg(Reg::R0)),
+        alu(AluOp::Rsh, Reg::R2, Source::Imm(3)),
+        alu(AluOp::Add, Reg::R0, Source::Reg(Reg::R2)),
+        alu(AluOp::Sub, Reg::R1, Source::Imm(1)),
+        loop_back(Reg::R1, -7),
+        Insn::Exit,
+    ]
+}
+
+/// r6 = n; do { r1 = r6; call 5; r6 -= 1 } while (r6); exit
+fn helper_loop(n: i32) -> Vec<Insn> {
+    vec![
+        alu(AluOp::Mov, Reg::R6, Source::Imm(n)),
+        alu(AluOp::Mov, Reg::R1, Source::Reg(Reg::R6)),
+        Insn::Call(CallTarget::Helper(5)),
+        alu(AluOp::Sub, Reg::R6, Source::Imm(1)),
+        loop_back(Reg::R6, -4),
+        Insn::Exit,
+    ]
+}
+
+fn checksum() -> (Vec<Insn>, Vec<u8>) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let bytes =
+        std::fs::read(format!("{root}/examples/checksum.bin")).expect("examples/checksum.bin");
+    let slots = bpfsim::insn::RawInsn::slots(&bytes).expect("whole slots");
+    let mem = std::fs::read(format!("{root}/examples/ipv4_header.bin"))
+        .expect("examples/ipv4_header.bin");
+    // rbpf's raw mode does not pass the length in r2: every engine gets it from a first
+    // `r2 = len` (relative jumps are unaffected).
+    let mut insns = vec![alu(AluOp::Mov, Reg::R2, Source::Imm(mem.len() as i32))];
+    insns.extend(bpfsim::insn::decode_program(&slots).expect("decodes"));
+    (insns, mem)
+}
+
+fn identity(a: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    a
+}
+
+fn raw(c: &mut Criterion) {
+    let (cks, header) = checksum();
+    let cases = [
+        ("arithmetic", arithmetic_loop(100_000), vec![0u8; 64]),
+        ("checksum", cks, header),
+        ("helper_call", helper_loop(10_000), vec![0u8; 64]),
+    ];
+    for (name, prog, mem) in cases {
+        let mut g = c.benchmark_group(format!("raw/{name}"));
+        // Each engine runs over its own copy of the input, in an environment built once (the
+        // engines are timed, not `run_raw`'s setup).
+        let mut m = mem.clone();
+        let mut env = Env::default();
+        let args = [
+            env.mem.add_mut(RegionKind::Input, &mut m),
+            mem.len() as u64,
+            0,
+            0,
+            0,
+        ];
+        let mut vm = Interpreter::new(&prog, HelperTable::conformance()).expect("valid program");
+        let want = vm.run(&mut env, args).expect("runs");
+        g.throughput(Throughput::Elements(want.insns));
+        g.bench_function("bpfsim_interp", |b| {
+            b.iter(|| black_box(vm.run(black_box(&mut env), args).expect("runs")))
+        });
+        for (label, mode) in [
+            ("bpfsim_jit_checked", JitMode::Checked),
+            ("bpfsim_jit_verified", JitMode::Verified),
+        ] {
+            let mut jit = Jit::compile(&prog, HelperTable::conformance(), mode).expect("compiles");
+            assert_eq!(jit.run(&mut env, args), Ok(want), "{name} {label}");
+            g.bench_function(label, |b| {
+                b.iter(|| black_box(jit.run(black_box(&mut env), args).expect("runs")))
+            });
+        }
+        let bytes: Vec<u8> = encode_program(&prog)
+            .iter()
+            .flat_map(|r| r.to_bytes())
+            .collect();
+        let mut rbpf_vm = rbpf::EbpfVmRaw::new(Some(&bytes)).expect("rbpf loads");
+        rbpf_vm.register_helper(5, identity).expect("helper");
+        let mut m2 = mem.clone();
+        assert_eq!(
+            rbpf_vm.execute_program(&mut m2).expect("rbpf runs"),
+            want.r0,
+            "{name}: engines disagree"
+        );
+        g.bench_function("rbpf_interp", |b| {
+            b.iter(|| black_box(rbpf_vm.execute_program(black_box(&mut m2)).expect("runs")))
+        });
+        rbpf_vm.jit_compile().expect("rbpf compiles");
+        // SAFETY: rbpf's JIT runs the program unchecked; these programs only touch their
+        // input, which `m2` holds.
+        let r0 = unsafe { rbpf_vm.execute_program_jit(&mut m2) }.expect("rbpf JIT runs");
+        assert_eq!(r0, want.r0, "{name}: rbpf JIT disagrees");
+        g.bench_function("rbpf_jit", |b| {
+            // SAFETY: as above.
+            b.iter(|| black_box(unsafe { rbpf_vm.execute_program_jit(black_box(&mut m2)) }))
+        });
+        g.finish();
+    }
+}
+
+/// A 1,514-byte Ethernet frame (IPv4, UDP), the packet `object/csum` sums.
+pub fn frame() -> Vec<u8> {
+    let mut f = vec![0xffu8; 6];
+    f.extend([2, 0, 0, 0, 0, 1, 8, 0]);
+    f.extend([
+        0x45, 0, 5, 0xdc, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ]);
+    f.extend((0..1514 - 34).map(|i| i as u8));
+    f
+}
+
+fn object_path() -> String {
+    format!("{}/benches/fixtures/bench.o", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn objects(c: &mut Criterion) {
+    let frame = frame();
+    let input = TestRunInput::new(&frame);
+    for program in ["arith", "csum", "helper_loop"] {
+        let mut g = c.benchmark_group(format!("object/{program}"));
+        let mut want = None;
+        for (label, engine, mode) in [
+            ("bpfsim_interp", Engine::Interp, JitMode::Checked),
+            ("bpfsim_jit_checked", Engine::Jit, JitMode::Checked),
+            ("bpfsim_jit_verified", Engine::Jit, JitMode::Verified),
+        ] {
+            let mut s = Session::open(object_path()).expect("bench.o");
+            s.set_engine(engine);
+            s.set_jit_mode(mode);
+            let out = s.run(program, &input, 1).expect("runs");
+            let got = (out.r0, out.insns);
+            assert_eq!(*want.get_or_insert(got), got, "{program} {label}");
+            g.throughput(Throughput::Elements(out.insns));
+            g.bench_function(label, |b| {
+                b.iter_custom(|iters| {
+                    let n = iters.clamp(1, u32::MAX as u64) as u32;
+                    s.run(program, &input, n).expect("runs").duration * n
+                })
+            });
+        }
+        g.finish();
+    }
+}
+
+fn compile(c: &mut Criterion) {
+    let mut g = c.benchmark_group("compile");
+    let mut s = Session::open(object_path()).expect("bench.o");
+    let insns = s.linked_insns("csum").expect("links");
+    let program = s
+        .object()
+        .programs
+        .iter()
+        .find(|p| p.name == "csum")
+        .expect("csum")
+        .clone();
+    let maps = s.object().maps.clone();
+    g.bench_function(format!("verify+jit csum ({} insns)", insns.len()), |b| {
+        b.iter(|| {
+            let options = PreflightOptions {
+                maps: MapRefs::Object(&maps),
+                ..PreflightOptions::default()
+            };
+            let v = verify(black_box(&program), &options);
+            assert!(v.result.is_ok());
+            black_box(Jit::compile(&insns, HelperTable::kernel(), JitMode::Verified).expect("ok"))
+        })
+    });
+    // A 30-instruction program: the checksum (29) and a first `r2 = len`.
+    let (cks, _) = checksum();
+    g.bench_function(format!("jit checksum ({} insns)", cks.len()), |b| {
+        b.iter(|| {
+            black_box(Jit::compile(&cks, HelperTable::conformance(), JitMode::Checked).expect("ok"))
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = raw, objects, compile
+}
+criterion_main!(benches);

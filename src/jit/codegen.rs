@@ -1,0 +1,899 @@
+//! Code generation: one lowered program ([`Op`]s, as the interpreter runs them) to x86-64.
+//!
+//! Register map (as Linux's x86-64 JIT): r0=rax, r1=rdi, r2=rsi, r3=rdx, r4=rcx, r5=r8,
+//! r6=rbx, r7=r13, r8=r14, r9=r15, r10=rbp. r12 holds the run's [`JitCtx`], r9 the
+//! instructions the run may still execute, r10/r11 are scratch.
+//!
+//! Instruction counting: the code is cut into blocks at jump targets and after every
+//! transfer (jump, call, exit, helper call, legacy packet load); each block subtracts its
+//! instruction count (lddw counts once) from r9 where it ends, and every *taken* transfer
+//! checks r9 < 0, exactly where the interpreter checks its count, so the budget error
+//! (slot and budget) and the `insns` of an outcome are the interpreter's.
+//!
+//! Memory (checked mode): an access `[r10 + off]` with `off` in [-512, -size] needs no check
+//! when no program of the set writes r10 (it is then always the current frame's top). Other
+//! accesses are done inline when they lie in the current stack frames
+//! or in the last region a slow access found (one cache for loads, one for stores); anything
+//! else goes to the interpreter's slow path through [`super::runtime`], which translates
+//! context fields, finds the region or reports the same fault. Verified mode emits the
+//! access with no check, except through registers that may hold the context pointer
+//! (`ctxflow`).
+
+use super::JitMode;
+use super::runtime::{
+    ERR_BUDGET, ERR_CALL_DEPTH, ERR_INTO_LD64, ERR_KFUNC, ERR_PC_OUT_OF_RANGE, JitCtx,
+    ST_JIT_ERROR, ST_TAIL, access_info, jit_atomic, jit_helper, jit_legacy, jit_load, jit_store,
+};
+use super::x86::{
+    Asm, Label, R8, R9, R10, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, Size,
+    alu, cc, shift,
+};
+use crate::helpers::{Helper, HelperTable};
+use crate::vm::code::{ATOMIC_FETCH, Op, OpKind};
+use crate::vm::{MAX_CALL_FRAMES, STACK_SIZE};
+use std::mem::offset_of;
+
+/// BPF register → x86 register.
+const REG: [u8; 11] = [RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP];
+const CTX: u8 = R12;
+const BUDGET: u8 = R9;
+
+macro_rules! field {
+    ($f:ident) => {
+        offset_of!(JitCtx, $f) as i32
+    };
+}
+
+/// What the code generator could not do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodegenError {
+    #[error("instruction {pc}: register r{reg} does not exist")]
+    BadRegister { pc: usize, reg: u8 },
+    #[error("internal error: a branch to an unbound label")]
+    Unbound,
+}
+
+/// Whether no instruction of `code` writes r10 (then r10 is always the frame pointer).
+pub fn keeps_frame_pointer(code: &[Op], len: usize) -> bool {
+    use OpKind::*;
+    code.iter().take(len).all(|op| {
+        let k = op.kind as u8;
+        let writes_dst =
+            (Add64K as u8..=Ld64 as u8).contains(&k) || (LdxB as u8..=LdxSW as u8).contains(&k);
+        let writes_src = matches!(op.kind, Atomic32 | Atomic64) && op.aux & ATOMIC_FETCH != 0;
+        !(writes_dst && op.dst.get() == 10 || writes_src && op.src.get() == 10)
+    })
+}
+
+/// Generated code and where its body starts (the tail-call entry, after the prologue).
+pub struct Generated {
+    pub code: Vec<u8>,
+    pub body: usize,
+}
+
+type Cold = Box<dyn FnOnce(&mut Gen<'_>)>;
+
+struct Gen<'a> {
+    a: Asm,
+    /// Helper calls name their [`Helper`] directly (the table outlives the code: both
+    /// belong to the `Jit`).
+    helpers: &'a HelperTable,
+    /// No program of the set writes r10, so r10 is always the current frame's top.
+    fixed_frame: bool,
+    code: &'a [Op],
+    len: usize,
+    program: usize,
+    mode: JitMode,
+    slot: Vec<Label>,
+    epilogue: Label,
+    budget_common: Label,
+    budget_stub: Vec<Option<Label>>,
+    helper_status: Option<Label>,
+    cold: Vec<Cold>,
+    /// Verified mode: per slot, the registers that may hold the context pointer.
+    maybe_ctx: Vec<super::ctxflow::RegSet>,
+}
+
+/// Compiles program `program` (its lowered `code`, `len` slots of its own).
+pub fn generate(
+    code: &[Op],
+    len: usize,
+    program: usize,
+    mode: JitMode,
+    helpers: &HelperTable,
+    fixed_frame: bool,
+) -> Result<Generated, CodegenError> {
+    for (pc, op) in code.iter().enumerate().take(len) {
+        for r in [op.dst.get(), op.src.get()] {
+            if r >= REG.len() {
+                return Err(CodegenError::BadRegister { pc, reg: r as u8 });
+            }
+        }
+    }
+    let mut a = Asm::new();
+    let slot = (0..code.len()).map(|_| a.label()).collect();
+    let epilogue = a.label();
+    let budget_common = a.label();
+    let mut g = Gen {
+        a,
+        helpers,
+        fixed_frame,
+        code,
+        len,
+        program,
+        mode,
+        slot,
+        epilogue,
+        budget_common,
+        budget_stub: vec![None; code.len()],
+        helper_status: None,
+        cold: Vec::new(),
+        maybe_ctx: match mode {
+            JitMode::Verified => super::ctxflow::maybe_ctx(code, len),
+            JitMode::Checked => Vec::new(),
+        },
+    };
+    let body = g.prologue();
+    g.body();
+    while let Some(stub) = g.cold.pop() {
+        stub(&mut g);
+    }
+    g.tail();
+    let code = g.a.finish().ok_or(CodegenError::Unbound)?;
+    Ok(Generated { code, body })
+}
+
+fn is_transfer(kind: OpKind) -> bool {
+    use OpKind::*;
+    (Ja as u8..=MayGoto as u8).contains(&(kind as u8))
+        || matches!(
+            kind,
+            CallHelper | CallLocal | CallX | CallKfunc | Exit | LdAbs | LdInd
+        )
+}
+
+/// A conditional jump (not `ja`, not `may_goto`) to a later slot.
+fn is_forward_cond(op: &Op, pc: usize) -> bool {
+    let k = op.kind as u8;
+    (OpKind::Jeq64K as u8..=OpKind::Jsle32X as u8).contains(&k) && op.off as usize > pc
+}
+
+fn has_target(kind: OpKind) -> bool {
+    use OpKind::*;
+    (Ja as u8..=MayGoto as u8).contains(&(kind as u8)) || kind == CallLocal
+}
+
+impl Gen<'_> {
+    fn r(&self, i: crate::vm::code::RegIdx) -> u8 {
+        REG[i.get()]
+    }
+
+    /// Whether an access at `pc` through `base` is checked: always in checked mode; in
+    /// verified mode when the base may be the context pointer (its fields are translated).
+    fn checked(&self, pc: usize, base: crate::vm::code::RegIdx, off: i32, size: u64) -> bool {
+        // r10 never written: `[r10 + off]` with off in [-512, -size] is in the current frame.
+        let frame = -(STACK_SIZE as i32)..=-(size as i32);
+        if self.fixed_frame && base.get() == 10 && frame.contains(&off) {
+            return false;
+        }
+        match self.mode {
+            JitMode::Checked => true,
+            JitMode::Verified => self
+                .maybe_ctx
+                .get(pc)
+                .is_none_or(|s| s >> base.get() & 1 == 1),
+        }
+    }
+
+    fn prologue(&mut self) -> usize {
+        let a = &mut self.a;
+        for r in [RBP, RBX, R12, R13, R14, R15] {
+            a.push(r);
+        }
+        a.alu_ri(true, alu::SUB, RSP, 8);
+        a.mov_rr(true, CTX, RDI);
+        a.store64(CTX, field!(entry_rsp), RSP);
+        for r in [RAX, RBX, R13, R14, R15] {
+            a.mov_imm(r, 0);
+        }
+        a.load64(RBP, CTX, field!(frame_top));
+        for (i, r) in [RDI, RSI, RDX, RCX, R8].into_iter().enumerate() {
+            a.load64(r, CTX, field!(args) + 8 * i as i32);
+        }
+        a.load64(BUDGET, CTX, field!(budget));
+        a.pos()
+    }
+
+    /// The shared exits: every way out restores the native stack saved at entry.
+    fn tail(&mut self) {
+        let epilogue = self.epilogue;
+        let budget_common = self.budget_common;
+        let len = self.len as u64;
+        let a = &mut self.a;
+        a.bind(budget_common);
+        a.store64(CTX, field!(err_arg), R11);
+        a.mov_imm(R11, ERR_BUDGET | len << 8);
+        a.store64(CTX, field!(err_kind), R11);
+        a.store64_imm(CTX, field!(status), ST_JIT_ERROR as i32);
+        a.bind(epilogue);
+        a.store64(CTX, field!(budget), BUDGET);
+        a.load64(RSP, CTX, field!(entry_rsp));
+        a.alu_ri(true, alu::ADD, RSP, 8);
+        for r in [R15, R14, R13, R12, RBX, RBP] {
+            a.pop(r);
+        }
+        a.ret();
+    }
+
+    /// Stops the run with a JIT-side error.
+    fn error_stub(&mut self, kind: u64, arg: u64) {
+        let len = self.len as u64;
+        let epilogue = self.epilogue;
+        let a = &mut self.a;
+        a.mov_imm(R11, arg);
+        a.store64(CTX, field!(err_arg), R11);
+        a.mov_imm(R11, kind | len << 8);
+        a.store64(CTX, field!(err_kind), R11);
+        a.store64_imm(CTX, field!(status), ST_JIT_ERROR as i32);
+        a.jmp(epilogue);
+    }
+
+    /// The label of "budget exhausted at `pc`".
+    fn budget_label(&mut self, pc: usize) -> Label {
+        if let Some(l) = self.budget_stub[pc] {
+            return l;
+        }
+        let l = self.a.label();
+        self.budget_stub[pc] = Some(l);
+        self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+            g.a.bind(l);
+            g.a.mov_imm(R11, pc as u64);
+            g.a.jmp(g.budget_common);
+        }));
+        l
+    }
+
+    fn body(&mut self) {
+        let len = self.len;
+        let code = self.code;
+        let mut leader = vec![false; code.len() + 1];
+        leader[0] = true;
+        leader[len] = true;
+        let mut needed_padding = vec![len];
+        for (pc, op) in code.iter().enumerate().take(len) {
+            // A forward conditional jump carries its count into the fall-through block
+            // (only the taken edge pays it, in a stub); every other transfer ends a block.
+            if is_transfer(op.kind) && !is_forward_cond(op, pc) {
+                leader[pc + 1] = true;
+            }
+            if has_target(op.kind) {
+                let t = op.off as usize;
+                leader[t] = true;
+                if t >= len {
+                    needed_padding.push(t);
+                }
+            }
+        }
+        for pc in 0..len {
+            if code[pc].kind == OpKind::Ld64 && leader[pc + 1] {
+                leader[pc + 2] = true;
+            }
+        }
+        let mut pending = 0u32;
+        for pc in 0..len {
+            let op = code[pc];
+            if leader[pc] {
+                self.flush(&mut pending);
+            }
+            if op.kind == OpKind::Ld64Tail {
+                let l = self.slot[pc];
+                self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+                    g.a.bind(l);
+                    g.error_stub(ERR_INTO_LD64, pc as u64);
+                }));
+                continue;
+            }
+            self.a.bind(self.slot[pc]);
+            pending += 1;
+            self.op(pc, &op, &mut pending);
+        }
+        self.flush(&mut pending);
+        needed_padding.sort_unstable();
+        needed_padding.dedup();
+        for t in needed_padding {
+            if t < code.len() && !self.a.is_bound(self.slot[t]) {
+                self.a.bind(self.slot[t]);
+                self.error_stub(ERR_PC_OUT_OF_RANGE, code[t].imm as u64);
+            }
+        }
+    }
+
+    /// Subtracts the instructions counted since the last flush from the budget.
+    fn flush(&mut self, pending: &mut u32) {
+        if *pending > 0 {
+            self.a.alu_ri(true, alu::SUB, BUDGET, *pending as i32);
+            *pending = 0;
+        }
+    }
+
+    fn op(&mut self, pc: usize, op: &Op, pending: &mut u32) {
+        use OpKind::*;
+        let k = op.kind as u8;
+        if (Add64K as u8..=Arsh32X as u8).contains(&k) {
+            let rel = k - Add64K as u8;
+            return self.alu(rel / 4, rel % 4, op);
+        }
+        if (Jeq64K as u8..=Jsle32X as u8).contains(&k) {
+            let rel = k - Jeq64K as u8;
+            if is_forward_cond(op, pc) {
+                return self.forward_jump(pc, rel / 4, rel % 4, op, *pending);
+            }
+            self.flush(pending);
+            return self.cond_jump(pc, rel / 4, rel % 4, op);
+        }
+        let d = self.r(op.dst);
+        let s = self.r(op.src);
+        match op.kind {
+            MovSx64 | MovSx32 => {
+                let w = op.kind == MovSx64;
+                match op.aux {
+                    8 | 16 | 32 => self.a.movsx(w, op.aux, d, s),
+                    _ => self.a.mov_rr(w, d, s),
+                }
+            }
+            Neg64 => self.a.group3(true, 3, d),
+            Neg32 => self.a.group3(false, 3, d),
+            Le => match op.aux {
+                16 => self.a.movzx16(d, d),
+                32 => self.a.mov_rr(false, d, d),
+                _ => {}
+            },
+            Swap => match op.aux {
+                16 => {
+                    self.a.ror16_8(d);
+                    self.a.movzx16(d, d);
+                }
+                32 => self.a.bswap(false, d),
+                _ => self.a.bswap(true, d),
+            },
+            Ld64 => self.a.mov_imm(d, op.imm as u64),
+            LdxB | LdxH | LdxW | LdxDW | LdxSB | LdxSH | LdxSW => self.load(pc, op),
+            StB | StH | StW | StDW | StxB | StxH | StxW | StxDW => self.store(pc, op),
+            Atomic32 | Atomic64 => self.atomic(pc, op),
+            LdAbs | LdInd => {
+                self.flush(pending);
+                self.a.store64_imm(CTX, field!(call_id), op.imm as i32);
+                self.a.mov_rr(true, R11, s);
+                let info = access_info(pc, op.aux as u64, op.kind == LdInd);
+                self.call_rust(jit_legacy as *const () as u64, info);
+                self.a.load64(RAX, CTX, field!(ret));
+            }
+            Ja => {
+                self.flush(pending);
+                let b = self.budget_label(pc);
+                self.a.jcc(cc::S, b);
+                self.a.jmp(self.slot[op.off as usize]);
+            }
+            MayGoto => {
+                self.flush(pending);
+                let taken = self.a.label();
+                let target = self.slot[op.off as usize];
+                self.a.alu_mi(alu::CMP, CTX, field!(may_goto_left), 0);
+                self.a.jcc(cc::E, taken);
+                self.a.alu_mi(alu::SUB, CTX, field!(may_goto_left), 1);
+                let b = self.budget_label(pc);
+                self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+                    g.a.bind(taken);
+                    g.a.test_rr(true, BUDGET, BUDGET);
+                    g.a.jcc(cc::S, b);
+                    g.a.jmp(target);
+                }));
+            }
+            CallHelper | CallX => {
+                self.flush(pending);
+                self.helper_call(pc, op);
+            }
+            CallLocal => {
+                self.flush(pending);
+                self.local_call(pc, op);
+            }
+            CallKfunc => {
+                self.flush(pending);
+                self.error_stub(ERR_KFUNC, pc as u64);
+            }
+            Exit => {
+                self.flush(pending);
+                self.exit(pc);
+            }
+            Ld64Tail | OutOfRange => {}
+            _ => {}
+        }
+    }
+
+    fn alu(&mut self, group: u8, variant: u8, op: &Op) {
+        let w = variant < 2;
+        let imm = variant.is_multiple_of(2);
+        let d = self.r(op.dst);
+        let s = self.r(op.src);
+        let k = op.imm as i32;
+        let a = &mut self.a;
+        let simple = |a: &mut Asm, x86op: u8| {
+            if imm {
+                a.alu_ri(w, x86op, d, k)
+            } else {
+                a.alu_rr(w, x86op, d, s)
+            }
+        };
+        match group {
+            0 => simple(a, alu::ADD),
+            1 => simple(a, alu::SUB),
+            2 => {
+                if imm {
+                    a.imul_ri(w, d, k)
+                } else {
+                    a.imul_rr(w, d, s)
+                }
+            }
+            3 => self.divmod(w, false, false, op, imm),
+            4 => self.divmod(w, true, false, op, imm),
+            5 => simple(a, alu::OR),
+            6 => simple(a, alu::AND),
+            7 => self.shift(w, shift::SHL, op, imm),
+            8 => self.shift(w, shift::SHR, op, imm),
+            9 => self.divmod(w, false, true, op, imm),
+            10 => self.divmod(w, true, true, op, imm),
+            11 => simple(a, alu::XOR),
+            12 => {
+                if !imm {
+                    a.mov_rr(w, d, s)
+                } else if w {
+                    a.mov_imm(d, op.imm as u64)
+                } else {
+                    a.mov_imm32(d, op.imm as u32)
+                }
+            }
+            _ => self.shift(w, shift::SAR, op, imm),
+        }
+    }
+
+    fn shift(&mut self, w: bool, sop: u8, op: &Op, imm: bool) {
+        let d = self.r(op.dst);
+        let s = self.r(op.src);
+        let a = &mut self.a;
+        if imm {
+            let n = (op.imm as u64 & if w { 63 } else { 31 }) as u8;
+            if n != 0 {
+                a.shift_imm(w, sop, d, n);
+            }
+        } else if s == RCX {
+            if d == RCX {
+                a.mov_rr(true, R11, RCX);
+                a.shift_cl(w, sop, R11);
+                a.mov_rr(true, RCX, R11);
+            } else {
+                a.shift_cl(w, sop, d);
+            }
+        } else if d == RCX {
+            a.mov_rr(true, R11, RCX);
+            a.mov_rr(true, RCX, s);
+            a.shift_cl(w, sop, R11);
+            a.mov_rr(true, RCX, R11);
+        } else {
+            a.mov_rr(true, R11, RCX);
+            a.mov_rr(true, RCX, s);
+            a.shift_cl(w, sop, d);
+            a.mov_rr(true, RCX, R11);
+        }
+        if !w {
+            // A 32-bit result is zero-extended, also when the count is 0.
+            a.mov_rr(false, d, d);
+        }
+    }
+
+    /// Division and modulo with RFC 9669's rules: by zero gives 0 (div) or leaves dst
+    /// (mod, truncated to 32 bits for the 32-bit form); signed `MIN / -1` gives `MIN` and
+    /// `MIN % -1` gives 0 (x86 would trap).
+    fn divmod(&mut self, w: bool, signed: bool, is_mod: bool, op: &Op, imm: bool) {
+        let d = self.r(op.dst);
+        let s = self.r(op.src);
+        let a = &mut self.a;
+        let zero = a.label();
+        let minus1 = a.label();
+        let done = a.label();
+        if imm {
+            if w {
+                a.mov_imm(R11, op.imm as u64);
+            } else {
+                a.mov_imm32(R11, op.imm as u32);
+            }
+        } else {
+            a.mov_rr(w, R11, s);
+        }
+        a.test_rr(w, R11, R11);
+        a.jcc(cc::E, zero);
+        if signed {
+            a.alu_ri(w, alu::CMP, R11, -1);
+            a.jcc(cc::E, minus1);
+        }
+        a.push(RAX);
+        a.push(RDX);
+        a.mov_rr(true, RAX, d);
+        if signed {
+            if w {
+                a.cqo();
+            } else {
+                a.cdq();
+            }
+            a.group3(w, 7, R11);
+        } else {
+            a.mov_imm(RDX, 0);
+            a.group3(w, 6, R11);
+        }
+        a.mov_rr(w, R10, if is_mod { RDX } else { RAX });
+        a.pop(RDX);
+        a.pop(RAX);
+        a.mov_rr(true, d, R10);
+        a.jmp(done);
+        a.bind(zero);
+        if !is_mod {
+            a.mov_imm(d, 0);
+        } else if !w {
+            a.mov_rr(false, d, d);
+        }
+        if signed {
+            a.jmp(done);
+            a.bind(minus1);
+            if is_mod {
+                a.mov_imm(d, 0);
+            } else {
+                a.group3(w, 3, d);
+            }
+        }
+        a.bind(done);
+    }
+
+    /// A forward conditional jump: the count so far stays pending on the fall-through path;
+    /// the taken edge subtracts it, checks the budget and jumps, in a stub.
+    fn forward_jump(&mut self, pc: usize, cond: u8, variant: u8, op: &Op, pending: u32) {
+        let (x86cc, compare) = self.comparison(cond, variant, op);
+        let taken = self.a.label();
+        let target = self.slot[op.off as usize];
+        compare(&mut self.a);
+        self.a.jcc(x86cc, taken);
+        let b = self.budget_label(pc);
+        self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+            g.a.bind(taken);
+            g.a.alu_ri(true, alu::SUB, BUDGET, pending as i32);
+            g.a.jcc(cc::S, b);
+            g.a.jmp(target);
+        }));
+    }
+
+    /// The x86 condition and the comparison that sets the flags for a BPF jump.
+    fn comparison(
+        &self,
+        cond: u8,
+        variant: u8,
+        op: &Op,
+    ) -> (u8, impl Fn(&mut Asm) + Copy + 'static) {
+        let w = variant < 2;
+        let imm = variant.is_multiple_of(2);
+        let d = self.r(op.dst);
+        let s = self.r(op.src);
+        let k = op.imm as i32;
+        // Eq, Gt, Ge, Set, Ne, Sgt, Sge, Lt, Le, Slt, Sle
+        let x86cc = [
+            cc::E,
+            cc::A,
+            cc::AE,
+            cc::NE,
+            cc::NE,
+            cc::G,
+            cc::GE,
+            cc::B,
+            cc::BE,
+            cc::L,
+            cc::LE,
+        ][cond as usize];
+        let set = cond == 3;
+        let compare = move |a: &mut Asm| match (set, imm) {
+            (false, false) => a.alu_rr(w, alu::CMP, d, s),
+            (false, true) => a.alu_ri(w, alu::CMP, d, k),
+            (true, false) => a.test_rr(w, d, s),
+            (true, true) => a.test_ri(w, d, k),
+        };
+        (x86cc, compare)
+    }
+
+    fn cond_jump(&mut self, pc: usize, cond: u8, variant: u8, op: &Op) {
+        let (x86cc, compare) = self.comparison(cond, variant, op);
+        let recheck = self.a.label();
+        let back = self.a.label();
+        let target = self.slot[op.off as usize];
+        self.a.jcc(cc::S, recheck);
+        compare(&mut self.a);
+        self.a.jcc(x86cc, target);
+        self.a.bind(back);
+        let b = self.budget_label(pc);
+        // Over budget: only a taken jump stops the run (as in the interpreter).
+        self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+            g.a.bind(recheck);
+            compare(&mut g.a);
+            g.a.jcc(x86cc, b);
+            g.a.jmp(back);
+        }));
+    }
+
+    /// Calls a Rust entry point `f(ctx, r11, r10, info)`, keeping every BPF register; its
+    /// result is left in `ctx.ret`. A non-zero status ends the run.
+    fn call_rust(&mut self, f: u64, info: u64) {
+        let epilogue = self.epilogue;
+        let a = &mut self.a;
+        let saved = [RAX, RDI, RSI, RDX, RCX, R8, R9];
+        for r in saved {
+            a.push(r);
+        }
+        a.alu_ri(true, alu::SUB, RSP, 8);
+        a.mov_rr(true, RDI, CTX);
+        a.mov_rr(true, RSI, R11);
+        a.mov_rr(true, RDX, R10);
+        a.mov_imm(RCX, info);
+        a.mov_imm(RAX, f);
+        a.call_reg(RAX);
+        a.store64(CTX, field!(ret), RAX);
+        a.alu_ri(true, alu::ADD, RSP, 8);
+        for r in saved.into_iter().rev() {
+            a.pop(r);
+        }
+        a.alu_mi(alu::CMP, CTX, field!(status), 0);
+        a.jcc(cc::NE, epilogue);
+    }
+
+    /// The inline bounds check of a checked access: falls through when `[base + off, +size)`
+    /// lies in the stack frames or the cached region, else goes to `slow`.
+    fn check(&mut self, base: u8, off: i32, size: u64, write: bool, slow: Label) {
+        let (clo, clim) = if write {
+            (field!(wcache_lo), field!(wcache_lim))
+        } else {
+            (field!(rcache_lo), field!(rcache_lim))
+        };
+        let stack = (field!(stack_lo), field!(stack_lim));
+        let order = if base == RBP {
+            [stack, (clo, clim)]
+        } else {
+            [(clo, clim), stack]
+        };
+        // r11 = addr - lo: the access fits exactly when r11 < lim[size] (= len - size + 1).
+        let adj = off;
+        let idx = size.trailing_zeros() as i32;
+        let [(lo1, lim1), (lo2, lim2)] = order.map(|(lo, lim)| (lo, lim + 8 * idx));
+        // The likely region inline, with its branch not taken; the other one out of line.
+        let second = self.a.label();
+        let fast = self.a.label();
+        self.a.lea(R11, base, adj);
+        self.a.alu_rm(alu::SUB, R11, CTX, lo1);
+        self.a.alu_rm(alu::CMP, R11, CTX, lim1);
+        self.a.jcc(cc::AE, second);
+        self.a.bind(fast);
+        self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+            g.a.bind(second);
+            g.a.lea(R11, base, adj);
+            g.a.alu_rm(alu::SUB, R11, CTX, lo2);
+            g.a.alu_rm(alu::CMP, R11, CTX, lim2);
+            g.a.jcc(cc::B, fast);
+            g.a.jmp(slow);
+        }));
+    }
+
+    fn load(&mut self, pc: usize, op: &Op) {
+        use OpKind::*;
+        let (size, sign) = match op.kind {
+            LdxB => (1, false),
+            LdxH => (2, false),
+            LdxW => (4, false),
+            LdxDW => (8, false),
+            LdxSB => (1, true),
+            LdxSH => (2, true),
+            _ => (4, true),
+        };
+        let d = self.r(op.dst);
+        let s = self.r(op.src);
+        let off = op.off;
+        if self.checked(pc, op.src, off, size) {
+            let slow = self.a.label();
+            let back = self.a.label();
+            self.check(s, off, size, false, slow);
+            self.a.load_sized(Size::from_bytes(size), sign, d, s, off);
+            self.a.bind(back);
+            self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+                g.a.bind(slow);
+                g.a.lea(R11, s, off);
+                g.call_rust(jit_load as *const () as u64, access_info(pc, size, sign));
+                g.a.load64(d, CTX, field!(ret));
+                g.a.jmp(back);
+            }));
+        } else {
+            self.a.load_sized(Size::from_bytes(size), sign, d, s, off);
+        }
+    }
+
+    fn store(&mut self, pc: usize, op: &Op) {
+        use OpKind::*;
+        let (size, from_reg) = match op.kind {
+            StB => (1, false),
+            StH => (2, false),
+            StW => (4, false),
+            StDW => (8, false),
+            StxB => (1, true),
+            StxH => (2, true),
+            StxW => (4, true),
+            _ => (8, true),
+        };
+        let d = self.r(op.dst);
+        let s = self.r(op.src);
+        let off = op.off;
+        let imm = op.imm;
+        let emit = move |a: &mut Asm| {
+            if from_reg {
+                a.store_sized(Size::from_bytes(size), d, off, s);
+            } else {
+                a.store_sized_imm(Size::from_bytes(size), d, off, imm as i32);
+            }
+        };
+        if self.checked(pc, op.dst, off, size) {
+            let slow = self.a.label();
+            let back = self.a.label();
+            self.check(d, off, size, true, slow);
+            emit(&mut self.a);
+            self.a.bind(back);
+            self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+                g.a.bind(slow);
+                g.a.lea(R11, d, off);
+                if from_reg {
+                    g.a.mov_rr(true, R10, s);
+                } else {
+                    g.a.mov_imm(R10, imm as u64);
+                }
+                g.call_rust(jit_store as *const () as u64, access_info(pc, size, false));
+                g.a.jmp(back);
+            }));
+        } else {
+            emit(&mut self.a);
+        }
+    }
+
+    /// Atomics go through the interpreter's own operation (checked in both modes).
+    fn atomic(&mut self, pc: usize, op: &Op) {
+        let d = self.r(op.dst);
+        let s = self.r(op.src);
+        let size = if op.kind == OpKind::Atomic64 { 8 } else { 4 };
+        let same = (op.src.get() == 0) as u64;
+        let info = (pc as u64) << 32 | same << 16 | (op.aux as u64) << 8 | size;
+        self.a.lea(R11, d, op.off);
+        self.a.mov_rr(true, R10, s);
+        self.a.store64(CTX, field!(r0), RAX);
+        self.call_rust(jit_atomic as *const () as u64, info);
+        self.a.load64(s, CTX, field!(ret));
+        self.a.load64(RAX, CTX, field!(r0));
+    }
+
+    fn helper_call(&mut self, pc: usize, op: &Op) {
+        let a = &mut self.a;
+        a.store64(CTX, field!(r0), RAX);
+        a.store64(CTX, field!(budget), BUDGET);
+        a.mov_imm(R11, pc as u64 | (self.program as u64) << 32);
+        a.store64(CTX, field!(site), R11);
+        if op.kind == OpKind::CallX {
+            a.store64(CTX, field!(call_id), REG[op.dst.get()]);
+            a.store64_imm(CTX, field!(helper), 0);
+        } else {
+            // Prepared programs only call helpers the table has.
+            let helper = self
+                .helpers
+                .get(op.imm as u64)
+                .map_or(0, |h| h as *const Helper as u64);
+            a.mov_imm(R11, op.imm as u64);
+            a.store64(CTX, field!(call_id), R11);
+            a.mov_imm(R11, helper);
+            a.store64(CTX, field!(helper), R11);
+        }
+        for r in [RDI, RSI, RDX, RCX, R8] {
+            a.push(r);
+        }
+        a.alu_ri(true, alu::SUB, RSP, 8);
+        // (ctx, r1, r2, r3, r4, r5) in the C argument registers, moved in an order that
+        // reads every BPF register before it is overwritten.
+        a.mov_rr(true, R9, R8);
+        a.mov_rr(true, R8, RCX);
+        a.mov_rr(true, RCX, RDX);
+        a.mov_rr(true, RDX, RSI);
+        a.mov_rr(true, RSI, RDI);
+        a.mov_rr(true, RDI, CTX);
+        a.mov_imm(RAX, jit_helper as *const () as u64);
+        a.call_reg(RAX);
+        a.alu_ri(true, alu::ADD, RSP, 8);
+        for r in [R8, RCX, RDX, RSI, RDI] {
+            a.pop(r);
+        }
+        a.load64(BUDGET, CTX, field!(budget));
+        a.alu_mi(alu::CMP, CTX, field!(status), 0);
+        let status = match self.helper_status {
+            Some(l) => l,
+            None => {
+                let l = self.a.label();
+                self.helper_status = Some(l);
+                self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+                    g.a.bind(l);
+                    g.a.alu_mi(alu::CMP, CTX, field!(status), ST_TAIL as i32);
+                    g.a.jcc(cc::NE, g.epilogue);
+                    g.a.store64_imm(CTX, field!(status), 0);
+                    g.a.jmp_mem(CTX, field!(tail_addr));
+                }));
+                l
+            }
+        };
+        self.a.jcc(cc::NE, status);
+    }
+
+    fn local_call(&mut self, pc: usize, op: &Op) {
+        let target = self.slot[op.off as usize];
+        let b = self.budget_label(pc);
+        let depth_err = self.a.label();
+        self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+            g.a.bind(depth_err);
+            g.error_stub(ERR_CALL_DEPTH, pc as u64);
+        }));
+        let frame = STACK_SIZE as i32;
+        let a = &mut self.a;
+        a.alu_mi(alu::CMP, CTX, field!(depth), MAX_CALL_FRAMES as i32 - 1);
+        a.jcc(cc::AE, depth_err);
+        a.test_rr(true, BUDGET, BUDGET);
+        a.jcc(cc::S, b);
+        a.alu_mi(alu::ADD, CTX, field!(depth), 1);
+        a.alu_mi(alu::SUB, CTX, field!(stack_lo), frame);
+        for i in 0..4 {
+            a.alu_mi(alu::ADD, CTX, field!(stack_lim) + 8 * i, frame);
+        }
+        a.alu_ri(true, alu::SUB, RBP, frame);
+        // Each frame starts zeroed, as in the interpreter.
+        a.load64(R11, CTX, field!(stack_lo));
+        a.xorps_xmm0();
+        a.mov_imm(R10, (STACK_SIZE / 64) as u64);
+        let lp = a.label();
+        a.bind(lp);
+        for i in 0..4 {
+            a.movups_store_xmm0(R11, 16 * i);
+        }
+        a.alu_ri(true, alu::ADD, R11, 64);
+        a.alu_ri(true, alu::SUB, R10, 1);
+        a.jcc(cc::NE, lp);
+        // r6-r9 are the caller's again after the call.
+        for r in [RBX, R13, R14, R15] {
+            a.push(r);
+        }
+        a.alu_ri(true, alu::SUB, RSP, 8);
+        a.call_label(target);
+        a.alu_ri(true, alu::ADD, RSP, 8);
+        for r in [R15, R14, R13, RBX] {
+            a.pop(r);
+        }
+    }
+
+    fn exit(&mut self, pc: usize) {
+        let b = self.budget_label(pc);
+        let frame = STACK_SIZE as i32;
+        let epilogue = self.epilogue;
+        let a = &mut self.a;
+        a.alu_mi(alu::CMP, CTX, field!(depth), 0);
+        a.jcc(cc::E, epilogue);
+        a.test_rr(true, BUDGET, BUDGET);
+        a.jcc(cc::S, b);
+        a.alu_mi(alu::SUB, CTX, field!(depth), 1);
+        a.alu_mi(alu::ADD, CTX, field!(stack_lo), frame);
+        for i in 0..4 {
+            a.alu_mi(alu::SUB, CTX, field!(stack_lim) + 8 * i, frame);
+        }
+        a.alu_ri(true, alu::ADD, RBP, frame);
+        a.ret();
+    }
+}

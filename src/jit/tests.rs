@@ -1,0 +1,215 @@
+//! Unit tests: small programs run in the interpreter and the JIT (both modes) must give the
+//! same outcome and memory.
+
+use super::*;
+use crate::insn::asm::assemble;
+
+fn interp(src: &str, mem: &[u8], budget: u64) -> (Result<Outcome, VmError>, Vec<u8>) {
+    let insns = decode_program(&assemble(src).expect("assembles")).expect("decodes");
+    let mut vm = Interpreter::new(&insns, HelperTable::conformance()).expect("prepares");
+    vm.set_budget(budget);
+    let mut m = mem.to_vec();
+    let out = vm.run_raw(&mut m);
+    (out, m)
+}
+
+fn jit(src: &str, mem: &[u8], budget: u64, mode: JitMode) -> (Result<Outcome, VmError>, Vec<u8>) {
+    let insns = decode_program(&assemble(src).expect("assembles")).expect("decodes");
+    let mut j = Jit::compile(&insns, HelperTable::conformance(), mode).expect("compiles");
+    j.set_budget(budget);
+    let mut m = mem.to_vec();
+    let out = j.run_raw(&mut m);
+    (out, m)
+}
+
+/// Addresses in errors differ between runs (the input is a fresh copy): compare the
+/// messages with the hex addresses masked.
+fn norm(r: &Result<Outcome, VmError>) -> String {
+    let s = format!("{r:?}");
+    let mut out = String::new();
+    let mut digits = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() && s.contains("addr") {
+            if !digits {
+                out.push('N');
+            }
+            digits = true;
+        } else {
+            digits = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn same(src: &str, mem: &[u8]) {
+    same_budget(src, mem, 1_000_000);
+}
+
+fn same_budget(src: &str, mem: &[u8], budget: u64) {
+    let (want, want_mem) = interp(src, mem, budget);
+    for mode in [JitMode::Checked, JitMode::Verified] {
+        if mode == JitMode::Verified && want.is_err() {
+            continue;
+        }
+        let (got, got_mem) = jit(src, mem, budget, mode);
+        match (&want, &got) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{mode:?}\n{src}"),
+            _ => assert_eq!(norm(&want), norm(&got), "{mode:?}\n{src}"),
+        }
+        assert_eq!(want_mem, got_mem, "{mode:?} memory\n{src}");
+    }
+}
+
+#[test]
+fn arithmetic_matches() {
+    same("mov %r0, 7\nadd %r0, 5\nmul %r0, 3\nsub %r0, 1\nexit", &[]);
+    same("mov32 %r0, -1\nadd32 %r0, 2\nexit", &[]);
+    same(
+        "lddw %r0, 0x8000000000000000\nmov %r1, -1\nsdiv %r0, %r1\nexit",
+        &[],
+    );
+    same(
+        "lddw %r0, 0x8000000000000000\nmov %r1, -1\nsmod %r0, %r1\nexit",
+        &[],
+    );
+    same(
+        "mov32 %r0, 0x80000000\nmov32 %r1, -1\nsdiv32 %r0, %r1\nexit",
+        &[],
+    );
+    same("mov %r0, 9\nmov %r1, 0\ndiv %r0, %r1\nexit", &[]);
+    same(
+        "lddw %r0, 0xffffffff00000009\nmov %r1, 0\nmod32 %r0, %r1\nexit",
+        &[],
+    );
+    same("lddw %r0, 0xffffffff00000009\nmod %r0, 0\nexit", &[]);
+    same("mov %r0, -17\nmov %r3, 5\nsmod %r0, %r3\nexit", &[]);
+    same("mov %r0, -17\nmov %r3, 5\nsdiv32 %r0, %r3\nexit", &[]);
+    same(
+        "mov %r0, 100\nmov %r3, 7\ndiv %r0, %r3\nmov %r3, 7\nmod %r3, 3\nadd %r0, %r3\nexit",
+        &[],
+    );
+    same("mov %r0, 1\nmov %r4, 65\nlsh %r0, %r4\nexit", &[]);
+    same(
+        "mov %r4, 3\nmov %r1, 65\nlsh %r4, %r1\nmov %r0, %r4\nexit",
+        &[],
+    );
+    same("mov %r4, -1\nrsh32 %r4, %r4\nmov %r0, %r4\nexit", &[]);
+    same("lddw %r0, 0xffffffff00000001\nlsh32 %r0, 0\nexit", &[]);
+    same("mov32 %r0, 0x80000000\narsh32 %r0, 4\nexit", &[]);
+    same("mov %r0, -8\narsh %r0, 1\nexit", &[]);
+    same("lddw %r0, 0x1122334455667788\nbe16 %r0\nexit", &[]);
+    same("lddw %r0, 0x1122334455667788\nbe32 %r0\nexit", &[]);
+    same("lddw %r0, 0x1122334455667788\nbe64 %r0\nexit", &[]);
+    same("lddw %r0, 0x1122334455667788\nle16 %r0\nexit", &[]);
+    same("lddw %r0, 0x1122334455667788\nle32 %r0\nexit", &[]);
+    same("mov %r1, 0x80\nmovsx8 %r0, %r1\nexit", &[]);
+    same("mov %r6, 0x8000\nmovsx1632 %r0, %r6\nexit", &[]);
+    same("mov %r0, 5\nneg32 %r0\nexit", &[]);
+}
+
+#[test]
+fn memory_and_jumps_match() {
+    let mem = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    same("ldxw %r0, [%r1+4]\nexit", &mem);
+    same("ldxdw %r0, [%r1+4]\nexit", &mem);
+    same("ldxb %r0, [%r1+11]\nexit", &mem);
+    same("ldxh %r0, [%r1+11]\nexit", &mem);
+    same("stw [%r1+8], -1\nldxdw %r0, [%r1+4]\nexit", &mem);
+    same(
+        "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nsub %r0, %r1\nexit",
+        &mem,
+    );
+    same(
+        "mov %r1, 0x1234\nstxb [%r10-1], %r1\nldxb %r0, [%r10-1]\nexit",
+        &mem,
+    );
+    same("stxb [%r10+0], %r1\nexit", &mem);
+    same("ldxb %r0, [%r10-513]\nexit", &mem);
+    same(
+        "mov %r0, 0\nmov %r2, 10\nadd %r0, %r2\nsub %r2, 1\njne %r2, 0, -3\nexit",
+        &[],
+    );
+    same(
+        "mov32 %r0, 0\nmov %r1, -1\njsgt32 %r1, 0, +1\nmov %r0, 1\nexit",
+        &[],
+    );
+    same("ja +5\nexit", &[]);
+    same("mov %r0, 1\njeq %r0, 1, -3\nexit", &[]);
+    same("lddw %r0, 1\nja -2\nexit", &[]);
+    same("mov %r0, 0\nadd %r0, 1\nja -2\nexit", &[]);
+    same("mov %r0, 1\n", &[]);
+    same(
+        "mov %r0, 0\nmov %r1, 1\nstxdw [%r10-8], %r1\nlock fetch add [%r10-8], %r1\nldxdw %r0, [%r10-8]\nadd %r0, %r1\nexit",
+        &[],
+    );
+    same(
+        "mov %r0, 3\nmov %r2, 9\nstxdw [%r10-8], %r0\nlock cmpxchg [%r10-8], %r2\nldxdw %r1, [%r10-8]\nlsh %r1, 8\nadd %r0, %r1\nexit",
+        &[],
+    );
+}
+
+#[test]
+fn calls_match() {
+    same(
+        "mov %r6, 5\nmov %r1, 1\ncall local local\nadd %r0, %r6\nexit\nlocal:\nmov %r6, 100\nmov %r0, %r1\nadd %r0, 10\nexit",
+        &[],
+    );
+    same("mov %r1, 42\ncall 5\nexit", &[]);
+    // Deep recursion: the call depth error.
+    same("recurse:\ncall local recurse\nexit", &[]);
+}
+
+#[test]
+fn budgets_match() {
+    for budget in [0, 1, 2, 3, 5, 10, 33, 100] {
+        same_budget("mov %r0, 0\nadd %r0, 1\nja -2\nexit", &[], budget);
+        same_budget(
+            "mov %r0, 0\nmov %r2, 10\nadd %r0, %r2\nsub %r2, 1\njne %r2, 0, -3\nexit",
+            &[],
+            budget,
+        );
+        same_budget(
+            "f:\nmov %r0, 1\ncall local g\nexit\ng:\nmov %r0, 2\nexit",
+            &[],
+            budget,
+        );
+    }
+}
+
+#[test]
+#[ignore = "prints the code of JIT_DUMP (an assembler file) for objdump"]
+fn dump() {
+    let Ok(path) = std::env::var("JIT_DUMP") else {
+        return;
+    };
+    let src = std::fs::read_to_string(path).unwrap();
+    let insns = decode_program(&assemble(&src).unwrap()).unwrap();
+    let mode = if std::env::var_os("JIT_VERIFIED").is_some() {
+        JitMode::Verified
+    } else {
+        JitMode::Checked
+    };
+    let j = Jit::compile(&insns, HelperTable::kernel(), mode).unwrap();
+    std::fs::write("/tmp/jit.bin", j.code(0).unwrap()).unwrap();
+}
+
+#[test]
+fn access_limits_are_exact_per_size() {
+    assert_eq!(runtime::limits(20), [20, 19, 17, 13]);
+    assert_eq!(runtime::limits(3), [3, 2, 0, 0]);
+    assert_eq!(runtime::limits(0), [0; 4]);
+    // Accesses at the very start and end of a small input, in every size.
+    let mem = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    for (size, name) in [(1, "b"), (2, "h"), (4, "w"), (8, "dw")] {
+        for off in 0..=(10 - size) {
+            same(&format!("ldx{name} %r0, [%r1+{off}]\nexit"), &mem);
+            same(
+                &format!("st{name} [%r1+{off}], 7\nldxdw %r0, [%r1+0]\nexit"),
+                &mem,
+            );
+        }
+        same(&format!("ldx{name} %r0, [%r1+{}]\nexit", 11 - size), &mem);
+        same(&format!("ldx{name} %r0, [%r1-1]\nexit"), &mem);
+    }
+}
