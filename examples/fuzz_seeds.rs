@@ -1,7 +1,7 @@
 //! Writes seed corpora for the fuzz targets (`fuzz/corpus/<target>/`, not committed) from
 //! the shared data: the corpus objects for `load_elf`; their programs and the
 //! bpf_conformance programs, each behind a program-type byte, for `verify`; and slices of
-//! the same bytes for the generator of `verify_then_run`.
+//! the same bytes for the generator of `verify_then_run` and `jit_vs_interp`.
 //!
 //! `cargo run --release --example fuzz_seeds` (reads `$BPFSIM_SHARED`, default `../shared`).
 
@@ -37,7 +37,7 @@ fn hex(s: &str) -> Vec<u8> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shared = shared_dir();
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let dirs = ["load_elf", "verify", "verify_then_run"].map(|t| fuzz.join(t));
+    let dirs = ["load_elf", "verify", "verify_then_run", "jit_vs_interp"].map(|t| fuzz.join(t));
     for d in &dirs {
         std::fs::create_dir_all(d)?;
     }
@@ -70,6 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(dirs[1].join(format!("prog{i}")), &seed)?;
         let gen_seed = &prog[..prog.len().min(256)];
         std::fs::write(dirs[2].join(format!("prog{i}")), gen_seed)?;
+        std::fs::write(dirs[3].join(format!("prog{i}")), gen_seed)?;
     }
     println!(
         "{} objects, {} programs -> {}",

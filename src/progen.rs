@@ -465,6 +465,24 @@ mod tests {
     }
 
     #[test]
+    fn generated_programs_run_alike_on_the_interpreter_and_the_jit() {
+        for seed in 0..300 {
+            if let Err(m) = check_engines(&bytes(seed, 160)) {
+                panic!("seed {seed}: {m}");
+            }
+        }
+    }
+
+    #[test]
+    fn accepted_generated_programs_run_without_faults() {
+        for seed in 0..300 {
+            if let Err(bug) = check_soundness(&bytes(seed, 160)) {
+                panic!("seed {seed}: {bug}");
+            }
+        }
+    }
+
+    #[test]
     #[ignore = "a survey: prints the soundness bugs found in 3,000 generated programs"]
     fn soundness_survey() {
         let (mut accepted, mut bugs) = (0, 0);
@@ -598,4 +616,144 @@ pub fn check_soundness(bytes: &[u8]) -> Result<Verdict, Box<SoundnessBug>> {
         Err(SessionError::Context { .. }) => Ok(Verdict::AcceptedAndRan),
         Err(e) => Err(bug(e.to_string())),
     }
+}
+
+/// What [`check_engines`] found: the interpreter and the JIT disagreed on a program.
+#[derive(Debug)]
+pub struct EngineMismatch {
+    pub generated: Generated,
+    /// What each engine gave, as text (result, packet, maps).
+    pub interp: String,
+    pub jit: String,
+}
+
+impl std::fmt::Display for EngineMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "interpreter and JIT disagree on this {} program:\n  interp: {}\n  jit:    {}",
+            self.generated.prog_type.name(),
+            self.interp,
+            self.jit
+        )
+    }
+}
+
+/// `text` with every number of 8 digits or more (a host address, hexadecimal, or a
+/// distance between host addresses, decimal) as `#`.
+fn mask_addresses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes[i..].starts_with(b"0x");
+        let start = if hex { i + 2 } else { i };
+        let len = bytes[start..]
+            .iter()
+            .take_while(|b| {
+                if hex {
+                    b.is_ascii_hexdigit()
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+            .count();
+        if len >= 8 {
+            out.push('#');
+            i = start + len;
+        } else if len > 0 || hex {
+            out.push_str(&text[i..start + len.max(usize::from(!hex))]);
+            i = start + len.max(usize::from(!hex));
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// Runs a generated program on one engine and describes everything it produced: the
+/// result (or error), the packet, the instructions counted, and every map's contents.
+fn run_on(
+    generated: &Generated,
+    engine: crate::engine::Engine,
+    mode: crate::jit::JitMode,
+) -> String {
+    use crate::maps::MapSetConfig;
+    use crate::object::{Object, Program};
+    use crate::progtype::TestRunInput;
+    use crate::session::Session;
+
+    let program = Program::from_insns("generated", generated.prog_type, generated.insns.clone());
+    let object = Object::from_program(program, generated.maps.clone());
+    let config = MapSetConfig {
+        max_memory: 1 << 24,
+        ..MapSetConfig::default()
+    };
+    let mut session = match Session::new(object, config) {
+        Ok(s) => s,
+        Err(e) => return format!("session: {e}"),
+    };
+    session.set_budget(SOUNDNESS_BUDGET);
+    session.set_engine(engine);
+    session.set_jit_mode(mode);
+    let mut out = match session.run("generated", &TestRunInput::new(&generated.packet), 1) {
+        Ok(r) => format!(
+            "r0={:#x} insns={} packet={:02x?}",
+            r.r0, r.insns, r.output.data_out
+        ),
+        // Addresses differ between sessions (each has its own maps), and so does which
+        // region lies nearest to a bad one (the part in parentheses): compare the rest.
+        Err(e) => {
+            let text = e.to_string();
+            let text = text.split(" (").next().unwrap_or_default();
+            format!("error: {}", mask_addresses(text))
+        }
+    };
+    for i in 0..session.maps().len() {
+        if let Some(map) = session.maps().get(i) {
+            let mut entries = map.entries();
+            entries.sort();
+            out += &format!(" {}={entries:02x?}", map.name());
+        }
+    }
+    out
+}
+
+/// The interpreter-vs-JIT oracle: a generated program runs on the interpreter and on the
+/// JIT in checked mode over the same packet and fresh maps; when bpfsim's verifier accepts
+/// it, the JIT's verified mode (no checks on proven accesses) runs it too. Any difference in
+/// r0, packet, maps, instruction count or error is a bug.
+pub fn check_engines(bytes: &[u8]) -> Result<(), Box<EngineMismatch>> {
+    use crate::engine::Engine;
+    use crate::jit::JitMode;
+    use crate::object::Program;
+    use crate::verifier::{MapRefs, PreflightOptions, verify};
+
+    let generated = generate(bytes);
+    let interp = run_on(&generated, Engine::Interp, JitMode::Checked);
+    let mismatch = |jit: String| {
+        Box::new(EngineMismatch {
+            generated: generated.clone(),
+            interp: interp.clone(),
+            jit,
+        })
+    };
+    let checked = run_on(&generated, Engine::Jit, JitMode::Checked);
+    if checked != interp {
+        return Err(mismatch(checked));
+    }
+    let program = Program::from_insns("generated", generated.prog_type, generated.insns.clone());
+    let options = PreflightOptions {
+        maps: MapRefs::Object(&generated.maps),
+        ..PreflightOptions::default()
+    };
+    if verify(&program, &options).result.is_ok() {
+        let verified = run_on(&generated, Engine::Jit, JitMode::Verified);
+        if verified != interp {
+            return Err(mismatch(format!("(verified mode) {verified}")));
+        }
+    }
+    Ok(())
 }
