@@ -1,7 +1,9 @@
 //! Memory accesses (`check_mem_access`): the stack (spills and fills), the context,
 //! map values and packets.
 
+use super::alu::BPF_MAX_VAR_OFF;
 use super::*;
+use crate::verifier::tnum::Tnum;
 
 impl Walker<'_> {
     pub(super) fn check_mem_access(
@@ -18,45 +20,49 @@ impl Walker<'_> {
         if reg.maybe_null {
             return acces(format!("R{n} invalid mem access '{}'", reg.type_str()));
         }
+        if reg.ty == RegType::PtrToStack {
+            // check_ptr_alignment: stack accesses are always strict, the spill tracking
+            // relies on it.
+            check_generic_alignment(&reg, "stack ", insn_off, size_b)?;
+        }
         let off = insn_off.wrapping_add(reg.off);
+        let write = matches!(access, Access::Write(_));
         match reg.ty {
             RegType::PtrToStack => {
-                if !reg.var.var_off.is_const() {
-                    return Ok(None);
-                }
-                let min_off = reg.var.var_off.value as i64 + off as i64;
-                let extra = match access {
-                    Access::Read => " read from",
-                    Access::Write(_) => " write to",
-                };
-                if min_off < -(MAX_BPF_STACK as i64) || min_off + size_b as i64 > 0 {
-                    return acces(format!("invalid{extra} stack R{n} off={off} size={size_b}"));
-                }
+                check_stack_access_within_bounds(&reg, n, off, size_b, write)?;
                 let frameno = reg.frameno as usize;
-                let allow_uninit = self.env.bpf_capable;
+                let bpf_capable = self.env.bpf_capable;
                 let Some(frame) = st.frame.get_mut(frameno) else {
                     return Ok(None);
                 };
-                let off = min_off as i32;
+                if !reg.var.var_off.is_const() {
+                    // check_stack_{read,write}_var_off: every slot in range may be hit.
+                    let lo = reg.var.smin_value + off as i64;
+                    let hi = reg.var.smax_value + off as i64 + size_b as i64;
+                    return match access {
+                        Access::Write(value) => {
+                            stack_write_var_off(frame, lo as i32, hi as i32, value);
+                            Ok(None)
+                        }
+                        _ => Ok(Some(stack_read_var_off(frame, lo as i32, hi as i32))),
+                    };
+                }
+                let off = (reg.var.var_off.value as i64 + off as i64) as i32;
                 match access {
                     Access::Write(value) => {
-                        stack_write(frame, off, size_b, value);
+                        stack_write(frame, off, size_b, value, bpf_capable)?;
                         Ok(None)
                     }
-                    Access::Read => stack_read(frame, off, size_b, allow_uninit),
+                    _ => stack_read(frame, off, size_b, bpf_capable),
                 }
             }
             RegType::PtrToCtx => {
-                if reg.off != 0 || !reg.var.var_off.is_const() || reg.var.var_off.value != 0 {
-                    return acces(format!(
-                        "dereference of modified ctx ptr R{n} off={} disallowed",
-                        reg.off
-                    ));
-                }
-                let write = matches!(access, Access::Write(_));
+                check_ptr_off_reg(&reg, n)?;
+                let ldsx = matches!(access, Access::ReadSx);
                 if ctx_modelled(self.env.prog_type)
                     && (off < 0
-                        || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write))
+                        || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write)
+                        || (ldsx && ctx_pointer_field(self.env.prog_type, off)))
                 {
                     return acces(format!(
                         "invalid bpf_context access off={off} size={size_b}"
@@ -65,7 +71,11 @@ impl Walker<'_> {
                 Ok(self.ctx_load(off, size))
             }
             RegType::PtrToMapValue => {
-                let value_size = self.maps.get(reg.map).map_or(u32::MAX, |m| m.value_size) as i64;
+                let map = self.maps.get(reg.map).copied();
+                let value_size = map.map_or(u32::MAX, |m| m.value_size) as i64;
+                if let Some(m) = map {
+                    check_map_access_type(m, off, size_b, write)?;
+                }
                 let v = &reg.var;
                 let off64 = off as i64;
                 if v.smin_value < 0
@@ -94,19 +104,32 @@ impl Walker<'_> {
                         "R{n} max value is outside of the allowed memory range"
                     ));
                 }
+                if !write
+                    && let Some(m) = map
+                    && v.var_off.is_const()
+                {
+                    let at = v.var_off.value as i64 + off64;
+                    return Ok(rdonly_map_value(
+                        m,
+                        at as usize,
+                        size_b as usize,
+                        matches!(access, Access::ReadSx),
+                    ));
+                }
                 Ok(None)
             }
             RegType::PtrToPacket | RegType::PtrToPacketMeta => {
+                if write && !may_write_packet(self.env.prog_type) {
+                    return acces("cannot write into packet".into());
+                }
                 if reg.var.smin_value < 0 {
                     return acces(format!(
                         "R{n} min value is negative, either use unsigned index or do a if (index >=0) check."
                     ));
                 }
                 if off < 0 || off + size_b > reg.range {
-                    return acces(format!(
-                        "invalid access to packet, off={off} size={size_b}, R{n}(id={},off={off},r={})",
-                        reg.id, reg.range
-                    ));
+                    // __check_mem_access prints the access, then this line.
+                    return acces(format!("R{n} offset is outside of the packet"));
                 }
                 Ok(None)
             }
@@ -116,6 +139,41 @@ impl Walker<'_> {
             RegType::NotInit => acces(format!("R{n} !read_ok")),
             RegType::Scalar | RegType::Other => Ok(None),
         }
+    }
+
+    /// `check_atomic_rmw`: the operand size, the pointer types atomics may use, strict
+    /// alignment, and the read-modify-write of the memory.
+    pub(super) fn check_atomic(
+        &mut self,
+        st: &mut VerifierState,
+        dst: Reg,
+        off: i16,
+        size: Size,
+    ) -> Res<()> {
+        let n = dst.index() as usize;
+        let reg = st.cur().regs[n];
+        if matches!(
+            reg.ty,
+            RegType::PtrToCtx | RegType::PtrToPacket | RegType::PtrToPacketMeta
+        ) {
+            return acces(format!(
+                "BPF_ATOMIC stores into R{n} {} is not allowed",
+                reg.type_str()
+            ));
+        }
+        // check_ptr_alignment with strict_alignment_once.
+        let desc = match reg.ty {
+            RegType::PtrToStack if !reg.maybe_null => Some("stack "),
+            RegType::PtrToMapValue if !reg.maybe_null => Some("value "),
+            RegType::Other | RegType::Scalar | RegType::NotInit => None,
+            _ => Some(""),
+        };
+        if let Some(desc) = desc {
+            check_generic_alignment(&reg, desc, off as i32, size.bytes() as i32)?;
+        }
+        self.check_mem_access(st, dst, off as i32, size, Access::Read)?;
+        self.check_mem_access(st, dst, off as i32, size, Access::Write(None))?;
+        Ok(())
     }
 
     /// What a context load gives: packet pointers for the `data` fields, else a scalar.
@@ -156,10 +214,12 @@ impl Walker<'_> {
     }
 }
 
-/// How memory is accessed: a read, or a write of (maybe) a known register.
+/// How memory is accessed: a read, a sign-extending read (`BPF_MEMSX`), or a write of
+/// (maybe) a known register.
 #[derive(Clone, Copy)]
 pub(super) enum Access {
     Read,
+    ReadSx,
     Write(Option<RegState>),
 }
 
@@ -177,54 +237,302 @@ pub(super) fn ctx_modelled(t: ProgType) -> bool {
         )
 }
 
-/// A write of `size` bytes at stack offset `off` (`check_stack_write_fixed_off`).
+/// `check_generic_ptr_alignment` in strict mode: `reg + off` must be aligned to `size`.
+fn check_generic_alignment(reg: &RegState, desc: &str, off: i32, size: i32) -> Res<()> {
+    if size == 1 {
+        return Ok(());
+    }
+    let at = reg
+        .var
+        .var_off
+        .add(Tnum::constant((reg.off as i64 + off as i64) as u64));
+    if !at.is_aligned(size as u64) {
+        return acces(format!(
+            "misaligned {desc}access off {}+{}+{off} size {size}",
+            reg.var.var_off, reg.off
+        ));
+    }
+    Ok(())
+}
+
+/// `__check_ptr_off_reg` for the context: no negative or other fixed offset, no variable
+/// part.
+fn check_ptr_off_reg(reg: &RegState, n: usize) -> Res<()> {
+    let t = reg.type_str();
+    if reg.off < 0 {
+        return acces(format!(
+            "negative offset {t} ptr R{n} off={} disallowed",
+            reg.off
+        ));
+    }
+    if reg.off != 0 {
+        return acces(format!(
+            "dereference of modified {t} ptr R{n} off={} disallowed",
+            reg.off
+        ));
+    }
+    if !reg.var.var_off.is_const() || reg.var.var_off.value != 0 {
+        return acces(format!(
+            "variable {t} access var_off={} disallowed",
+            reg.var.var_off
+        ));
+    }
+    Ok(())
+}
+
+/// `check_stack_access_within_bounds` for a direct access by root: `[min, max)` must lie
+/// in the 512-byte frame.
+fn check_stack_access_within_bounds(
+    reg: &RegState,
+    n: usize,
+    off: i32,
+    size: i32,
+    write: bool,
+) -> Res<()> {
+    let extra = if write { " write to" } else { " read from" };
+    let v = &reg.var;
+    let (min_off, max_off) = if v.var_off.is_const() {
+        let min = v.var_off.value as i64 + off as i64;
+        (min, min + size as i64)
+    } else {
+        if v.smax_value >= BPF_MAX_VAR_OFF || v.smin_value <= -BPF_MAX_VAR_OFF {
+            return acces(format!(
+                "invalid unbounded variable-offset{extra} stack R{n}"
+            ));
+        }
+        (
+            v.smin_value + off as i64,
+            v.smax_value + off as i64 + size as i64,
+        )
+    };
+    if min_off < -(MAX_BPF_STACK as i64) || min_off > -1 || max_off > 0 {
+        return Err(if v.var_off.is_const() {
+            (
+                Errno::Acces,
+                format!("invalid{extra} stack R{n} off={off} size={size}"),
+            )
+        } else {
+            (
+                Errno::Acces,
+                format!(
+                    "invalid variable-offset{extra} stack R{n} var_off={} off={off} size={size}",
+                    v.var_off
+                ),
+            )
+        });
+    }
+    Ok(())
+}
+
+/// `check_map_access_type`: `BPF_F_RDONLY_PROG` maps refuse writes, `BPF_F_WRONLY_PROG`
+/// maps reads.
+fn check_map_access_type(map: &MapDef, off: i32, size: i32, write: bool) -> Res<()> {
+    use crate::maps::{BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG};
+    let rdonly = map.read_only || map.map_flags & BPF_F_RDONLY_PROG != 0;
+    let wronly = map.map_flags & BPF_F_WRONLY_PROG != 0;
+    if write && rdonly {
+        return acces(format!(
+            "write into map forbidden, value_size={} off={off} size={size}",
+            map.value_size
+        ));
+    }
+    if !write && wronly {
+        return acces(format!(
+            "read from map forbidden, value_size={} off={off} size={size}",
+            map.value_size
+        ));
+    }
+    Ok(())
+}
+
+/// A load from a frozen read-only map (`.rodata`) is the known value there
+/// (`bpf_map_direct_read`); other map loads are unknown scalars.
+fn rdonly_map_value(map: &MapDef, at: usize, size: usize, sx: bool) -> Option<RegState> {
+    use crate::maps::MapType;
+    if !map.read_only || map.map_type != MapType::Array || !matches!(size, 1 | 2 | 4 | 8) {
+        return None;
+    }
+    let mut bytes = [0u8; 8];
+    for (i, b) in bytes.iter_mut().enumerate().take(size) {
+        *b = map.initial.get(at + i).copied().unwrap_or(0);
+    }
+    let raw = u64::from_le_bytes(bytes);
+    let v = if sx {
+        let shift = 64 - 8 * size as u32;
+        (((raw << shift) as i64) >> shift) as u64
+    } else {
+        raw
+    };
+    Some(RegState::known(v))
+}
+
+/// `may_access_direct_pkt_data` for writes.
+fn may_write_packet(t: ProgType) -> bool {
+    matches!(
+        t,
+        ProgType::SchedCls
+            | ProgType::SchedAct
+            | ProgType::Xdp
+            | ProgType::LwtXmit
+            | ProgType::SkSkb
+            | ProgType::SkMsg
+            | ProgType::CgroupSockopt
+    )
+}
+
+/// Context fields that load as packet pointers (no sign-extending loads of them).
+fn ctx_pointer_field(t: ProgType, off: i32) -> bool {
+    if t == ProgType::Xdp {
+        return matches!(off, 0..=11);
+    }
+    crate::progtype::skb::is_skb_type(t) && matches!(off, 76..=83 | 140..=143)
+}
+
+/// `mark_stack_slot_misc`: zero and never-written bytes stay as they are.
+fn mark_misc(t: &mut SlotType) {
+    if !matches!(t, SlotType::Zero | SlotType::Invalid) {
+        *t = SlotType::Misc;
+    }
+}
+
+/// `scrub_special_slot`: a data write over a spill ends it; its bytes become data.
+fn scrub_spill(slot: &mut StackSlot) {
+    if slot.spilled.is_some() || slot.slot_type[0] == SlotType::Spill {
+        for t in &mut slot.slot_type {
+            if *t != SlotType::Invalid {
+                *t = SlotType::Misc;
+            }
+        }
+    }
+    slot.spilled = None;
+}
+
+/// A write of `size` bytes at stack offset `off`, aligned to `size`
+/// (`check_stack_write_fixed_off`, as root).
 pub(super) fn stack_write(
     frame: &mut crate::verifier::state::FuncState,
     off: i32,
     size: i32,
     value: Option<RegState>,
-) {
-    let aligned = off.rem_euclid(8) == 0 && size == 8;
-    if aligned && let Some(v) = value {
-        let slot = frame.slot_mut(off);
-        *slot = StackSlot {
-            spilled: Some(v),
-            slot_type: [SlotType::Spill; 8],
-        };
-        return;
-    }
-    let zero = value.is_some_and(|v| is_zero(&v));
-    for i in 0..size {
-        let o = off + i;
-        let byte = o.rem_euclid(8) as usize;
-        let slot = frame.slot_mut(o);
-        if slot.spilled.is_some() {
-            slot.spilled = None;
-            for t in &mut slot.slot_type {
-                if *t == SlotType::Spill {
-                    *t = SlotType::Misc;
+    bpf_capable: bool,
+) -> Res<()> {
+    let slot_start = off.rem_euclid(8) == 0;
+    if let Some(v) = value {
+        if slot_start && (v.is_scalar() && bpf_capable || !v.is_scalar() && size == 8) {
+            // save_register_state: the spill covers the low `size` bytes of the slot.
+            let slot = frame.slot_mut(off);
+            slot.spilled = Some(v);
+            for (i, t) in slot.slot_type.iter_mut().enumerate() {
+                if (i as i32) < size {
+                    *t = SlotType::Spill;
+                } else {
+                    mark_misc(t);
                 }
             }
+            return Ok(());
         }
+        if !v.is_scalar() && v.ty != RegType::NotInit {
+            return acces("invalid size of register spill".into());
+        }
+    }
+    let zero = value.is_some_and(|v| is_zero(&v));
+    let slot = frame.slot_mut(off);
+    scrub_spill(slot);
+    for i in 0..size {
+        let byte = (off + i).rem_euclid(8) as usize;
         slot.slot_type[byte] = if zero { SlotType::Zero } else { SlotType::Misc };
+    }
+    Ok(())
+}
+
+/// `check_stack_write_var_off` as root: every byte of `[lo, hi)` may be written.
+fn stack_write_var_off(
+    frame: &mut crate::verifier::state::FuncState,
+    lo: i32,
+    hi: i32,
+    value: Option<RegState>,
+) {
+    let zero = value.is_some_and(|v| is_zero(&v));
+    for o in lo..hi {
+        let byte = o.rem_euclid(8) as usize;
+        let slot = frame.slot_mut(o);
+        if zero
+            && slot.slot_type[byte] == SlotType::Spill
+            && slot.spilled.is_some_and(|s| {
+                s.is_scalar() && s.var.var_off.is_const() && s.var.var_off.value == 0
+            })
+        {
+            continue;
+        }
+        scrub_spill(slot);
+        let t = &mut slot.slot_type[byte];
+        *t = if zero && *t == SlotType::Zero {
+            SlotType::Zero
+        } else {
+            SlotType::Misc
+        };
     }
 }
 
-/// A read of `size` bytes at stack offset `off` (`check_stack_read_fixed_off`).
+/// `check_stack_read_var_off` as root: any byte of `[lo, hi)` may be read; the result is
+/// zero only when all are.
+fn stack_read_var_off(frame: &crate::verifier::state::FuncState, lo: i32, hi: i32) -> RegState {
+    if (lo..hi).all(|o| frame.byte_type(o) == SlotType::Zero) {
+        RegState::known(0)
+    } else {
+        RegState::unknown()
+    }
+}
+
+/// A read of `size` bytes at stack offset `off`, aligned to `size`
+/// (`check_stack_read_fixed_off`).
 pub(super) fn stack_read(
     frame: &mut crate::verifier::state::FuncState,
     off: i32,
     size: i32,
     allow_uninit: bool,
 ) -> Res<Option<RegState>> {
-    let spi_slot = frame.stack.get(((-off - 1) / 8) as usize).copied();
-    if let Some(sp) = spi_slot.and_then(|slot| slot.spilled) {
-        if off.rem_euclid(8) == 0 && size == 8 {
+    let slot = frame.stack.get(((-off - 1) / 8) as usize).copied();
+    if let Some(slot) = slot.filter(|s| s.slot_type[0] == SlotType::Spill)
+        && let Some(sp) = slot.spilled
+    {
+        let spill_size = slot
+            .slot_type
+            .iter()
+            .take_while(|t| **t == SlotType::Spill)
+            .count() as i32;
+        if size == 8 && spill_size == 8 {
             return Ok(Some(sp));
         }
-        if sp.is_scalar() {
-            return Ok(Some(RegState::unknown()));
+        if !sp.is_scalar() {
+            return acces("invalid size of register fill".into());
         }
+        if size <= spill_size && off.rem_euclid(8) == 0 {
+            // A narrowing fill: coerce_reg_to_size (by the caller) adjusts the bounds.
+            let mut v = sp;
+            v.id = 0;
+            return Ok(Some(v));
+        }
+        let (mut spill_cnt, mut zero_cnt) = (0, 0);
+        for i in 0..size {
+            match frame.byte_type(off + i) {
+                SlotType::Spill => spill_cnt += 1,
+                SlotType::Misc => {}
+                SlotType::Zero => zero_cnt += 1,
+                SlotType::Invalid if allow_uninit => {}
+                SlotType::Invalid => {
+                    return acces(format!("invalid read from stack off {off}+{i} size {size}"));
+                }
+            }
+        }
+        let zero_spill = sp.var.var_off.is_const() && sp.var.var_off.value == 0;
+        return Ok(Some(
+            if (spill_cnt == size && zero_spill) || zero_cnt == size {
+                RegState::known(0)
+            } else {
+                RegState::unknown()
+            },
+        ));
     }
     let mut all_zero = true;
     for i in 0..size {

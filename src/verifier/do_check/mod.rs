@@ -298,7 +298,12 @@ impl Walker<'_> {
             } => {
                 read_reg(st, src)?;
                 write_check(dst)?;
-                let v = self.check_mem_access(st, src, off as i32, size, Access::Read)?;
+                let access = if sign_extend {
+                    Access::ReadSx
+                } else {
+                    Access::Read
+                };
+                let v = self.check_mem_access(st, src, off as i32, size, access)?;
                 let mut v = v.unwrap_or_else(RegState::unknown);
                 if v.is_scalar() && size != Size::DW {
                     if sign_extend {
@@ -338,8 +343,7 @@ impl Walker<'_> {
                 if op == AtomicOp::CmpXchg {
                     read_reg(st, Reg::R0)?;
                 }
-                self.check_mem_access(st, dst, off as i32, size, Access::Read)?;
-                self.check_mem_access(st, dst, off as i32, size, Access::Write(None))?;
+                self.check_atomic(st, dst, off, size)?;
                 if op == AtomicOp::CmpXchg {
                     st.cur_mut().regs[0] = RegState::unknown();
                 } else if fetch || op == AtomicOp::Xchg {
