@@ -307,6 +307,46 @@ const CASES: &[Case] = &[
         "r0 = r10\nr0 += 0x7fffffff\nr0 = 0\nexit",
         "math between fp pointer and 2147483647 is not allowed",
     ),
+    // save_aux_ptr_type.
+    typed(
+        "one load through ctx and through fp",
+        ProgType::SchedCls,
+        "*(u64 *)(r10 - 8) = 0\nr2 = *(u32 *)(r1 + 0)\nr3 = r10\nr3 += -8\nif r2 == 0 goto l\nr3 = r1\nl: r0 = *(u32 *)(r3 + 0)\nexit",
+        "same insn cannot be used with different pointers",
+    ),
+    typed(
+        "one load through two stack pointers",
+        ProgType::SchedCls,
+        "*(u64 *)(r10 - 16) = 0\n*(u64 *)(r10 - 8) = 0\nr2 = *(u32 *)(r1 + 0)\nr3 = r10\nr3 += -8\nif r2 == 0 goto l\nr3 += -8\nl: r0 = *(u32 *)(r3 + 0)\nexit",
+        "accept",
+    ),
+    typed(
+        "sign-extending load of flow dissector data",
+        ProgType::FlowDissector,
+        "r0 = *(s32 *)(r1 + 76)\nr0 = 0\nexit",
+        "invalid bpf_context access off=76 size=4",
+    ),
+    // Scalars linked by copies learn from a branch on one of them (sync_linked_regs).
+    sk(
+        "bounds reach a copy",
+        "r0 = 0x7eb10000 ll\nr2 = *(u32 *)(r1 + 0)\nr3 = r2\nif r2 > 40 goto l\nr0 += r3\nr0 = *(u8 *)(r0 + 0)\nl: r0 = 0\nexit",
+        "accept",
+    ),
+    sk(
+        "bounds reach a copy (twin)",
+        "r0 = 0x7eb10000 ll\nr2 = *(u32 *)(r1 + 0)\nr3 = r2\nif r2 > 48 goto l\nr0 += r3\nr0 = *(u8 *)(r0 + 0)\nl: r0 = 0\nexit",
+        "R0 max value is outside of the allowed memory range",
+    ),
+    sk(
+        "bounds reach a spill",
+        "r0 = 0x7eb10000 ll\nr2 = *(u32 *)(r1 + 0)\n*(u64 *)(r10 - 8) = r2\nif r2 > 40 goto l\nr3 = *(u64 *)(r10 - 8)\nr0 += r3\nr0 = *(u8 *)(r0 + 0)\nl: r0 = 0\nexit",
+        "accept",
+    ),
+    sk(
+        "a 32-bit copy of a wide value is not linked",
+        "r0 = 0x7eb10000 ll\nr2 = *(u32 *)(r1 + 0)\nr2 <<= 8\nw3 = w2\nif r2 > 40 goto l\nr0 += r3\nr0 = *(u8 *)(r0 + 0)\nl: r0 = 0\nexit",
+        "R0 unbounded memory access, make sure to bounds check any such access",
+    ),
 ];
 
 /// The program of a case, with map references in bpfsim's form (`MAP_IDX`, index into

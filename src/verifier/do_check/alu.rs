@@ -36,6 +36,20 @@ impl Walker<'_> {
                 let mut v = RegState::unknown();
                 v.var = dst_reg.var;
                 let _ = adjust_scalar_min_max_vals(&mut v.var, op, &src_reg.var, width);
+                if let Source::Reg(r) = src {
+                    // rX = rY links the two scalars (assign_scalar_id_before_mov), unless
+                    // the copy changes the value (a narrowing or sign-extending move).
+                    let keeps_value = match (op, width) {
+                        (AluOp::MovSx(bits), _) => {
+                            src_reg.var.umax_value < 1u64 << (bits.saturating_sub(1).min(63))
+                        }
+                        (_, Width::W32) => src_reg.var.umax_value <= u32::MAX as u64,
+                        _ => true,
+                    };
+                    if keeps_value {
+                        v.id = self.assign_scalar_id(st, r.index() as usize);
+                    }
+                }
                 v
             } else if op == AluOp::Mov && width == Width::W64 {
                 src_reg
@@ -77,6 +91,17 @@ impl Walker<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// `assign_scalar_id_before_mov`: the id register `r` (a scalar) shares with its
+    /// copies, given now if it has none and is not a constant.
+    pub(super) fn assign_scalar_id(&mut self, st: &mut VerifierState, r: usize) -> u32 {
+        let reg = &mut st.cur_mut().regs[r];
+        if reg.is_scalar() && reg.id == 0 && !reg.var.var_off.is_const() {
+            self.id_gen += 1;
+            reg.id = self.id_gen;
+        }
+        if reg.is_scalar() { reg.id } else { 0 }
     }
 
     /// `adjust_ptr_min_max_vals`: `ptr op scalar` (or `scalar op ptr` when `!ptr_is_dst`).

@@ -61,7 +61,11 @@ impl Walker<'_> {
                 if let Some(sn) = s {
                     other.cur_mut().regs[sn].var = taken.src;
                     st.cur_mut().regs[sn].var = fall.src;
+                    sync_linked_regs(&mut other, sn);
+                    sync_linked_regs(st, sn);
                 }
+                sync_linked_regs(&mut other, d);
+                sync_linked_regs(st, d);
             }
         } else if width == Width::W64
             && matches!(cond, JmpCond::Eq | JmpCond::Ne)
@@ -118,6 +122,20 @@ pub(super) fn is_init_pkt(r: &RegState) -> bool {
         && r.off == 0
         && r.var.var_off.is_const()
         && r.var.var_off.value == 0
+}
+
+/// `sync_linked_regs`: the scalars sharing register `r`'s id (copies made by `rX = rY`
+/// and spills) learn what the branch taught `r`.
+pub(super) fn sync_linked_regs(st: &mut VerifierState, r: usize) {
+    let known = st.cur().regs[r];
+    if !known.is_scalar() || known.id == 0 {
+        return;
+    }
+    for_each_reg(st, |reg| {
+        if reg.is_scalar() && reg.id == known.id {
+            *reg = known;
+        }
+    });
 }
 
 /// `mark_ptr_or_null_regs`: registers sharing `id` become NULL (a zero scalar) or lose

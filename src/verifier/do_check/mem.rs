@@ -59,10 +59,10 @@ impl Walker<'_> {
             RegType::PtrToCtx => {
                 check_ptr_off_reg(&reg, n)?;
                 let ldsx = matches!(access, Access::ReadSx);
-                if ctx_modelled(self.env.prog_type)
-                    && (off < 0
-                        || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write)
-                        || (ldsx && ctx_pointer_field(self.env.prog_type, off)))
+                if (ldsx && ctx_pointer_field(self.env.prog_type, off))
+                    || ctx_modelled(self.env.prog_type)
+                        && (off < 0
+                            || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write))
                 {
                     return acces(format!(
                         "invalid bpf_context access off={off} size={size_b}"
@@ -139,6 +139,22 @@ impl Walker<'_> {
             RegType::NotInit => acces(format!("R{n} !read_ok")),
             RegType::Scalar | RegType::Other => Ok(None),
         }
+    }
+
+    /// `save_aux_ptr_type`: one memory instruction may not see the context on one path and
+    /// another pointer type on another (the kernel rewrites context accesses in place).
+    pub(super) fn save_aux_ptr_type(&mut self, idx: usize, ty: RegType) -> Res<()> {
+        let prev = *self.ptr_types.entry(idx).or_insert(ty);
+        // reg_type_mismatch_ok: the types whose accesses are rewritten (ctx; sockets and BTF
+        // pointers are not told apart from other pointers here yet).
+        let rewritten = |t: RegType| t == RegType::PtrToCtx;
+        if prev != ty && (rewritten(prev) || rewritten(ty)) {
+            return Err((
+                Errno::Inval,
+                "same insn cannot be used with different pointers".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// `check_atomic_rmw`: the operand size, the pointer types atomics may use, strict
@@ -326,7 +342,7 @@ fn check_stack_access_within_bounds(
 
 /// `check_map_access_type`: `BPF_F_RDONLY_PROG` maps refuse writes, `BPF_F_WRONLY_PROG`
 /// maps reads.
-fn check_map_access_type(map: &MapDef, off: i32, size: i32, write: bool) -> Res<()> {
+pub(super) fn check_map_access_type(map: &MapDef, off: i32, size: i32, write: bool) -> Res<()> {
     use crate::maps::{BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG};
     let rdonly = map.read_only || map.map_flags & BPF_F_RDONLY_PROG != 0;
     let wronly = map.map_flags & BPF_F_WRONLY_PROG != 0;
@@ -384,6 +400,9 @@ fn may_write_packet(t: ProgType) -> bool {
 fn ctx_pointer_field(t: ProgType, off: i32) -> bool {
     if t == ProgType::Xdp {
         return matches!(off, 0..=11);
+    }
+    if t == ProgType::FlowDissector {
+        return matches!(off, 76..=83);
     }
     crate::progtype::skb::is_skb_type(t) && matches!(off, 76..=83 | 140..=143)
 }
@@ -510,7 +529,9 @@ pub(super) fn stack_read(
         if size <= spill_size && off.rem_euclid(8) == 0 {
             // A narrowing fill: coerce_reg_to_size (by the caller) adjusts the bounds.
             let mut v = sp;
-            v.id = 0;
+            if size < 8 && sp.var.umax_value >= 1u64 << (8 * size) {
+                v.id = 0;
+            }
             return Ok(Some(v));
         }
         let (mut spill_cnt, mut zero_cnt) = (0, 0);

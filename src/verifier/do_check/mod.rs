@@ -149,6 +149,7 @@ pub fn do_check(
         explored: HashMap::new(),
         id_gen: 0,
         live: super::liveness::compute_live_registers(insns),
+        ptr_types: HashMap::new(),
     };
     let r = w.run();
     (r, w.stats)
@@ -164,6 +165,9 @@ struct Walker<'a> {
     explored: HashMap<usize, Vec<VerifierState>>,
     id_gen: u32,
     live: Vec<super::liveness::RegMask>,
+    /// The pointer type each load, store and atomic was first verified with
+    /// (`insn_aux_data[].ptr_type`).
+    ptr_types: HashMap<usize, RegType>,
 }
 
 /// What one instruction leads to.
@@ -303,7 +307,9 @@ impl Walker<'_> {
                 } else {
                     Access::Read
                 };
+                let src_ty = st.cur().regs[src.index() as usize].ty;
                 let v = self.check_mem_access(st, src, off as i32, size, access)?;
+                self.save_aux_ptr_type(idx, src_ty)?;
                 let mut v = v.unwrap_or_else(RegState::unknown);
                 if v.is_scalar() && size != Size::DW {
                     if sign_extend {
@@ -323,12 +329,24 @@ impl Walker<'_> {
                 let value = match src {
                     Source::Reg(r) => {
                         read_reg(st, r)?;
-                        Some(st.cur().regs[r.index() as usize])
+                        let mut v = st.cur().regs[r.index() as usize];
+                        if v.is_scalar() && self.env.bpf_capable && spills_to_stack(st, dst, off) {
+                            // A spill keeps the link to the register when the value fits.
+                            let bits = 8 * size.bytes() as u32;
+                            v.id = if bits == 64 || v.var.umax_value < 1u64 << bits {
+                                self.assign_scalar_id(st, r.index() as usize)
+                            } else {
+                                0
+                            };
+                        }
+                        Some(v)
                     }
                     Source::Imm(i) => Some(RegState::known(imm_value(i))),
                 };
                 read_reg(st, dst)?;
+                let dst_ty = st.cur().regs[dst.index() as usize].ty;
                 self.check_mem_access(st, dst, off as i32, size, Access::Write(value))?;
+                self.save_aux_ptr_type(idx, dst_ty)?;
             }
             Insn::Atomic {
                 size,
@@ -343,7 +361,9 @@ impl Walker<'_> {
                 if op == AtomicOp::CmpXchg {
                     read_reg(st, Reg::R0)?;
                 }
+                let dst_ty = st.cur().regs[dst.index() as usize].ty;
                 self.check_atomic(st, dst, off, size)?;
+                self.save_aux_ptr_type(idx, dst_ty)?;
                 if op == AtomicOp::CmpXchg {
                     st.cur_mut().regs[0] = RegState::unknown();
                 } else if fetch || op == AtomicOp::Xchg {
@@ -404,6 +424,14 @@ fn read_reg(st: &VerifierState, r: Reg) -> Res<()> {
         Some(reg) if reg.ty != RegType::NotInit => Ok(()),
         _ => acces(format!("R{n} !read_ok")),
     }
+}
+
+/// Whether `*(dst + off)` is a write at the start of a stack slot (a register spill).
+fn spills_to_stack(st: &VerifierState, dst: Reg, off: i16) -> bool {
+    let r = &st.cur().regs[dst.index() as usize];
+    r.ty == RegType::PtrToStack
+        && r.var.var_off.is_const()
+        && (r.var.var_off.value as i64 + r.off as i64 + off as i64).rem_euclid(8) == 0
 }
 
 /// `check_reg_arg(.., DST_OP)`: R10 is read only.
