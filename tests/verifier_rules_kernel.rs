@@ -347,6 +347,42 @@ const CASES: &[Case] = &[
         "r0 = 0x7eb10000 ll\nr2 = *(u32 *)(r1 + 0)\nr2 <<= 8\nw3 = w2\nif r2 > 40 goto l\nr0 += r3\nr0 = *(u8 *)(r0 + 0)\nl: r0 = 0\nexit",
         "R0 unbounded memory access, make sure to bounds check any such access",
     ),
+    // Pointer comparisons and null checks.
+    sk(
+        "ctx compared with 0 explores both branches",
+        "r0 = 0\nif r1 != 0 goto l\nr0 = r4\nl: exit",
+        "R4 !read_ok",
+    ),
+    sk(
+        "fp compared with 0 explores both branches",
+        "r0 = 0\nif r10 != 0 goto l\nr0 = r4\nl: exit",
+        "R4 !read_ok",
+    ),
+    sk(
+        "a map value compared with 0 is decided",
+        "r0 = 0\nr1 = 0x7eb10000 ll\nif r1 != 0 goto l\nr0 = r4\nl: exit",
+        "accept",
+    ),
+    sk(
+        "null check against a zero register",
+        "r1 = 0x7ea10001 ll\nr2 = r10\nr2 += -8\n*(u64 *)(r2 + 0) = 0\ncall 1\nr2 = 0\nif r0 == r2 goto l\nr0 = *(u32 *)(r0 + 0)\nl: r0 = 0\nexit",
+        "R0 invalid mem access 'map_value_or_null'",
+    ),
+    sk(
+        "32-bit null check",
+        "r1 = 0x7ea10001 ll\nr2 = r10\nr2 += -8\n*(u64 *)(r2 + 0) = 0\ncall 1\nif w0 == 0 goto l\nr0 = *(u32 *)(r0 + 0)\nl: r0 = 0\nexit",
+        "R0 invalid mem access 'map_value_or_null'",
+    ),
+    sk(
+        "equal to a map value is not null",
+        "r6 = 0x7eb10000 ll\nr1 = 0x7ea10000 ll\nr2 = r10\nr2 += -8\n*(u64 *)(r2 + 0) = 0\ncall 1\nif r0 == r6 goto l\nr0 = 0\nexit\nl: r0 = *(u32 *)(r0 + 0)\nr0 = 0\nexit",
+        "accept",
+    ),
+    sk(
+        "pointer comparison as root",
+        "r0 = 0\nr2 = r10\nif r1 > r2 goto l\nr0 = 1\nl: exit",
+        "accept",
+    ),
 ];
 
 /// The program of a case, with map references in bpfsim's form (`MAP_IDX`, index into

@@ -7,6 +7,7 @@
 pub mod packet;
 pub mod section;
 pub mod skb;
+pub mod sock_ops;
 pub mod testrun;
 pub mod tracing;
 pub mod xdp;
@@ -25,6 +26,8 @@ pub fn ctx_access_ok(t: ProgType, off: u32, size: u32, write: bool) -> bool {
         skb::access_ok(t, off, size, write)
     } else if t == ProgType::Xdp {
         xdp::access_ok(off, size, write)
+    } else if t == ProgType::SockOps {
+        sock_ops::access_ok(off, size, write)
     } else {
         tracing::access_ok(t, off, size, write)
     }

@@ -195,7 +195,7 @@ impl Walker<'_> {
     /// What a context load gives: packet pointers for the `data` fields, else a scalar.
     pub(super) fn ctx_load(&self, off: i32, size: Size) -> Option<RegState> {
         if size != Size::W {
-            return None;
+            return self.ctx_load_dw(off, size);
         }
         let ty = match (self.env.prog_type, off) {
             (ProgType::Xdp, 0) => RegType::PtrToPacket,
@@ -230,6 +230,22 @@ impl Walker<'_> {
     }
 }
 
+impl Walker<'_> {
+    /// Context loads of 8-byte pointer fields.
+    fn ctx_load_dw(&self, off: i32, size: Size) -> Option<RegState> {
+        use crate::progtype::sock_ops::off as so;
+        if size != Size::DW || self.env.prog_type != ProgType::SockOps {
+            return None;
+        }
+        let ty = match off as u32 {
+            so::SKB_DATA => RegType::PtrToPacket,
+            so::SKB_DATA_END => RegType::PtrToPacketEnd,
+            _ => return None,
+        };
+        Some(RegState::pointer(ty))
+    }
+}
+
 /// How memory is accessed: a read, a sign-extending read (`BPF_MEMSX`), or a write of
 /// (maybe) a known register.
 #[derive(Clone, Copy)]
@@ -246,6 +262,7 @@ pub(super) fn ctx_modelled(t: ProgType) -> bool {
         || matches!(
             t,
             ProgType::Xdp
+                | ProgType::SockOps
                 | ProgType::Kprobe
                 | ProgType::Tracepoint
                 | ProgType::RawTracepoint
