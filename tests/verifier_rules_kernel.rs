@@ -76,6 +76,8 @@ const MAPS: &[Map] = &[
 struct Case {
     name: &'static str,
     prog_type: ProgType,
+    /// `expected_attach_type` (0 when the type needs none).
+    attach: u32,
     asm: &'static str,
     /// `accept`, or the kernel's error line.
     kernel: &'static str,
@@ -85,6 +87,7 @@ const fn sk(name: &'static str, asm: &'static str, kernel: &'static str) -> Case
     Case {
         name,
         prog_type: ProgType::SocketFilter,
+        attach: 0,
         asm,
         kernel,
     }
@@ -99,10 +102,32 @@ const fn typed(
     Case {
         name,
         prog_type,
+        attach: 0,
         asm,
         kernel,
     }
 }
+
+const fn attached(
+    name: &'static str,
+    prog_type: ProgType,
+    attach: u32,
+    asm: &'static str,
+    kernel: &'static str,
+) -> Case {
+    Case {
+        name,
+        prog_type,
+        attach,
+        asm,
+        kernel,
+    }
+}
+
+/// `BPF_CGROUP_INET4_CONNECT`.
+const INET4_CONNECT: u32 = 10;
+/// `BPF_CGROUP_GETSOCKOPT`.
+const GETSOCKOPT: u32 = 21;
 
 const CASES: &[Case] = &[
     // adjust_ptr_min_max_vals / check_reg_sane_offset.
@@ -383,6 +408,34 @@ const CASES: &[Case] = &[
         "r0 = 0\nr2 = r10\nif r1 > r2 goto l\nr0 = 1\nl: exit",
         "accept",
     ),
+    // Contexts whose pointer fields take only full loads.
+    attached(
+        "narrow load of sockopt sk",
+        ProgType::CgroupSockopt,
+        GETSOCKOPT,
+        "r0 = *(u32 *)(r1 + 4)\nr0 = 1\nexit",
+        "invalid bpf_context access off=4 size=4",
+    ),
+    attached(
+        "full load of sockopt optval",
+        ProgType::CgroupSockopt,
+        GETSOCKOPT,
+        "r0 = *(u64 *)(r1 + 8)\nr0 = 1\nexit",
+        "accept",
+    ),
+    attached(
+        "narrow load of sock_addr sk",
+        ProgType::CgroupSockAddr,
+        INET4_CONNECT,
+        "r0 = *(u32 *)(r1 + 68)\nr0 = 1\nexit",
+        "invalid bpf_context access off=68 size=4",
+    ),
+    typed(
+        "narrow load of sk_msg data",
+        ProgType::SkMsg,
+        "r0 = *(u32 *)(r1 + 4)\nr0 = 1\nexit",
+        "invalid bpf_context access off=4 size=4",
+    ),
 ];
 
 /// The program of a case, with map references in bpfsim's form (`MAP_IDX`, index into
@@ -442,7 +495,7 @@ fn bpfsim_verdict(c: &Case, maps: &[MapDef]) -> String {
     };
     let env = CheckEnv {
         prog_type: c.prog_type,
-        expected_attach_type: None,
+        expected_attach_type: (c.attach != 0).then_some(c.attach),
         maps,
         bpf_capable: true,
         helpers: &MapHelpers,
@@ -563,7 +616,7 @@ mod kernel {
     }
 
     /// Loads a program: accepted, and the verifier log.
-    pub fn load(insns: &[RawInsn], prog_type: u32) -> (bool, String) {
+    pub fn load(insns: &[RawInsn], prog_type: u32, attach: u32) -> (bool, String) {
         let bytes: Vec<u8> = insns.iter().flat_map(|i| i.to_bytes()).collect();
         let license = b"GPL\0";
         let mut log = vec![0u8; 1 << 20];
@@ -575,6 +628,7 @@ mod kernel {
             log_level: 1,
             log_size: log.len() as u32,
             log_buf: log.as_mut_ptr() as u64,
+            expected_attach_type: attach,
             ..Default::default()
         };
         // `attr` points to `bytes`, `license` and `log`, alive across the call.
@@ -619,7 +673,7 @@ fn kernel_agrees_with_the_recorded_verdicts() {
     let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
     let mut bad = Vec::new();
     for c in CASES {
-        let (ok, log) = kernel::load(&program(c, Some(&raw)), c.prog_type.as_u32());
+        let (ok, log) = kernel::load(&program(c, Some(&raw)), c.prog_type.as_u32(), c.attach);
         let got = if ok {
             "accept".to_string()
         } else {

@@ -153,9 +153,7 @@ impl RegState {
             return true;
         }
         if self.ty == RegType::Scalar && cur.ty == RegType::Scalar {
-            // Scalars linked by an id in the old state must be linked the same way now
-            // (check_scalar_ids; equal ids are a conservative stand-in for its idmap).
-            return range_within(&self.var, &cur.var) && (self.id == 0 || self.id == cur.id);
+            return range_within(&self.var, &cur.var);
         }
         if self.ty != cur.ty || self.maybe_null != cur.maybe_null {
             return false;

@@ -60,6 +60,7 @@ impl Walker<'_> {
                 check_ptr_off_reg(&reg, n)?;
                 let ldsx = matches!(access, Access::ReadSx);
                 if (ldsx && ctx_pointer_field(self.env.prog_type, off))
+                    || !ctx_pointer_fields_ok(self.env.prog_type, off, size_b)
                     || ctx_modelled(self.env.prog_type)
                         && (off < 0
                             || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write))
@@ -234,12 +235,16 @@ impl Walker<'_> {
     /// Context loads of 8-byte pointer fields.
     fn ctx_load_dw(&self, off: i32, size: Size) -> Option<RegState> {
         use crate::progtype::sock_ops::off as so;
-        if size != Size::DW || self.env.prog_type != ProgType::SockOps {
+        if size != Size::DW {
             return None;
         }
-        let ty = match off as u32 {
-            so::SKB_DATA => RegType::PtrToPacket,
-            so::SKB_DATA_END => RegType::PtrToPacketEnd,
+        let ty = match (self.env.prog_type, off as u32) {
+            (ProgType::SockOps, so::SKB_DATA)
+            | (ProgType::SkMsg, 0)
+            | (ProgType::CgroupSockopt, 8) => RegType::PtrToPacket,
+            (ProgType::SockOps, so::SKB_DATA_END)
+            | (ProgType::SkMsg, 8)
+            | (ProgType::CgroupSockopt, 16) => RegType::PtrToPacketEnd,
             _ => return None,
         };
         Some(RegState::pointer(ty))
@@ -263,6 +268,7 @@ pub(super) fn ctx_modelled(t: ProgType) -> bool {
             t,
             ProgType::Xdp
                 | ProgType::SockOps
+                | ProgType::SkMsg
                 | ProgType::Kprobe
                 | ProgType::Tracepoint
                 | ProgType::RawTracepoint
@@ -411,6 +417,20 @@ fn may_write_packet(t: ProgType) -> bool {
             | ProgType::SkMsg
             | ProgType::CgroupSockopt
     )
+}
+
+/// For contexts whose rules are not all modelled: their 8-byte pointer fields take only
+/// 8-byte accesses at their start (cg_sockopt_is_valid_access for `sk`, `optval`,
+/// `optval_end`; sock_addr_is_valid_access for `sk`).
+fn ctx_pointer_fields_ok(t: ProgType, off: i32, size: i32) -> bool {
+    let fields: &[i32] = match t {
+        ProgType::CgroupSockopt => &[0, 8, 16],
+        ProgType::CgroupSockAddr => &[64],
+        _ => return true,
+    };
+    fields
+        .iter()
+        .all(|&f| off + size <= f || off >= f + 8 || (off == f && size == 8))
 }
 
 /// Context fields that load as packet pointers (no sign-extending loads of them).

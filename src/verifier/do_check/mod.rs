@@ -45,6 +45,7 @@ mod call;
 mod jmp;
 mod mem;
 mod prune;
+mod scalar_ids;
 
 use call::clobber_caller_saved;
 use mem::Access;

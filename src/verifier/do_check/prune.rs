@@ -7,7 +7,10 @@ impl Walker<'_> {
     /// `is_state_visited`: true when an explored state covers `st` (prune the path).
     pub(super) fn visited(&mut self, idx: usize, st: &VerifierState) -> bool {
         let list = self.explored.entry(idx).or_default();
-        if list.iter().any(|old| old.equal(st)) {
+        if list
+            .iter()
+            .any(|old| old.equal(st) && scalar_ids::scalar_ids_consistent(old, st))
+        {
             return true;
         }
         // A first bound on the states kept per instruction, until the kernel's eviction
