@@ -436,6 +436,21 @@ const CASES: &[Case] = &[
         "r0 = *(u32 *)(r1 + 4)\nr0 = 1\nexit",
         "invalid bpf_context access off=4 size=4",
     ),
+    sk(
+        "bounds reach a copy plus a constant",
+        "r0 = 0x7eb10000 ll\nr2 = *(u32 *)(r1 + 0)\nr3 = r2\nr3 += 8\nif r2 > 39 goto l\nr0 += r3\nr0 = *(u8 *)(r0 + 0)\nl: r0 = 0\nexit",
+        "accept",
+    ),
+    sk(
+        "bounds reach a copy plus a constant (twin)",
+        "r0 = 0x7eb10000 ll\nr2 = *(u32 *)(r1 + 0)\nr3 = r2\nr3 += 8\nif r2 > 40 goto l\nr0 += r3\nr0 = *(u8 *)(r0 + 0)\nl: r0 = 0\nexit",
+        "R0 max value is outside of the allowed memory range",
+    ),
+    sk(
+        "bounds reach the base from a copy plus a constant",
+        "r0 = 0x7eb10000 ll\nr2 = *(u32 *)(r1 + 0)\nr3 = r2\nr3 += 8\nif r3 > 47 goto l\nr0 += r2\nr0 = *(u8 *)(r0 + 0)\nl: r0 = 0\nexit",
+        "accept",
+    ),
 ];
 
 /// The program of a case, with map references in bpfsim's form (`MAP_IDX`, index into

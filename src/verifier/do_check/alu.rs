@@ -66,7 +66,25 @@ impl Walker<'_> {
                 {
                     let _ = fork;
                 }
-                v.id = 0;
+                // rX += K keeps rX linked to its copies, K apart (BPF_ADD_CONST); any
+                // other operation ends the link.
+                let k = src_reg.var.var_off;
+                let same_reg = src == Source::Reg(dst);
+                if self.env.bpf_capable
+                    && op == AluOp::Add
+                    && width == Width::W64
+                    && v.id != 0
+                    && k.is_const()
+                    && !same_reg
+                    && v.id & BPF_ADD_CONST == 0
+                    && k.value <= i32::MAX as u64
+                {
+                    v.id |= BPF_ADD_CONST;
+                    v.off = k.value as i32;
+                } else {
+                    v.id = 0;
+                    v.off = 0;
+                }
                 st.cur_mut().regs[d] = v;
                 Ok(())
             }
@@ -97,6 +115,11 @@ impl Walker<'_> {
     /// copies, given now if it has none and is not a constant.
     pub(super) fn assign_scalar_id(&mut self, st: &mut VerifierState, r: usize) -> u32 {
         let reg = &mut st.cur_mut().regs[r];
+        if reg.is_scalar() && reg.id & BPF_ADD_CONST != 0 {
+            // Only one constant delta per link.
+            reg.id = 0;
+            reg.off = 0;
+        }
         if reg.is_scalar() && reg.id == 0 && !reg.var.var_off.is_const() {
             self.id_gen += 1;
             reg.id = self.id_gen;
@@ -201,6 +224,9 @@ impl Walker<'_> {
         Ok(r)
     }
 }
+
+/// `BPF_ADD_CONST`: the id flag of a scalar that is its linked registers plus `off`.
+pub(super) const BPF_ADD_CONST: u32 = 1 << 31;
 
 /// `BPF_MAX_VAR_OFF`: the largest offset a pointer may carry.
 pub(super) const BPF_MAX_VAR_OFF: i64 = 1 << 29;

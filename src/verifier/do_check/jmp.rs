@@ -2,6 +2,7 @@
 //! sides, null checks and packet ranges.
 
 use super::*;
+use crate::verifier::scalar::ScalarBounds;
 
 impl Walker<'_> {
     #[allow(clippy::too_many_arguments)]
@@ -169,13 +170,32 @@ pub(super) fn is_init_pkt(r: &RegState) -> bool {
 /// `sync_linked_regs`: the scalars sharing register `r`'s id (copies made by `rX = rY`
 /// and spills) learn what the branch taught `r`.
 pub(super) fn sync_linked_regs(st: &mut VerifierState, r: usize) {
+    use super::alu::BPF_ADD_CONST;
     let known = st.cur().regs[r];
     if !known.is_scalar() || known.id == 0 {
         return;
     }
+    let base = known.id & !BPF_ADD_CONST;
     for_each_reg(st, |reg| {
-        if reg.is_scalar() && reg.id == known.id {
+        if !reg.is_scalar() || reg.id & !BPF_ADD_CONST != base {
+            return;
+        }
+        let plain = reg.id & BPF_ADD_CONST == 0 && known.id & BPF_ADD_CONST == 0;
+        if plain || reg.off == known.off {
             *reg = known;
+        } else {
+            // reg = known + (reg.off - known.off), keeping reg's own id and delta.
+            let (id, off) = (reg.id, reg.off);
+            let delta = (off as i64 - known.off as i64) as u64;
+            *reg = known;
+            reg.id = id;
+            reg.off = off;
+            let _ = adjust_scalar_min_max_vals(
+                &mut reg.var,
+                AluOp::Add,
+                &ScalarBounds::known(delta),
+                Width::W64,
+            );
         }
     });
 }

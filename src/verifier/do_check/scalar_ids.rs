@@ -17,6 +17,10 @@ struct IdMap {
 
 impl IdMap {
     fn check(&mut self, old: u32, cur: u32) -> bool {
+        use super::alu::BPF_ADD_CONST;
+        if old & BPF_ADD_CONST != cur & BPF_ADD_CONST {
+            return false;
+        }
         let cur = if cur == 0 {
             self.tmp += 1;
             u32::MAX - self.tmp
