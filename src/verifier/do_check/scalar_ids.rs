@@ -40,13 +40,20 @@ impl IdMap {
     }
 }
 
+/// `o` and `c` are linked alike: the ids map, and a constant delta (`BPF_ADD_CONST`) is
+/// the same.
+fn linked_alike(map: &mut IdMap, o: &RegState, c: &RegState) -> bool {
+    use super::alu::BPF_ADD_CONST;
+    map.check(o.id, c.id) && (o.id & BPF_ADD_CONST == 0 || o.off == c.off)
+}
+
 /// Whether every linked scalar of `old` (the explored state) maps to one set of linked
 /// scalars of `cur`.
 pub(super) fn scalar_ids_consistent(old: &VerifierState, cur: &VerifierState) -> bool {
     let mut map = IdMap::default();
     for (fo, fc) in old.frame.iter().zip(cur.frame.iter()) {
         for (o, c) in fo.regs.iter().zip(fc.regs.iter()) {
-            if o.is_scalar() && o.id != 0 && c.is_scalar() && !map.check(o.id, c.id) {
+            if o.is_scalar() && o.id != 0 && c.is_scalar() && !linked_alike(&mut map, o, c) {
                 return false;
             }
         }
@@ -55,7 +62,7 @@ pub(super) fn scalar_ids_consistent(old: &VerifierState, cur: &VerifierState) ->
                 && o.is_scalar()
                 && o.id != 0
                 && c.is_scalar()
-                && !map.check(o.id, c.id)
+                && !linked_alike(&mut map, o, c)
             {
                 return false;
             }
@@ -93,5 +100,14 @@ mod tests {
         assert!(!scalar_ids_consistent(&state(&[5, 6]), &state(&[9, 9])));
         // Not linked before: anything goes.
         assert!(scalar_ids_consistent(&state(&[0, 0]), &state(&[9, 9])));
+        // A constant delta must be the same one.
+        let flag = super::super::alu::BPF_ADD_CONST;
+        let mut old = state(&[5, 5 | flag]);
+        let mut cur = state(&[9, 9 | flag]);
+        old.cur_mut().regs[1].off = 4;
+        cur.cur_mut().regs[1].off = 4;
+        assert!(scalar_ids_consistent(&old, &cur));
+        cur.cur_mut().regs[1].off = 8;
+        assert!(!scalar_ids_consistent(&old, &cur));
     }
 }
