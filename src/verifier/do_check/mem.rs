@@ -474,7 +474,15 @@ pub(super) fn stack_write(
 ) -> Res<()> {
     let slot_start = off.rem_euclid(8) == 0;
     if let Some(v) = value {
-        if slot_start && (v.is_scalar() && bpf_capable || !v.is_scalar() && size == 8) {
+        // The kernel also keeps scalar spills narrower than 8 bytes (bpf_capable), but
+        // without precision tracking their exact values stop pruning (Cilium programs then
+        // run into the complexity limit): they stay data bytes until precision lands.
+        let spill = if v.is_scalar() {
+            bpf_capable && size == 8
+        } else {
+            size == 8
+        };
+        if slot_start && spill {
             // save_register_state: the spill covers the low `size` bytes of the slot.
             let slot = frame.slot_mut(off);
             slot.spilled = Some(v);
