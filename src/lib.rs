@@ -26,6 +26,7 @@ pub mod helpers;
 pub mod insn;
 pub mod maps;
 pub mod object;
+pub mod progen;
 pub mod progtype;
 pub mod session;
 pub mod verifier;

@@ -336,3 +336,35 @@ fn calls_to_functions_the_object_does_not_define_are_refused_before_running() {
         stderr(&o)
     );
 }
+
+#[test]
+fn bench_times_the_program_on_every_engine() {
+    let obj = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/runs/xdp_stats.o"
+    );
+    let pkt = temp("bench_pkt.bin");
+    let mut frame = vec![0xffu8; 6];
+    frame.extend_from_slice(&[0, 0, 0, 0, 0, 1, 0x08, 0x00]);
+    frame.extend_from_slice(&[0x45; 46]);
+    std::fs::write(&pkt, &frame).expect("write packet");
+    let out = bpfsim(&[
+        "bench",
+        obj,
+        "--data-in",
+        pkt.to_str().unwrap(),
+        "--time-ms",
+        "20",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("program xdp_stats"), "{text}");
+    let interp = text
+        .lines()
+        .find(|l| l.starts_with("interp"))
+        .expect("interp row");
+    assert!(interp.ends_with("1.00x"), "{interp}");
+    assert!(text.lines().any(|l| l.starts_with("jit")), "{text}");
+    let missing = bpfsim(&["bench", obj, "--program", "nope", "--time-ms", "1"]);
+    assert_eq!(missing.status.code(), Some(2));
+}

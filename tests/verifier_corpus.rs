@@ -36,6 +36,8 @@ fn corpus_verdicts_agree_with_the_kernel() {
     let mut false_accepts = Vec::new();
     let mut false_rejects: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut panics = Vec::new();
+    // Time spent verifying, here and (from the jsonl) in the kernel.
+    let (mut bpfsim_time, mut kernel_usec) = (std::time::Duration::ZERO, 0u64);
     for line in text.lines() {
         let rec: serde_json::Value = serde_json::from_str(line).expect("jsonl line is JSON");
         let verdict = rec["kernel_verdict"].as_str().unwrap_or("");
@@ -79,7 +81,10 @@ fn corpus_verdicts_agree_with_the_kernel() {
             ..PreflightOptions::default()
         };
         let what = format!("{file} {section}/{name}");
+        let started = std::time::Instant::now();
         let got = std::panic::catch_unwind(|| verify(prog, &options));
+        bpfsim_time += started.elapsed();
+        kernel_usec += rec["verification_time_usec"].as_u64().unwrap_or(0);
         let Ok(got) = got else {
             panics.push(what);
             continue;
@@ -112,6 +117,12 @@ fn corpus_verdicts_agree_with_the_kernel() {
         "verdicts: {agree}/{total} agree, false accepts: {}, false rejects: {}, error lines equal: {lines_equal}/{rejects}",
         false_accepts.len(),
         false_rejects.values().map(Vec::len).sum::<usize>()
+    );
+    println!(
+        "verification time: bpfsim {:.2} s, Linux {:.2} s (bpfsim takes {:.2}x the kernel's time)",
+        bpfsim_time.as_secs_f64(),
+        kernel_usec as f64 / 1e6,
+        bpfsim_time.as_secs_f64() / (kernel_usec as f64 / 1e6).max(1e-9)
     );
     println!("false accepts:");
     for f in &false_accepts {

@@ -2,6 +2,7 @@
 //! 0 success, 1 the program was refused or failed at run time, 2 the input cannot be used.
 
 mod asm;
+mod bench;
 mod disasm;
 mod inspect;
 mod run;
@@ -36,6 +37,8 @@ pub enum Command {
     Helpers,
     /// Run the verifier over an object's programs: accept or reject, as Linux 6.18 would.
     Verify(verify::VerifyArgs),
+    /// Time a program on every engine (interpreter, JIT) over the same input; print ratios.
+    Bench(bench::BenchArgs),
 }
 
 /// Why a command failed, with the exit code it maps to.
@@ -77,6 +80,30 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     })
 }
 
+/// The program a command works on: the one named, or the object's only one.
+pub(crate) fn choose_program(
+    session: &crate::session::Session,
+    name: Option<&str>,
+    path: &Path,
+) -> Result<String, CliError> {
+    let names: Vec<&str> = session
+        .object()
+        .programs
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    match (name, names.as_slice()) {
+        (Some(p), _) => Ok(p.to_string()),
+        (None, [only]) => Ok(only.to_string()),
+        (None, _) => Err(CliError::Input(format!(
+            "{}: the object has {} programs, choose one with --program ({})",
+            path.display(),
+            names.len(),
+            names.join(", ")
+        ))),
+    }
+}
+
 /// Runs one parsed command line.
 pub fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
@@ -85,6 +112,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Asm(a) => asm::asm(a),
         Command::Inspect(a) => inspect::inspect(a),
         Command::Verify(a) => verify::verify(a),
+        Command::Bench(a) => bench::bench(a),
         Command::Helpers => {
             for (id, h) in crate::helpers::HelperTable::kernel().iter() {
                 println!("{id:4} bpf_{}", h.name);

@@ -2,8 +2,9 @@
 //! with a stable address that programs receive for it (the value of a map relocation).
 
 use super::arena::ValueRegion;
+use super::def::MapType;
 use super::def::{MapDef, MapOrigin};
-use super::errno::MapError;
+use super::errno::{Errno, MapError};
 use super::map::{InnerMeta, Map, Peer};
 
 /// How maps are created.
@@ -12,11 +13,22 @@ pub struct MapSetConfig {
     /// Possible CPUs: per-CPU maps hold this many copies of each value, cpumaps accept keys
     /// below it.
     pub ncpus: usize,
+    /// The most memory all maps of the set may take together, in bytes, as the kernel's
+    /// memory cgroup limit would: creating a map beyond it fails with `ENOMEM`. Counted as
+    /// `max_entries * (key_size + value_size * copies)` (per-CPU maps keep one copy per CPU;
+    /// ring buffers count their data pages), before any element exists.
+    pub max_memory: u64,
 }
+
+/// The default [`MapSetConfig::max_memory`]: 1 GiB.
+pub const DEFAULT_MAX_MAP_MEMORY: u64 = 1 << 30;
 
 impl Default for MapSetConfig {
     fn default() -> Self {
-        MapSetConfig { ncpus: 2 }
+        MapSetConfig {
+            ncpus: 2,
+            max_memory: DEFAULT_MAX_MAP_MEMORY,
+        }
     }
 }
 
@@ -35,7 +47,20 @@ impl MapSet {
     /// (`.rodata`, as libbpf does), and lets map-in-maps refer to the other maps by index.
     pub fn new(defs: &[MapDef], config: MapSetConfig) -> Result<MapSet, MapError> {
         let mut maps = Vec::with_capacity(defs.len());
+        let mut charged = 0u64;
         for def in defs {
+            charged = charged.saturating_add(charge(def, config.ncpus));
+            if charged > config.max_memory {
+                return Err(MapError::Create {
+                    name: def.name.clone(),
+                    errno: Errno::ENOMEM,
+                    reason: format!(
+                        "the maps need {charged} bytes, more than the {}-byte map memory limit \
+                         (MapSetConfig::max_memory)",
+                        config.max_memory
+                    ),
+                });
+            }
             let mut map = Map::new(def, config.ncpus)?;
             let global = matches!(def.origin, MapOrigin::GlobalData { .. });
             if global || !def.initial.is_empty() {
@@ -134,4 +159,21 @@ impl MapSet {
     pub fn iter(&self) -> impl Iterator<Item = &Map> {
         self.maps.iter()
     }
+}
+
+/// What one map counts against [`MapSetConfig::max_memory`].
+fn charge(def: &MapDef, ncpus: usize) -> u64 {
+    let copies = match def.map_type {
+        MapType::PercpuArray
+        | MapType::PercpuHash
+        | MapType::LruPercpuHash
+        | MapType::PercpuCgroupStorage => ncpus.max(1) as u64,
+        _ => 1,
+    };
+    if def.map_type == MapType::RingBuf || def.map_type == MapType::UserRingBuf {
+        return u64::from(def.max_entries);
+    }
+    u64::from(def.max_entries).saturating_mul(
+        u64::from(def.key_size).saturating_add(u64::from(def.value_size).saturating_mul(copies)),
+    )
 }

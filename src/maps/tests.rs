@@ -444,3 +444,26 @@ fn maps_can_move_to_another_thread() {
     send::<Map>();
     send::<MapSet>();
 }
+
+#[test]
+fn the_map_memory_limit_refuses_with_enomem() {
+    let small = MapSetConfig {
+        ncpus: 4,
+        max_memory: 1 << 20,
+    };
+    // 1,000 entries of 8 + 4 * 100 bytes (4 per-CPU copies) fit in 1 MiB...
+    let fits = def("pc", MapType::PercpuHash, 8, 100, 1000, 0);
+    assert!(MapSet::new(std::slice::from_ref(&fits), small).is_ok());
+    // ...a second such map does not, and the error names it and the limit.
+    let err = MapSet::new(
+        &[fits.clone(), def("big", MapType::Array, 4, 1000, 1000, 0)],
+        small,
+    )
+    .expect_err("over the limit");
+    assert_eq!(err.errno(), Errno::ENOMEM);
+    let text = err.to_string();
+    assert!(
+        text.contains("map `big`") && text.contains("1048576-byte map memory limit"),
+        "{text}"
+    );
+}

@@ -127,6 +127,27 @@ pub struct Program {
 }
 
 impl Program {
+    /// A program made of raw instructions rather than read from an ELF object (fuzzers,
+    /// generated tests, `--raw` input): no subprogram table, line info or license. Map
+    /// references in `lddw` use `BPF_PSEUDO_MAP_IDX` as for loaded objects.
+    pub fn from_insns(name: &str, prog_type: ProgType, insns: Vec<RawInsn>) -> Program {
+        Program {
+            name: name.to_string(),
+            section: String::new(),
+            prog_type,
+            expected_attach_type: None,
+            prog_type_source: ProgTypeSource::User,
+            entry_len: insns.len(),
+            insns,
+            subprogs: Vec::new(),
+            line_info: Vec::new(),
+            func_info: Vec::new(),
+            externs: Vec::new(),
+            license: Some("GPL".to_string()),
+            kernel_version: None,
+        }
+    }
+
     /// Sets the program type as the user says (`--prog-type`); the expected attach type
     /// becomes the one libbpf would give that type's canonical section, if any.
     pub fn set_prog_type(&mut self, t: ProgType) {
@@ -239,6 +260,34 @@ fn c_string(bytes: &[u8]) -> String {
 }
 
 impl Object {
+    /// An object holding one program and the maps its `BPF_PSEUDO_MAP_IDX` references
+    /// index, built in memory (fuzzers and generated tests), with no BTF.
+    pub fn from_program(program: Program, maps: Vec<MapDef>) -> Object {
+        let map_sources = maps
+            .iter()
+            .map(|m| MapSource {
+                section: "maps".to_string(),
+                symbol: Some(m.name.clone()),
+                offset: 0,
+                btf_key_type_id: 0,
+                btf_value_type_id: 0,
+            })
+            .collect();
+        Object {
+            name: "obj".to_string(),
+            license: program.license.clone(),
+            programs: vec![program],
+            maps,
+            map_sources,
+            kernel_version: None,
+            btf: None,
+            has_line_info: false,
+            core_relocations: 0,
+            core_applied: false,
+            warnings: Vec::new(),
+        }
+    }
+
     /// Parses an object with default options (name `obj`, CO-RE against its own BTF).
     pub fn parse(bytes: &[u8]) -> Result<Object, ObjectError> {
         Object::parse_with(bytes, &ParseOptions::default())

@@ -39,6 +39,7 @@ pub mod preflight;
 pub mod print;
 pub mod resolve;
 pub mod scalar;
+pub mod stack_depth;
 pub mod state;
 pub mod subprog;
 pub mod tnum;

@@ -50,7 +50,7 @@ impl Walker<'_> {
                     return Err((
                         Errno::TooBig,
                         format!(
-                            "the call stack of {} frames is too deep !",
+                            "the call stack of {} frames is too deep",
                             st.frame.len() + 1
                         ),
                     ));

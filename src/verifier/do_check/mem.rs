@@ -29,8 +29,12 @@ impl Walker<'_> {
         let write = matches!(access, Access::Write(_));
         match reg.ty {
             RegType::PtrToStack => {
-                check_stack_access_within_bounds(&reg, n, off, size_b, write)?;
+                let min_off = check_stack_access_within_bounds(&reg, n, off, size_b, write)?;
                 let frameno = reg.frameno as usize;
+                if let Some(f) = st.frame.get(frameno) {
+                    // grow_stack_state: the frame's depth is what the accesses reach.
+                    self.grow_stack(f.subprogno, -min_off);
+                }
                 let bpf_capable = self.env.bpf_capable;
                 let Some(frame) = st.frame.get_mut(frameno) else {
                     return Ok(None);
@@ -320,14 +324,14 @@ fn check_ptr_off_reg(reg: &RegState, n: usize) -> Res<()> {
 }
 
 /// `check_stack_access_within_bounds` for a direct access by root: `[min, max)` must lie
-/// in the 512-byte frame.
+/// in the 512-byte frame. Gives the lowest offset reached.
 fn check_stack_access_within_bounds(
     reg: &RegState,
     n: usize,
     off: i32,
     size: i32,
     write: bool,
-) -> Res<()> {
+) -> Res<i64> {
     let extra = if write { " write to" } else { " read from" };
     let v = &reg.var;
     let (min_off, max_off) = if v.var_off.is_const() {
@@ -360,7 +364,7 @@ fn check_stack_access_within_bounds(
             )
         });
     }
-    Ok(())
+    Ok(min_off)
 }
 
 /// `check_map_access_type`: `BPF_F_RDONLY_PROG` maps refuse writes, `BPF_F_WRONLY_PROG`

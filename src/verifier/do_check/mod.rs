@@ -151,6 +151,7 @@ pub fn do_check(
         id_gen: 0,
         live: super::liveness::compute_live_registers(insns),
         ptr_types: HashMap::new(),
+        stack_depth: vec![0; pre.subprogs.info.len()],
     };
     let r = w.run();
     (r, w.stats)
@@ -169,6 +170,8 @@ struct Walker<'a> {
     /// The pointer type each load, store and atomic was first verified with
     /// (`insn_aux_data[].ptr_type`).
     ptr_types: HashMap<usize, RegType>,
+    /// Each function's stack depth so far (`subprog_info[i].stack_depth`).
+    stack_depth: Vec<u32>,
 }
 
 /// What one instruction leads to.
@@ -216,7 +219,22 @@ impl Walker<'_> {
                 }
             }
         }
-        Ok(())
+        super::stack_depth::check_max_stack_depth(
+            self.insns,
+            &self.pre.subprogs,
+            &self.stack_depth,
+            self.env.prog_type,
+        )
+        .map_err(|(errno, msg)| VerifierError::new(Pass::DoCheck, 0, errno, msg))
+    }
+
+    /// `grow_stack_state`: an access reached `size` bytes below the frame pointer of
+    /// function `subprogno`; its stack depth is the deepest such access, in 8-byte slots.
+    fn grow_stack(&mut self, subprogno: usize, size: i64) {
+        let size = (size.clamp(0, MAX_BPF_STACK as i64) as u32).div_ceil(8) * 8;
+        if let Some(d) = self.stack_depth.get_mut(subprogno) {
+            *d = (*d).max(size);
+        }
     }
 
     fn error(&self, idx: usize, st: &VerifierState, errno: Errno, msg: String) -> VerifierError {

@@ -1,0 +1,92 @@
+//! The verifier's resource limits, each hit by a program made for it, with the kernel's
+//! message (recorded from Linux 6.18 and re-checked live as root, skipped otherwise). The
+//! runtime limits (instruction budget, call frames, stack per frame) are in
+//! `tests/vm_faults.rs`, the map memory limit below and in `src/maps/tests.rs`; README's
+//! *Resource limits* lists them all.
+
+mod common;
+
+use bpfsim::insn::asm::assemble;
+use bpfsim::maps::{MapDef, MapOrigin, MapSetConfig, MapType};
+use bpfsim::object::{Object, Program};
+use bpfsim::progtype::ProgType;
+use bpfsim::session::Session;
+use bpfsim::verifier::{PreflightOptions, verify};
+use common::sys;
+
+/// `(name, program, the kernel's error line)`.
+const CASES: &[(&str, &str, &str)] = &[
+    (
+        "the 1,000,000 processed-instruction limit",
+        "r1 = 0\nl:\nr1 += 1\nif r1 < 10000000 goto l\nr0 = 0\nexit",
+        "BPF program is too large. Processed 1000001 insn",
+    ),
+    (
+        "512 bytes of stack per frame",
+        "r1 = 0\n*(u64 *)(r10 - 520) = r1\nr0 = 0\nexit",
+        "invalid write to stack R10 off=-520 size=8",
+    ),
+    (
+        "8 call frames",
+        "call local f1\nexit\nf1:\ncall local f2\nexit\nf2:\ncall local f3\nexit\nf3:\n\
+         call local f4\nexit\nf4:\ncall local f5\nexit\nf5:\ncall local f6\nexit\nf6:\n\
+         call local f7\nexit\nf7:\ncall local f8\nexit\nf8:\nr0 = 0\nexit",
+        "the call stack of 9 frames is too deep",
+    ),
+    (
+        "512 bytes of stack for all frames of a call chain",
+        "r1 = 0\n*(u64 *)(r10 - 256) = r1\ncall local f1\nr0 = 0\nexit\nf1:\nr1 = 0\n\
+         *(u64 *)(r10 - 264) = r1\nr0 = 0\nexit",
+        "combined stack size of 2 calls is 528. Too large",
+    ),
+];
+
+#[test]
+fn verifier_limits_give_the_kernels_errors() {
+    let live = !matches!(sys::prog_load(1, &[], "GPL", 0).fd, Err(libc::EPERM));
+    for (name, src, expected) in CASES {
+        let insns = assemble(src).expect("assembles");
+        let program = Program::from_insns("limit", ProgType::SocketFilter, insns.clone());
+        let verdict = verify(&program, &PreflightOptions::default());
+        let err = verdict.result.expect_err(name);
+        assert_eq!(err.message(), *expected, "{name}");
+        if live {
+            let bytes: Vec<u8> = insns.iter().flat_map(|i| i.to_bytes()).collect();
+            let kernel = sys::prog_load(1, &bytes, "GPL", 1);
+            assert!(kernel.fd.is_err(), "{name}: the kernel accepted it");
+            assert_eq!(kernel.error_line(), Some(*expected), "{name}: kernel");
+        }
+    }
+    if !live {
+        println!("skipped the live kernel check: bpf() needs root");
+    }
+}
+
+#[test]
+fn the_map_memory_limit_refuses_an_object_with_enomem() {
+    let program = Program::from_insns(
+        "p",
+        ProgType::SocketFilter,
+        assemble("r0 = 0\nexit").expect("assembles"),
+    );
+    let big = MapDef {
+        name: "big".into(),
+        map_type: MapType::Array,
+        key_size: 4,
+        value_size: 4096,
+        max_entries: 1 << 16,
+        map_flags: 0,
+        inner: None,
+        initial: Vec::new(),
+        read_only: false,
+        origin: MapOrigin::User,
+    };
+    let object = Object::from_program(program, vec![big]);
+    let config = MapSetConfig {
+        max_memory: 64 << 20,
+        ..MapSetConfig::default()
+    };
+    let err = Session::new(object, config).expect_err("256 MiB > 64 MiB");
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("map memory limit"), "{err}");
+}
