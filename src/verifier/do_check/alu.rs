@@ -1,5 +1,7 @@
 //! ALU instructions (`check_alu_op`, `adjust_ptr_min_max_vals`): scalars through
-//! [`ScalarBounds`](crate::verifier::scalar::ScalarBounds), and the kernel's pointer-arithmetic rules.
+//! [`ScalarBounds`](crate::verifier::scalar::ScalarBounds), the scalar ids that link copies
+//! (`assign_scalar_id_before_mov`, `BPF_ADD_CONST`), and the kernel's pointer-arithmetic
+//! rules (`check_reg_sane_offset`, no subtraction from the frame pointer).
 
 use super::*;
 

@@ -1,5 +1,7 @@
-//! Conditional jumps (`check_cond_jmp_op`): branch decisions, bounds refinement on both
-//! sides, null checks and packet ranges.
+//! Conditional jumps (`check_cond_jmp_op`): branch decisions (pointers against 0 only for
+//! never-NULL types), bounds refinement on both sides and on the scalars linked to them
+//! (`sync_linked_regs`), null checks (against an immediate 0, and equality with a
+//! non-NULL pointer) and packet ranges.
 
 use super::*;
 use crate::verifier::scalar::ScalarBounds;

@@ -1,5 +1,8 @@
-//! Memory accesses (`check_mem_access`): the stack (spills and fills), the context,
-//! map values and packets.
+//! Memory accesses (`check_mem_access`, `check_atomic`): the stack (strict alignment,
+//! fixed and variable offsets, spills and fills), the context (its offset rules and the
+//! per-type fields), map values (bounds, `BPF_F_RDONLY_PROG`/`WRONLY_PROG`, constants of
+//! frozen read-only maps), packets (write permission, ranges), the pointer types atomics may
+//! use, and `save_aux_ptr_type`.
 
 use super::alu::BPF_MAX_VAR_OFF;
 use super::*;

@@ -18,8 +18,9 @@
 //! Not yet (so the verdict errs on the side of accepting): liveness and precision (pruning
 //! is rarer than in the kernel), helper prototypes beyond the map helpers, kfuncs, BTF
 //! pointers, spin locks, references, dynptrs, iterators, callbacks, loads through scalars
-//! (allowed here: they may be BTF pointers this slice does not track), alignment, and the
-//! unprivileged loader's rules.
+//! (allowed here: they may be BTF pointers this slice does not track), scalar spills
+//! narrower than 8 bytes (kept as data until precision tracking), and the unprivileged
+//! loader's rules.
 
 use super::error::{Errno, Pass, VerifierError};
 use super::fields::check_fields;
