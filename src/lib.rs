@@ -29,5 +29,6 @@ pub mod object;
 pub mod progen;
 pub mod progtype;
 pub mod session;
+pub mod testing;
 pub mod verifier;
 pub mod vm;

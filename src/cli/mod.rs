@@ -5,7 +5,9 @@ mod asm;
 mod bench;
 mod disasm;
 mod inspect;
+mod pcap;
 mod run;
+mod test;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -26,7 +28,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a program and print its return value (r0).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Disassemble a raw program in llvm-objdump syntax.
     Disasm(disasm::DisasmArgs),
     /// Assemble a program (llvm-objdump or bpf_conformance syntax) into raw bytes.
@@ -39,6 +41,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Time a program on every engine (interpreter, JIT) over the same input; print ratios.
     Bench(bench::BenchArgs),
+    /// Run spec files' test cases (TOML): inputs, events, maps, expected results.
+    Test(test::TestArgs),
 }
 
 /// Why a command failed, with the exit code it maps to.
@@ -107,12 +111,13 @@ pub(crate) fn choose_program(
 /// Runs one parsed command line.
 pub fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Run(a) => run::run(a),
+        Command::Run(a) => run::run(*a),
         Command::Disasm(a) => disasm::disasm(a),
         Command::Asm(a) => asm::asm(a),
         Command::Inspect(a) => inspect::inspect(a),
         Command::Verify(a) => verify::verify(a),
         Command::Bench(a) => bench::bench(a),
+        Command::Test(a) => test::test(a),
         Command::Helpers => {
             for (id, h) in crate::helpers::HelperTable::kernel().iter() {
                 println!("{id:4} bpf_{}", h.name);

@@ -56,6 +56,25 @@ pub struct RunArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Skip the verifier (by default a program it refuses is not run).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Run a packet program over every frame of a pcap file and count the verdicts.
+    #[arg(long, value_name = "IN.pcap", conflicts_with_all = ["data_in", "raw"])]
+    pub pcap: Option<PathBuf>,
+    /// With --pcap: write the frames the program passed (as it left them) here.
+    #[arg(long, value_name = "OUT.pcap", requires = "pcap")]
+    pub pcap_out: Option<PathBuf>,
+    /// Print the ring buffer / perf events the run produced as JSON lines.
+    #[arg(long)]
+    pub events_json: bool,
+    /// Before running: store VALUE under KEY in map MAP (both in hex, e.g.
+    /// `blocked_ports:1600:01`; per-CPU maps get the value on every CPU). Repeatable.
+    #[arg(long, value_name = "MAP:KEY:VALUE")]
+    pub map_update: Vec<String>,
+    /// The BTF type (`event`) to decode events as, for --events-json.
+    #[arg(long, value_name = "TYPE")]
+    pub event_type: Option<String>,
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
@@ -68,7 +87,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -100,6 +119,40 @@ fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
             )));
         }
     };
+    if !a.no_verify {
+        // As a loader: linking problems (unknown program, undefined symbols) come first,
+        // then the verifier's verdict, as BPF_PROG_LOAD would give it.
+        session.linked_insns(&program).map_err(input_err)?;
+        crate::testing::verify_program(&session, &program).map_err(|e| match e {
+            crate::testing::TestError::Verifier { .. } => CliError::Run(format!(
+                "{}: {e}\n(the program was not run. bpfsim's verifier is still being built and \
+                 refuses some programs Linux accepts: --no-verify skips it)",
+                path.display()
+            )),
+            other => CliError::Input(format!("{}: {other}", path.display())),
+        })?;
+    }
+    if !a.map_update.is_empty() {
+        let mut h = crate::testing::Harness::from_session(session, path.clone());
+        for u in &a.map_update {
+            let parts: Vec<&str> = u.splitn(3, ':').collect();
+            let [map, key, value] = parts[..] else {
+                return Err(CliError::Input(format!(
+                    "--map-update {u:?}: expected MAP:KEYHEX:VALUEHEX"
+                )));
+            };
+            let bytes = |h: &str| {
+                crate::testing::parse_hex(h)
+                    .map_err(|e| CliError::Input(format!("--map-update {u:?}: {e}")))
+            };
+            h.map_update(map, &bytes(key)?, &bytes(value)?)
+                .map_err(|e| CliError::Input(format!("--map-update {u:?}: {e}")))?;
+        }
+        session = h.into_session();
+    }
+    if let Some(pcap) = &a.pcap {
+        return super::pcap::run_pcap(a, &path, &mut session, &program, pcap);
+    }
     let data = match &a.data_in {
         Some(p) => read_file(p)?,
         None => Vec::new(),
@@ -120,6 +173,9 @@ fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
             1 => CliError::Run(format!("{}: {e}", path.display())),
             _ => CliError::Input(format!("{}: {e}", path.display())),
         })?;
+    if a.events_json {
+        super::pcap::print_events(&mut session, a.event_type.as_deref())?;
+    }
     if let Some(p) = &a.data_out {
         write_file(p, &result.output.data_out)?;
     }

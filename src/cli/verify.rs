@@ -3,12 +3,13 @@
 //! line_info).
 //!
 //! Exit status: 0 when every chosen program is accepted, 1 when one is rejected, 2 when
-//! the input cannot be used. `--json` prints one line per program.
+//! the input cannot be used. `--json` prints one line per program; `--log` prints the
+//! verifier log of each program first, in the kernel's style (`log_level` 1).
 
 use super::CliError;
 use crate::object::Object;
 use crate::progtype::ProgType;
-use crate::verifier::{MapRefs, PreflightOptions, verify as run_verifier};
+use crate::verifier::{MapRefs, PreflightOptions, verify as run_verifier, verify_with_log};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -28,6 +29,10 @@ pub struct VerifyArgs {
     /// One JSON line per program.
     #[arg(long)]
     pub json: bool,
+    /// Print each program's verifier log (instructions with the registers they change,
+    /// pruned paths, the statistics line) before its verdict.
+    #[arg(long)]
+    pub log: bool,
 }
 
 pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
@@ -59,7 +64,13 @@ pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
             ..PreflightOptions::default()
         };
         let start = Instant::now();
-        let v = run_verifier(p, &options);
+        let v = if a.log {
+            let (v, log) = verify_with_log(p, &options);
+            print!("{log}");
+            v
+        } else {
+            run_verifier(p, &options)
+        };
         let time_us = start.elapsed().as_micros() as u64;
         if v.result.is_err() {
             rejected += 1;

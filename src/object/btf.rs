@@ -87,6 +87,9 @@ pub struct BtfType {
     pub members: Vec<BtfMember>,
     /// VAR: linkage (0 static, 1 global, 2 extern).
     pub linkage: u32,
+    /// INT: the encoding word (`BTF_INT_ENCODING` bits 24..28: 1 signed, 2 char, 4 bool;
+    /// bit offset in 16..24; bits in 0..8); 0 for other kinds.
+    pub int_encoding: u32,
 }
 
 /// The parsed `.BTF`: type 0 is `void`.
@@ -142,6 +145,7 @@ impl BtfTypes {
                 array: None,
                 members: Vec::new(),
                 linkage: 0,
+                int_encoding: 0,
             }],
         };
         let mut p = 0usize;
@@ -165,10 +169,15 @@ impl BtfTypes {
                 array: None,
                 members: Vec::new(),
                 linkage: 0,
+                int_encoding: 0,
             };
             let n = vlen as usize;
             match kind {
-                BtfKind::Int | BtfKind::DeclTag => p += 4,
+                BtfKind::Int => {
+                    t.int_encoding = u32_at(tdata, p).ok_or_else(bad)?;
+                    p += 4;
+                }
+                BtfKind::DeclTag => p += 4,
                 BtfKind::Var => {
                     t.linkage = u32_at(tdata, p).ok_or_else(bad)?;
                     p += 4;

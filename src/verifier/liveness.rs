@@ -19,8 +19,13 @@ fn bit(r: u8) -> RegMask {
     1 << (r & 15)
 }
 
-/// (use, def) of one instruction.
-fn use_def(insns: &[RawInsn], idx: usize) -> (RegMask, RegMask) {
+/// (use, def) of one instruction; `helper_args` gives a helper's argument count where its
+/// prototype is known (`get_call_summary`), and then the call reads only those.
+fn use_def(
+    insns: &[RawInsn],
+    idx: usize,
+    helper_args: &dyn Fn(u32) -> Option<usize>,
+) -> (RegMask, RegMask) {
     let Ok(insn) = decode_slot(insns, idx) else {
         return (0, 0);
     };
@@ -56,20 +61,33 @@ fn use_def(insns: &[RawInsn], idx: usize) -> (RegMask, RegMask) {
             }
             (u, d)
         }
-        Insn::LdAbs { .. } => (bit(6), CALLER_SAVED),
-        Insn::LdInd { src, .. } => (bit(6) | bit(src.index()), CALLER_SAVED),
+        // The kernel keeps its defaults for these: every register used, none defined.
+        Insn::LdAbs { .. } | Insn::LdInd { .. } => (RegMask::MAX, 0),
         Insn::Ja { .. } | Insn::MayGoto { .. } => (0, 0),
         Insn::Jump { dst, src, .. } => (bit(dst.index()) | src_bit(src), 0),
+        Insn::Call(crate::insn::CallTarget::Helper(id)) => match helper_args(id as u32) {
+            Some(n) => (((1u32 << (n.min(5) + 1)) - 2) as RegMask, CALLER_SAVED),
+            None => (ARGS, CALLER_SAVED),
+        },
         Insn::Call(_) => (ARGS, CALLER_SAVED),
         Insn::CallX { reg } => (ARGS | bit(reg.index()), CALLER_SAVED),
         Insn::Exit => (1, 0),
     }
 }
 
-/// The registers live before each instruction.
+/// The registers live before each instruction, every call reading R1-R5.
 pub fn compute_live_registers(insns: &[RawInsn]) -> Vec<RegMask> {
+    compute_live_registers_with(insns, |_| None)
+}
+
+/// The registers live before each instruction, a helper call reading only the arguments
+/// `helper_args(func_id)` counts (its prototype's, for the program type).
+pub fn compute_live_registers_with(
+    insns: &[RawInsn],
+    helper_args: impl Fn(u32) -> Option<usize>,
+) -> Vec<RegMask> {
     let n = insns.len();
-    let ud: Vec<(RegMask, RegMask)> = (0..n).map(|i| use_def(insns, i)).collect();
+    let ud: Vec<(RegMask, RegMask)> = (0..n).map(|i| use_def(insns, i, &helper_args)).collect();
     let mut live = vec![0 as RegMask; n];
     let mut changed = true;
     while changed {
@@ -103,5 +121,21 @@ mod tests {
         assert_eq!(live[0], 0);
         assert_eq!(live[1], 1);
         assert_eq!(live[2], 1);
+    }
+
+    #[test]
+    fn a_helper_call_reads_only_its_prototype_arguments() {
+        // r1 = 1; r2 = 2; call 5 (ktime_get_ns: no arguments); exit
+        let insns = [
+            RawInsn::new(0xb7, 1, 0, 0, 1),
+            RawInsn::new(0xb7, 2, 0, 0, 2),
+            RawInsn::new(0x85, 0, 0, 0, 5),
+            RawInsn::new(0x95, 0, 0, 0, 0),
+        ];
+        let live = compute_live_registers_with(&insns, |id| (id == 5).then_some(0));
+        assert_eq!(live[2], 0);
+        let one = compute_live_registers_with(&insns, |_| Some(1));
+        assert_eq!(one[2], 0b10);
+        assert_eq!(compute_live_registers(&insns)[2], ARGS);
     }
 }

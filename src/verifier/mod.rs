@@ -18,6 +18,7 @@
 //! - [`fields`]: the reserved-field rules `do_check` applies where a path reaches;
 //! - [`state`], [`do_check`](mod@do_check), [`helper_model`]: the path-by-path walk with
 //!   register and stack states (first slice);
+//! - [`stack_liveness`]: which stack slots may still be read (6.18's `liveness.c`);
 //! - [`error`]: [`VerifierError`], the kernel's message with its instruction and source line.
 //!
 //! The kernel's names are kept for its concepts so that kernel readers feel at home; the
@@ -40,11 +41,14 @@ pub mod print;
 pub mod resolve;
 pub mod scalar;
 pub mod stack_depth;
+pub mod stack_liveness;
 pub mod state;
 pub mod subprog;
 pub mod tnum;
 
-pub use do_check::{CheckEnv, Stats, Verification, do_check, verify};
+pub use do_check::{
+    CheckEnv, Stats, Verification, do_check, do_check_with_log, verify, verify_with_log,
+};
 pub use error::{Errno, Pass, VerifierError};
 pub use helper_model::{HelperCallCx, HelperModel, MapHelpers};
 pub use preflight::{Preflight, PreflightOptions, preflight, preflight_insns};

@@ -7,10 +7,11 @@
 //! the variable part of the offset for a pointer. The stack is kept per frame as 8-byte
 //! slots with a type per byte ([`SlotType`]) and, for spills, the spilled register.
 //!
-//! [`VerifierState::equal`] is a first, conservative `states_equal`: registers and stack
-//! must match exactly, except that a scalar of the old state may contain the new one
-//! (`range_within` and `tnum_in`). Liveness and precision tracking are later work, so
-//! pruning here is rarer than in the kernel but never unsound.
+//! A state also carries what precision tracking needs: its parent checkpoint, the
+//! instructions its segment spans and its jump history ([`JmpHistEntry`]); scalars carry
+//! a `precise` mark. `do_check` compares states with the kernel's `states_equal`
+//! (`do_check::equiv`); [`VerifierState::equal`] is the older, stricter comparison without
+//! liveness or precision, kept for callers that want that.
 
 use super::scalar::ScalarBounds;
 use super::tnum::Tnum;
@@ -67,6 +68,9 @@ pub struct RegState {
     pub map: usize,
     /// Stack pointers: the frame they point into.
     pub frameno: u8,
+    /// Scalars: some explored path needed this value's bounds (`precise`); an old state's
+    /// imprecise scalar matches any scalar when pruning.
+    pub precise: bool,
 }
 
 impl RegState {
@@ -81,6 +85,7 @@ impl RegState {
             range: 0,
             map: 0,
             frameno: 0,
+            precise: false,
         }
     }
 
@@ -298,6 +303,20 @@ impl FuncState {
     }
 }
 
+/// One entry of a state's jump history (`struct bpf_jmp_history_entry`): an instruction
+/// reached other than by falling through, or one whose register use backtracking must know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct JmpHistEntry {
+    /// The instruction.
+    pub idx: usize,
+    /// The instruction executed before it.
+    pub prev_idx: usize,
+    /// `INSN_F_*` flags: a stack spill/fill (frame and slot), stack pointers compared.
+    pub flags: u32,
+    /// Scalars that shared an id at this jump, packed (`linked_regs_pack`); 0 for none.
+    pub linked_regs: u64,
+}
+
 /// A whole path's state (`struct bpf_verifier_state`): the call frames, innermost last.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VerifierState {
@@ -305,6 +324,18 @@ pub struct VerifierState {
     pub frame: Vec<FuncState>,
     /// The branch decisions that led here: (jump instruction, taken).
     pub path: Vec<(usize, bool)>,
+    /// The checkpoint this state continues from (an index into the walker's state arena).
+    pub parent: Option<usize>,
+    /// The instruction this state (segment) started at: its parent checkpoint's.
+    pub first_insn_idx: usize,
+    /// The instruction executed last before `insn_idx` (`last_insn_idx`).
+    pub last_insn_idx: Option<usize>,
+    /// The instruction this state is at.
+    pub insn_idx: usize,
+    /// Non-linear steps since `first_insn_idx`, oldest first (`jmp_history`).
+    pub jmp_history: Vec<JmpHistEntry>,
+    /// `may_goto` iterations taken on this path (`may_goto_depth`).
+    pub may_goto_depth: u32,
 }
 
 impl VerifierState {
@@ -315,6 +346,12 @@ impl VerifierState {
         VerifierState {
             frame: vec![f],
             path: Vec::new(),
+            parent: None,
+            first_insn_idx: 0,
+            last_insn_idx: None,
+            insn_idx: 0,
+            jmp_history: Vec::new(),
+            may_goto_depth: 0,
         }
     }
 

@@ -667,6 +667,20 @@ pub mod kernel {
             v
         }
 
+        /// `BPF_MAP_UPDATE_ELEM` (through bpftool) on the map pinned as `name`.
+        pub fn update_map(&self, name: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
+            let pin = self.maps.join(name).to_string_lossy().into_owned();
+            let mut args: Vec<String> = ["map", "update", "pinned", &pin, "key", "hex"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            args.extend(key.iter().map(|b| format!("{b:02x}")));
+            args.extend(["value".to_string(), "hex".to_string()]);
+            args.extend(value.iter().map(|b| format!("{b:02x}")));
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            bpftool(&refs).map(|_| ())
+        }
+
         /// Test-runs program `name` once.
         pub fn run(&self, name: &str, input: &TestRunInput<'_>) -> Result<Observed, i32> {
             let fd = obj_get(&self.progs.join(name))?;

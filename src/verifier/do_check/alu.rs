@@ -39,18 +39,25 @@ impl Walker<'_> {
                 v.var = dst_reg.var;
                 let _ = adjust_scalar_min_max_vals(&mut v.var, op, &src_reg.var, width);
                 if let Source::Reg(r) = src {
-                    // rX = rY links the two scalars (assign_scalar_id_before_mov), unless
-                    // the copy changes the value (a narrowing or sign-extending move).
-                    let keeps_value = match (op, width) {
+                    // Linked scalars: a copy shares the source's id (and precision),
+                    // unless the copy changes the value (a wide value cut to 32 bits, a
+                    // sign extension that extends).
+                    let links = match (op, width) {
+                        (AluOp::Mov, Width::W64) => true,
+                        (AluOp::Mov, Width::W32) => reg_width(&src_reg) <= 32,
                         (AluOp::MovSx(bits), _) => {
-                            src_reg.var.umax_value < 1u64 << (bits.saturating_sub(1).min(63))
+                            src_reg.var.umax_value < 1u64 << (u32::from(bits) - 1).min(63)
                         }
-                        (_, Width::W32) => src_reg.var.umax_value <= u32::MAX as u64,
-                        _ => true,
+                        _ => false,
                     };
-                    if keeps_value {
-                        v.id = self.assign_scalar_id(st, r.index() as usize);
+                    let sr = r.index() as usize;
+                    if links && self.env.bpf_capable {
+                        assign_scalar_id_before_mov(&mut st.cur_mut().regs[sr], &mut self.id_gen);
                     }
+                    let linked = st.cur().regs[sr];
+                    v.precise = linked.precise;
+                    v.off = linked.off;
+                    v.id = if links { linked.id } else { 0 };
                 }
                 v
             } else if op == AluOp::Mov && width == Width::W64 {
@@ -61,31 +68,43 @@ impl Walker<'_> {
             st.cur_mut().regs[d] = v;
             return Ok(());
         }
+        // Precision: a scalar added to a pointer, and the source of a precise scalar.
+        if let Source::Reg(r) = src {
+            let sr = r.index() as usize;
+            match (dst_reg.is_scalar(), src_reg.is_scalar()) {
+                (false, true) => self.mark_chain_precision(st, sr),
+                (true, false) => self.mark_chain_precision(st, d),
+                (true, true) if dst_reg.precise => self.mark_chain_precision(st, sr),
+                _ => {}
+            }
+        }
         match (dst_reg.is_scalar(), src_reg.is_scalar()) {
             (true, true) => {
                 let mut v = dst_reg;
                 if let Some(fork) = adjust_scalar_min_max_vals(&mut v.var, op, &src_reg.var, width)
                 {
-                    let _ = fork;
+                    // maybe_fork_scalars: the other value runs this instruction again.
+                    let mut other = st.clone();
+                    other.cur_mut().regs[d].var = fork.dst_before;
+                    self.push_stack(self.insn_idx, other)?;
                 }
-                // rX += K keeps rX linked to its copies, K apart (BPF_ADD_CONST); any
-                // other operation ends the link.
+                // `r1 = r2; r1 += K` keeps r1 linked to r2 at a known distance.
                 let k = src_reg.var.var_off;
-                let same_reg = src == Source::Reg(dst);
                 if self.env.bpf_capable
                     && op == AluOp::Add
                     && width == Width::W64
-                    && v.id != 0
+                    && dst_reg.id != 0
                     && k.is_const()
-                    && !same_reg
-                    && v.id & BPF_ADD_CONST == 0
-                    && k.value <= i32::MAX as u64
                 {
-                    v.id |= BPF_ADD_CONST;
-                    v.off = k.value as i32;
+                    if dst_reg.id & BPF_ADD_CONST != 0 || k.value > i32::MAX as u64 {
+                        v.off = 0;
+                        v.id = 0;
+                    } else {
+                        v.id |= BPF_ADD_CONST;
+                        v.off = k.value as i32;
+                    }
                 } else {
                     v.id = 0;
-                    v.off = 0;
                 }
                 st.cur_mut().regs[d] = v;
                 Ok(())
@@ -111,22 +130,6 @@ impl Walker<'_> {
                 Ok(())
             }
         }
-    }
-
-    /// `assign_scalar_id_before_mov`: the id register `r` (a scalar) shares with its
-    /// copies, given now if it has none and is not a constant.
-    pub(super) fn assign_scalar_id(&mut self, st: &mut VerifierState, r: usize) -> u32 {
-        let reg = &mut st.cur_mut().regs[r];
-        if reg.is_scalar() && reg.id & BPF_ADD_CONST != 0 {
-            // Only one constant delta per link.
-            reg.id = 0;
-            reg.off = 0;
-        }
-        if reg.is_scalar() && reg.id == 0 && !reg.var.var_off.is_const() {
-            self.id_gen += 1;
-            reg.id = self.id_gen;
-        }
-        if reg.is_scalar() { reg.id } else { 0 }
     }
 
     /// `adjust_ptr_min_max_vals`: `ptr op scalar` (or `scalar op ptr` when `!ptr_is_dst`).
@@ -227,8 +230,29 @@ impl Walker<'_> {
     }
 }
 
-/// `BPF_ADD_CONST`: the id flag of a scalar that is its linked registers plus `off`.
+/// `BPF_ADD_CONST`: the id flag of a scalar linked to others at a constant distance (`off`).
 pub(super) const BPF_ADD_CONST: u32 = 1 << 31;
+
+/// `get_reg_width`: the bits the unsigned maximum needs.
+fn reg_width(r: &RegState) -> u32 {
+    64 - r.var.umax_value.leading_zeros()
+}
+
+/// `assign_scalar_id_before_mov`: give a copied scalar an id, so that bounds learnt on
+/// either copy reach the other (`sync_linked_regs`).
+pub(super) fn assign_scalar_id_before_mov(src: &mut RegState, id_gen: &mut u32) {
+    if !src.is_scalar() {
+        return;
+    }
+    if src.id & BPF_ADD_CONST != 0 {
+        src.id = 0;
+        src.off = 0;
+    }
+    if src.id == 0 && !src.var.var_off.is_const() {
+        *id_gen += 1;
+        src.id = *id_gen;
+    }
+}
 
 /// `BPF_MAX_VAR_OFF`: the largest offset a pointer may carry.
 pub(super) const BPF_MAX_VAR_OFF: i64 = 1 << 29;

@@ -19,9 +19,10 @@ impl Walker<'_> {
                     sleepable: false,
                     attach_func: None,
                 };
-                if let Err(e) = proto::check_call(func_id, &spec, self.env.gpl_compatible) {
-                    return Err((Errno::Inval, e.to_string()));
-                }
+                let hproto = match proto::check_call(func_id, &spec, self.env.gpl_compatible) {
+                    Ok(p) => p,
+                    Err(e) => return Err((Errno::Inval, e.to_string())),
+                };
                 let r0 = {
                     let maps = &self.maps;
                     let cx = HelperCallCx {
@@ -32,7 +33,13 @@ impl Walker<'_> {
                     self.env.helpers.check_helper_call(&cx, func_id)
                 }
                 .map_err(|m| (Errno::Acces, m))?;
+                self.helper_call_marks(st, func_id, hproto);
+                self.helper_stack_writes(st, hproto);
                 let mut r0 = r0;
+                if func_id == 1 && r0.maybe_null && self.const_key_in_array(st) {
+                    // An array lookup with a constant in-range key cannot fail.
+                    r0.maybe_null = false;
+                }
                 if r0.maybe_null {
                     self.id_gen += 1;
                     r0.id = self.id_gen;
@@ -64,6 +71,7 @@ impl Walker<'_> {
                 return Ok(Next::Goto(callee));
             }
             CallTarget::Kfunc { .. } => {
+                self.unknown_call_marks(st);
                 clobber_caller_saved(st);
                 st.cur_mut().regs[0] = RegState::unknown();
             }
@@ -74,6 +82,8 @@ impl Walker<'_> {
     pub(super) fn check_exit(&mut self, st: &mut VerifierState) -> Res<Next> {
         read_reg(st, Reg::R0)?;
         if st.frame.len() > 1 {
+            // prepare_func_exit: the callee's stack marks are final for this path.
+            self.stack_live.update(st, self.insns, &self.pre.subprogs);
             let callee = st.frame.pop().expect("more than one frame");
             let mut r0 = callee.regs[0];
             if r0.ty == RegType::PtrToStack && r0.frameno as usize >= st.frame.len() {
@@ -104,6 +114,7 @@ impl Walker<'_> {
                     ),
                 ));
             }
+            self.mark_chain_precision(st, 0);
             if r0.var.smin_value < lo || r0.var.smax_value > hi {
                 let mut m = String::from("At program exit the register R0 has");
                 let mut unknown = true;

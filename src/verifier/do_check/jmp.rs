@@ -4,7 +4,6 @@
 //! non-NULL pointer) and packet ranges.
 
 use super::*;
-use crate::verifier::scalar::ScalarBounds;
 
 impl Walker<'_> {
     #[allow(clippy::too_many_arguments)]
@@ -33,6 +32,17 @@ impl Walker<'_> {
             Source::Imm(_) => None,
         };
 
+        let mut flags = 0;
+        if src_reg.ty == RegType::PtrToStack && s.is_some() {
+            flags |= super::backtrack::F_SRC_REG_STACK;
+        }
+        if dst_reg.ty == RegType::PtrToStack {
+            flags |= super::backtrack::F_DST_REG_STACK;
+        }
+        if flags != 0 {
+            self.push_jmp_history(st, flags);
+        }
+
         // Decide what can be decided.
         let decided = if dst_reg.is_scalar() && src_reg.is_scalar() {
             is_branch_taken(&dst_reg.var, &src_reg.var, cond, width)
@@ -42,13 +52,42 @@ impl Walker<'_> {
         {
             // is_branch_taken: a pointer that cannot be NULL is not equal to 0.
             Some(cond == JmpCond::Ne)
+        } else if width == Width::W64 && is_pkt_any(&dst_reg) && is_pkt_any(&src_reg) {
+            is_pkt_ptr_branch_taken(&dst_reg, &src_reg, cond)
         } else {
             None
         };
+        if decided.is_some() {
+            if !dst_reg.is_pointer() {
+                self.mark_chain_precision(st, d);
+            }
+            if let Some(sn) = s
+                && !src_reg.is_pointer()
+            {
+                self.mark_chain_precision(st, sn);
+            }
+        }
         match decided {
             Some(true) => return Ok(Next::Goto(target)),
             Some(false) => return Ok(Next::Goto(idx + 1)),
             None => {}
+        }
+
+        // Scalars sharing an id with an operand learn the same bounds; record them for
+        // backtracking before the branch copies the history.
+        let mut linked = Vec::new();
+        if let Some(sn) = s
+            && src_reg.is_scalar()
+            && src_reg.id != 0
+        {
+            let _ = sn;
+            collect_linked_regs(st, src_reg.id, &mut linked);
+        }
+        if dst_reg.is_scalar() && dst_reg.id != 0 {
+            collect_linked_regs(st, dst_reg.id, &mut linked);
+        }
+        if linked.len() > 1 {
+            self.push_jmp_history_linked(st, 0, super::backtrack::linked_regs_pack(&linked));
         }
 
         let mut other = st.clone();
@@ -64,11 +103,17 @@ impl Walker<'_> {
                 if let Some(sn) = s {
                     other.cur_mut().regs[sn].var = taken.src;
                     st.cur_mut().regs[sn].var = fall.src;
-                    sync_linked_regs(&mut other, sn);
-                    sync_linked_regs(st, sn);
                 }
-                sync_linked_regs(&mut other, d);
-                sync_linked_regs(st, d);
+            }
+            if let Some(sn) = s
+                && src_reg.id != 0
+            {
+                sync_linked_regs(st, sn, &linked);
+                sync_linked_regs(&mut other, sn, &linked);
+            }
+            if dst_reg.id != 0 {
+                sync_linked_regs(st, d, &linked);
+                sync_linked_regs(&mut other, d, &linked);
             }
         } else if width == Width::W64
             && matches!(cond, JmpCond::Eq | JmpCond::Ne)
@@ -96,8 +141,8 @@ impl Walker<'_> {
     pub(super) fn match_pkt_pointers(
         &self,
         cond: JmpCond,
-        _d: usize,
-        _s: usize,
+        d: usize,
+        s: usize,
         dst: &RegState,
         src: &RegState,
         fall: &mut VerifierState,
@@ -107,15 +152,41 @@ impl Walker<'_> {
             || (dst.ty == RegType::PtrToPacketMeta && is_init_pkt(src));
         let end_vs_pkt = (dst.ty == RegType::PtrToPacketEnd && src.ty == RegType::PtrToPacket)
             || (is_init_pkt(dst) && src.ty == RegType::PtrToPacketMeta);
+        // find_good_pkt_pointers where the pointer is within the packet, mark_pkt_end where
+        // it is (at or) beyond its end.
         match (cond, pkt_vs_end, end_vs_pkt) {
-            (JmpCond::Gt, true, _) => find_good_pkt_pointers(fall, dst, false),
-            (JmpCond::Gt, _, true) => find_good_pkt_pointers(taken, src, true),
-            (JmpCond::Lt, true, _) => find_good_pkt_pointers(taken, dst, true),
-            (JmpCond::Lt, _, true) => find_good_pkt_pointers(fall, src, false),
-            (JmpCond::Ge, true, _) => find_good_pkt_pointers(fall, dst, true),
-            (JmpCond::Ge, _, true) => find_good_pkt_pointers(taken, src, false),
-            (JmpCond::Le, true, _) => find_good_pkt_pointers(taken, dst, false),
-            (JmpCond::Le, _, true) => find_good_pkt_pointers(fall, src, true),
+            (JmpCond::Gt, true, _) => {
+                find_good_pkt_pointers(fall, dst, false);
+                mark_pkt_end(taken, d, true);
+            }
+            (JmpCond::Gt, _, true) => {
+                find_good_pkt_pointers(taken, src, true);
+                mark_pkt_end(fall, s, false);
+            }
+            (JmpCond::Lt, true, _) => {
+                find_good_pkt_pointers(taken, dst, true);
+                mark_pkt_end(fall, d, false);
+            }
+            (JmpCond::Lt, _, true) => {
+                find_good_pkt_pointers(fall, src, false);
+                mark_pkt_end(taken, s, true);
+            }
+            (JmpCond::Ge, true, _) => {
+                find_good_pkt_pointers(fall, dst, true);
+                mark_pkt_end(taken, d, false);
+            }
+            (JmpCond::Ge, _, true) => {
+                find_good_pkt_pointers(taken, src, false);
+                mark_pkt_end(fall, s, true);
+            }
+            (JmpCond::Le, true, _) => {
+                find_good_pkt_pointers(taken, dst, false);
+                mark_pkt_end(fall, d, true);
+            }
+            (JmpCond::Le, _, true) => {
+                find_good_pkt_pointers(fall, src, true);
+                mark_pkt_end(taken, s, false);
+            }
             _ => {}
         }
     }
@@ -162,44 +233,137 @@ fn infer_not_null(
     eq.cur_mut().regs[n].maybe_null = false;
 }
 
+/// `collect_linked_regs`: every scalar register and spilled scalar with base id `id`,
+/// innermost frame first; past [`LR_MAX_REGS`](super::backtrack::LR_MAX_REGS) they lose
+/// the id.
+fn collect_linked_regs(
+    st: &mut VerifierState,
+    id: u32,
+    out: &mut Vec<super::backtrack::LinkedReg>,
+) {
+    use super::alu::BPF_ADD_CONST;
+    use super::backtrack::LR_MAX_REGS;
+    let id = id & !BPF_ADD_CONST;
+    let mut push = |r: &mut RegState, e: super::backtrack::LinkedReg| {
+        if !r.is_scalar() || r.id & !BPF_ADD_CONST != id {
+            return;
+        }
+        if out.len() < LR_MAX_REGS {
+            out.push(e);
+        } else {
+            r.id = 0;
+        }
+    };
+    for fr in (0..st.frame.len()).rev() {
+        let func = &mut st.frame[fr];
+        for (i, r) in func.regs.iter_mut().enumerate().take(10) {
+            push(r, (fr, i, true));
+        }
+        for (spi, slot) in func.stack.iter_mut().enumerate() {
+            if !super::equiv::is_spilled_reg(slot) {
+                continue;
+            }
+            if let Some(r) = slot.spilled.as_mut() {
+                push(r, (fr, spi, false));
+            }
+        }
+    }
+}
+
+/// `sync_linked_regs`: the registers linked to `known` (of the innermost frame) take its
+/// bounds, shifted by their constant distance.
+fn sync_linked_regs(st: &mut VerifierState, known: usize, linked: &[super::backtrack::LinkedReg]) {
+    use super::alu::BPF_ADD_CONST;
+    let cur = st.frame.len() - 1;
+    let known_reg = st.frame[cur].regs[known];
+    for &(fr, i, is_reg) in linked {
+        if is_reg && fr == cur && i == known {
+            continue;
+        }
+        let Some(func) = st.frame.get_mut(fr) else {
+            continue;
+        };
+        let reg = if is_reg {
+            func.regs.get_mut(i)
+        } else {
+            func.stack.get_mut(i).and_then(|s| s.spilled.as_mut())
+        };
+        let Some(reg) = reg else { continue };
+        if !reg.is_scalar() || (reg.id & !BPF_ADD_CONST) != (known_reg.id & !BPF_ADD_CONST) {
+            continue;
+        }
+        let flags = (reg.id | known_reg.id) & BPF_ADD_CONST;
+        if flags == 0 || reg.off == known_reg.off {
+            *reg = known_reg;
+        } else {
+            let delta = reg.off.wrapping_sub(known_reg.off);
+            let saved_off = reg.off;
+            *reg = known_reg;
+            reg.off = saved_off;
+            let k = RegState::known(delta as i64 as u64);
+            let _ = adjust_scalar_min_max_vals(&mut reg.var, AluOp::Add, &k.var, Width::W64);
+        }
+    }
+}
+
+/// `AT_PKT_END` / `BEYOND_PKT_END`: packet pointer ranges meaning "at" and "past" the
+/// packet's end.
+const AT_PKT_END: i32 = -1;
+const BEYOND_PKT_END: i32 = -2;
+
+/// `reg_is_pkt_pointer_any`.
+fn is_pkt_any(r: &RegState) -> bool {
+    r.is_pkt_pointer() || r.ty == RegType::PtrToPacketEnd
+}
+
+/// `mark_pkt_end`: in this branch the packet pointer in register `regn` is at (`>=`) or
+/// beyond (`>`) the packet's end.
+fn mark_pkt_end(st: &mut VerifierState, regn: usize, range_open: bool) {
+    let r = &mut st.cur_mut().regs[regn];
+    if r.ty != RegType::PtrToPacket {
+        return;
+    }
+    r.range = if range_open {
+        BEYOND_PKT_END
+    } else {
+        AT_PKT_END
+    };
+}
+
+/// `is_pkt_ptr_branch_taken`: a pointer known to be at or past the end decides a later
+/// comparison with `pkt_end`.
+fn is_pkt_ptr_branch_taken(dst: &RegState, src: &RegState, cond: JmpCond) -> Option<bool> {
+    let (pkt, cond) = if src.ty == RegType::PtrToPacketEnd {
+        (dst, cond)
+    } else if dst.ty == RegType::PtrToPacketEnd {
+        let flipped = match cond {
+            JmpCond::Gt => JmpCond::Lt,
+            JmpCond::Lt => JmpCond::Gt,
+            JmpCond::Ge => JmpCond::Le,
+            JmpCond::Le => JmpCond::Ge,
+            c => c,
+        };
+        (src, flipped)
+    } else {
+        return None;
+    };
+    if pkt.range >= 0 {
+        return None;
+    }
+    match cond {
+        JmpCond::Le | JmpCond::Gt if pkt.range == BEYOND_PKT_END => Some(cond == JmpCond::Gt),
+        JmpCond::Lt | JmpCond::Ge if pkt.range == BEYOND_PKT_END || pkt.range == AT_PKT_END => {
+            Some(cond == JmpCond::Ge)
+        }
+        _ => None,
+    }
+}
+
 pub(super) fn is_init_pkt(r: &RegState) -> bool {
     r.ty == RegType::PtrToPacket
         && r.off == 0
         && r.var.var_off.is_const()
         && r.var.var_off.value == 0
-}
-
-/// `sync_linked_regs`: the scalars sharing register `r`'s id (copies made by `rX = rY`
-/// and spills) learn what the branch taught `r`.
-pub(super) fn sync_linked_regs(st: &mut VerifierState, r: usize) {
-    use super::alu::BPF_ADD_CONST;
-    let known = st.cur().regs[r];
-    if !known.is_scalar() || known.id == 0 {
-        return;
-    }
-    let base = known.id & !BPF_ADD_CONST;
-    for_each_reg(st, |reg| {
-        if !reg.is_scalar() || reg.id & !BPF_ADD_CONST != base {
-            return;
-        }
-        let plain = reg.id & BPF_ADD_CONST == 0 && known.id & BPF_ADD_CONST == 0;
-        if plain || reg.off == known.off {
-            *reg = known;
-        } else {
-            // reg = known + (reg.off - known.off), keeping reg's own id and delta.
-            let (id, off) = (reg.id, reg.off);
-            let delta = (off as i64 - known.off as i64) as u64;
-            *reg = known;
-            reg.id = id;
-            reg.off = off;
-            let _ = adjust_scalar_min_max_vals(
-                &mut reg.var,
-                AluOp::Add,
-                &ScalarBounds::known(delta),
-                Width::W64,
-            );
-        }
-    });
 }
 
 /// `mark_ptr_or_null_regs`: registers sharing `id` become NULL (a zero scalar) or lose
@@ -236,4 +400,48 @@ pub(super) fn find_good_pkt_pointers(st: &mut VerifierState, dst: &RegState, rig
             r.range = r.range.max(new_range);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkt(range: i32) -> RegState {
+        RegState {
+            range,
+            ..RegState::pointer(RegType::PtrToPacket)
+        }
+    }
+
+    #[test]
+    fn a_pointer_past_the_packet_end_decides_later_comparisons() {
+        let end = RegState::pointer(RegType::PtrToPacketEnd);
+        assert_eq!(
+            is_pkt_ptr_branch_taken(&pkt(BEYOND_PKT_END), &end, JmpCond::Gt),
+            Some(true)
+        );
+        assert_eq!(
+            is_pkt_ptr_branch_taken(&pkt(BEYOND_PKT_END), &end, JmpCond::Le),
+            Some(false)
+        );
+        assert_eq!(
+            is_pkt_ptr_branch_taken(&end, &pkt(AT_PKT_END), JmpCond::Le),
+            Some(true)
+        );
+        assert_eq!(
+            is_pkt_ptr_branch_taken(&pkt(AT_PKT_END), &end, JmpCond::Gt),
+            None
+        );
+        assert_eq!(is_pkt_ptr_branch_taken(&pkt(14), &end, JmpCond::Gt), None);
+    }
+
+    #[test]
+    fn the_branch_past_the_end_marks_the_pointer() {
+        let mut st = VerifierState::initial();
+        st.cur_mut().regs[3] = pkt(0);
+        mark_pkt_end(&mut st, 3, true);
+        assert_eq!(st.cur().regs[3].range, BEYOND_PKT_END);
+        mark_pkt_end(&mut st, 3, false);
+        assert_eq!(st.cur().regs[3].range, AT_PKT_END);
+    }
 }

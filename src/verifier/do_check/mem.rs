@@ -32,6 +32,10 @@ impl Walker<'_> {
         let write = matches!(access, Access::Write(_));
         match reg.ty {
             RegType::PtrToStack => {
+                if !reg.var.var_off.is_const() && !matches!(access, Access::Write(_)) {
+                    // Liveness: a variable-offset read may read any slot.
+                    self.stack_read_mark(st, reg.frameno as usize, u64::MAX);
+                }
                 let min_off = check_stack_access_within_bounds(&reg, n, off, size_b, write)?;
                 let frameno = reg.frameno as usize;
                 if let Some(f) = st.frame.get(frameno) {
@@ -58,9 +62,21 @@ impl Walker<'_> {
                 match access {
                     Access::Write(value) => {
                         stack_write(frame, off, size_b, value, bpf_capable)?;
+                        let spilled = off.rem_euclid(8) == 0 && size_b == 8 && value.is_some();
+                        self.note_stack_write(st, frameno, off, size_b, spilled);
                         Ok(None)
                     }
-                    _ => stack_read(frame, off, size_b, bpf_capable),
+                    _ => {
+                        let fill = off.rem_euclid(8) == 0
+                            && size_b == 8
+                            && frame
+                                .stack
+                                .get(((-off - 1) / 8) as usize)
+                                .is_some_and(|s| s.spilled.is_some());
+                        let v = stack_read(frame, off, size_b, bpf_capable);
+                        self.note_stack_read(st, frameno, off, fill);
+                        v
+                    }
                 }
             }
             RegType::PtrToCtx => {
@@ -112,17 +128,23 @@ impl Walker<'_> {
                         "R{n} max value is outside of the allowed memory range"
                     ));
                 }
-                if !write
-                    && let Some(m) = map
-                    && v.var_off.is_const()
-                {
-                    let at = v.var_off.value as i64 + off64;
-                    return Ok(rdonly_map_value(
-                        m,
-                        at as usize,
-                        size_b as usize,
-                        matches!(access, Access::ReadSx),
-                    ));
+                if !write && v.var_off.is_const() {
+                    // bpf_map_direct_read, sign-extended for BPF_MEMSX.
+                    let at = off64 + v.var_off.value as i64;
+                    let sx = matches!(access, Access::ReadSx);
+                    return Ok(self
+                        .maps
+                        .get(reg.map)
+                        .and_then(|m| map_direct_read(m, at, size_b))
+                        .map(|raw| {
+                            let shift = 64 - 8 * size_b as u32;
+                            if sx && shift > 0 {
+                                (((raw << shift) as i64) >> shift) as u64
+                            } else {
+                                raw
+                            }
+                        })
+                        .map(RegState::known));
                 }
                 Ok(None)
             }
@@ -258,6 +280,24 @@ impl Walker<'_> {
     }
 }
 
+/// `bpf_map_direct_read`: a load at a constant offset of a frozen read-only array of one
+/// element (`.rodata`) reads the map's actual bytes, so the verifier knows the value.
+pub(super) fn map_direct_read(m: &MapDef, at: i64, size: i32) -> Option<u64> {
+    if !m.read_only || m.map_type != crate::maps::MapType::Array || m.max_entries != 1 {
+        return None;
+    }
+    let at = usize::try_from(at).ok()?;
+    let size = usize::try_from(size).ok()?;
+    if at + size > m.value_size as usize {
+        return None;
+    }
+    let mut bytes = [0u8; 8];
+    for (i, b) in bytes.iter_mut().enumerate().take(size) {
+        *b = m.initial.get(at + i).copied().unwrap_or(0);
+    }
+    Some(u64::from_le_bytes(bytes))
+}
+
 /// How memory is accessed: a read, a sign-extending read (`BPF_MEMSX`), or a write of
 /// (maybe) a known register.
 #[derive(Clone, Copy)]
@@ -389,27 +429,6 @@ pub(super) fn check_map_access_type(map: &MapDef, off: i32, size: i32, write: bo
         ));
     }
     Ok(())
-}
-
-/// A load from a frozen read-only map (`.rodata`) is the known value there
-/// (`bpf_map_direct_read`); other map loads are unknown scalars.
-fn rdonly_map_value(map: &MapDef, at: usize, size: usize, sx: bool) -> Option<RegState> {
-    use crate::maps::MapType;
-    if !map.read_only || map.map_type != MapType::Array || !matches!(size, 1 | 2 | 4 | 8) {
-        return None;
-    }
-    let mut bytes = [0u8; 8];
-    for (i, b) in bytes.iter_mut().enumerate().take(size) {
-        *b = map.initial.get(at + i).copied().unwrap_or(0);
-    }
-    let raw = u64::from_le_bytes(bytes);
-    let v = if sx {
-        let shift = 64 - 8 * size as u32;
-        (((raw << shift) as i64) >> shift) as u64
-    } else {
-        raw
-    };
-    Some(RegState::known(v))
 }
 
 /// `may_access_direct_pkt_data` for writes.
@@ -622,4 +641,83 @@ pub(super) fn stack_read(
     } else {
         RegState::unknown()
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::maps::{MapOrigin, MapType};
+
+    fn rodata(bytes: &[u8], read_only: bool) -> MapDef {
+        MapDef {
+            name: ".rodata".into(),
+            map_type: MapType::Array,
+            key_size: 4,
+            value_size: bytes.len() as u32,
+            max_entries: 1,
+            map_flags: 0,
+            inner: None,
+            initial: bytes.to_vec(),
+            read_only,
+            origin: MapOrigin::GlobalData {
+                section: ".rodata".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn frozen_read_only_data_is_read_as_a_constant() {
+        let m = rodata(&[14, 0, 0x34, 0x12], true);
+        assert_eq!(map_direct_read(&m, 0, 1), Some(14));
+        assert_eq!(map_direct_read(&m, 2, 2), Some(0x1234));
+        assert_eq!(map_direct_read(&m, 3, 2), None);
+        assert_eq!(map_direct_read(&rodata(&[14], false), 0, 1), None);
+    }
+
+    /// Cilium's `tail_srv6_encap`: the L2 header length comes from `.rodata.config`, and
+    /// `data + len > data_end` then gives `data` itself a range.
+    fn header_length_from_rodata(read_only: bool) -> Result<(), String> {
+        use crate::verifier::{CheckEnv, MapHelpers, MapRefs, PreflightOptions, preflight_insns};
+        let maps = [rodata(&[14, 0, 0, 0], read_only)];
+        let insns = [
+            RawInsn::new(0xbf, 6, 1, 0, 0),  // r6 = r1
+            RawInsn::new(0x61, 2, 6, 80, 0), // r2 = data_end
+            RawInsn::new(0x61, 1, 6, 76, 0), // r1 = data
+            RawInsn::new(0x18, 4, 6, 0, 0),  // r4 = map_value(0) + 0
+            RawInsn::new(0x00, 0, 0, 0, 0),
+            RawInsn::new(0x71, 3, 4, 0, 0),  // r3 = *(u8 *)(r4 + 0)
+            RawInsn::new(0xbf, 4, 1, 0, 0),  // r4 = r1
+            RawInsn::new(0x0f, 4, 3, 0, 0),  // r4 += r3
+            RawInsn::new(0x2d, 4, 2, 1, 0),  // if r4 > r2 goto +1
+            RawInsn::new(0x71, 0, 1, 12, 0), // r0 = *(u8 *)(r1 + 12)
+            RawInsn::new(0xb7, 0, 0, 0, 0),  // r0 = 0
+            RawInsn::new(0x95, 0, 0, 0, 0),
+        ];
+        let options = PreflightOptions {
+            maps: MapRefs::Object(&maps),
+            ..PreflightOptions::default()
+        };
+        let pre = preflight_insns(&insns, Some("GPL"), &options).map_err(|e| e.to_string())?;
+        let env = CheckEnv {
+            prog_type: ProgType::SchedCls,
+            expected_attach_type: None,
+            maps: &maps,
+            bpf_capable: true,
+            helpers: &MapHelpers,
+            gpl_compatible: true,
+        };
+        do_check(&insns, &pre, &env)
+            .0
+            .map_err(|e| e.message().to_string())
+    }
+
+    #[test]
+    fn a_packet_range_from_a_rodata_constant() {
+        assert_eq!(header_length_from_rodata(true), Ok(()));
+        assert_eq!(
+            header_length_from_rodata(false),
+            // The kernel's last line (check_packet_access after __check_mem_access).
+            Err("R1 offset is outside of the packet".into())
+        );
+    }
 }

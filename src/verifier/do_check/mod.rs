@@ -1,22 +1,27 @@
 //! `do_check`: the path-by-path walk over the program with register and stack states, as
-//! in `kernel/bpf/verifier.c` (first slice).
+//! in `kernel/bpf/verifier.c` (Linux 6.18).
 //!
 //! The walk starts at instruction 0 with R1 = ctx and R10 = frame pointer and follows one
 //! path at a time; at a conditional jump that [`is_branch_taken`] cannot decide it pushes
 //! the jump's state (`push_stack`) and goes on with the fall-through, and at an exit it
 //! takes the next pending state (`pop_stack`). At the CFG's prune points it compares the
-//! state with the ones already explored there ([`VerifierState::equal`]) and stops the path
-//! when one covers it (`is_state_visited`).
+//! state with the checkpoints kept there ([`equiv::states_equal`], in `prune`) and stops the
+//! path when one covers it (`is_state_visited`), with the kernel's heuristics for adding and
+//! evicting checkpoints, loop detection and SCC backedges. Scalars whose value decided
+//! safety are marked precise in the checkpoints by backtracking the path (`backtrack`);
+//! registers are compared where live (`compute_live_registers`) and stack slots where some
+//! path may still read them ([`StackLiveness`]). `marks` holds what instructions and helper
+//! calls contribute to those two, and `log` the verifier log (`bpfsim verify --log`).
 //!
 //! What this slice checks, with the kernel's words: reads of uninitialised registers
-//! (`R%d !read_ok`), writes to R10, ALU on scalars through [`ScalarBounds`], the basic
+//! (`R%d !read_ok`), writes to R10, ALU on scalars through [`ScalarBounds`](super::ScalarBounds), the basic
 //! pointer-arithmetic rules, stack, context, map-value and packet accesses, null checks,
 //! packet ranges from comparisons with `data_end`, the return-value range at exit, the map
 //! helpers (through a [`HelperModel`]) and bpf-to-bpf calls, and the
 //! 1,000,000-instruction complexity limit.
 //!
-//! Not yet (so the verdict errs on the side of accepting): liveness and precision (pruning
-//! is rarer than in the kernel), helper prototypes beyond the map helpers, kfuncs, BTF
+//! Not yet (so the verdict errs on the side of accepting): helper prototypes beyond the map
+//! helpers, kfuncs, BTF
 //! pointers, spin locks, references, dynptrs, iterators, callbacks, loads through scalars
 //! (allowed here: they may be BTF pointers this slice does not track), scalar spills
 //! narrower than 8 bytes (kept as data until precision tracking), and the unprivileged
@@ -30,6 +35,7 @@ use super::resolve::{LdImm64, MapRefs};
 use super::scalar::{
     adjust_scalar_min_max_vals, is_branch_taken, reg_set_min_max, scalar_byte_swap, scalar_neg,
 };
+use super::stack_liveness::StackLiveness;
 use super::state::{
     MAX_BPF_STACK, MAX_CALL_FRAMES, RegState, RegType, SlotType, StackSlot, VerifierState,
 };
@@ -42,11 +48,14 @@ use crate::progtype::{ProgType, ctx_access_ok};
 use std::collections::HashMap;
 
 mod alu;
+mod backtrack;
 mod call;
+pub mod equiv;
 mod jmp;
+pub mod log;
+mod marks;
 mod mem;
 mod prune;
-mod scalar_ids;
 
 use call::clobber_caller_saved;
 use mem::Access;
@@ -135,6 +144,69 @@ pub fn do_check(
     pre: &Preflight,
     env: &CheckEnv<'_>,
 ) -> (Result<(), VerifierError>, Stats) {
+    let (r, stats, _) = walk(insns, pre, env, false);
+    (r, stats)
+}
+
+/// [`do_check`] that also writes the verifier log (see [`log`](mod@log)).
+pub fn do_check_with_log(
+    insns: &[RawInsn],
+    pre: &Preflight,
+    env: &CheckEnv<'_>,
+) -> (Result<(), VerifierError>, Stats, String) {
+    walk(insns, pre, env, true)
+}
+
+/// [`verify`] that also returns the verifier log; empty when an earlier pass refused the
+/// program (the error says why).
+pub fn verify_with_log(
+    program: &Program,
+    options: &PreflightOptions<'_>,
+) -> (Verification, String) {
+    let pre = match preflight(program, options) {
+        Ok(p) => p,
+        Err(e) => {
+            let text = format!("{}\n", e.message());
+            return (
+                Verification {
+                    result: Err(e),
+                    stats: Stats::default(),
+                },
+                text,
+            );
+        }
+    };
+    let maps = match options.maps {
+        MapRefs::Object(m) => m,
+        MapRefs::None => &[],
+    };
+    let env = CheckEnv {
+        prog_type: program.prog_type,
+        expected_attach_type: program.expected_attach_type,
+        maps,
+        bpf_capable: options.bpf_capable,
+        helpers: &MapHelpers,
+        gpl_compatible: options
+            .license
+            .or(program.license.as_deref())
+            .is_some_and(crate::helpers::proto::license_is_gpl_compatible),
+    };
+    let (result, stats, log) = do_check_with_log(&program.insns, &pre, &env);
+    (
+        Verification {
+            result: result.map_err(|e| e.with_source_from(program)),
+            stats,
+        },
+        log,
+    )
+}
+
+fn walk(
+    insns: &[RawInsn],
+    pre: &Preflight,
+    env: &CheckEnv<'_>,
+    with_log: bool,
+) -> (Result<(), VerifierError>, Stats, String) {
     let used: Vec<&MapDef> = pre
         .resolved
         .used_maps
@@ -150,12 +222,44 @@ pub fn do_check(
         pending: Vec::new(),
         explored: HashMap::new(),
         id_gen: 0,
-        live: super::liveness::compute_live_registers(insns),
+        live: super::liveness::compute_live_registers_with(insns, |func_id| {
+            proto::proto_for(
+                func_id,
+                &ProgSpec::new(env.prog_type, env.expected_attach_type),
+            )
+            .map(|p| p.arg_count())
+        }),
+        kept: Vec::new(),
+        insn_idx: 0,
+        prev_insn_idx: None,
+        cur_hist_ent: false,
+        jmps_processed: 0,
+        prev_jmps_processed: 0,
+        prev_insn_processed: 0,
+        explored_states_size: 0,
+        free_list_size: 0,
+        num_backedges: 0,
+        scc_visits: HashMap::new(),
+        stack_live: StackLiveness::default(),
+        log: with_log.then(String::new),
+        max_states_per_insn: 0,
         ptr_types: HashMap::new(),
         stack_depth: vec![0; pre.subprogs.info.len()],
     };
     let r = w.run();
-    (r, w.stats)
+    let mut log = w.log.take().unwrap_or_default();
+    if with_log {
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            log,
+            "processed {} insns (limit {BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn {} total_states {} peak_states {} mark_read 0",
+            w.stats.insns_processed,
+            w.max_states_per_insn,
+            w.stats.total_states,
+            w.stats.peak_states
+        );
+    }
+    (r, w.stats, log)
 }
 
 struct Walker<'a> {
@@ -164,13 +268,34 @@ struct Walker<'a> {
     env: &'a CheckEnv<'a>,
     maps: Vec<&'a MapDef>,
     stats: Stats,
-    pending: Vec<(usize, VerifierState)>,
-    explored: HashMap<usize, Vec<VerifierState>>,
+    /// Paths still to explore: (instruction, the one before it, state).
+    pending: Vec<(usize, Option<usize>, VerifierState)>,
+    /// Checkpoints per (instruction, callsite of the innermost frame), oldest first.
+    explored: HashMap<(usize, usize), Vec<usize>>,
     id_gen: u32,
     live: Vec<super::liveness::RegMask>,
     /// The pointer type each load, store and atomic was first verified with
     /// (`insn_aux_data[].ptr_type`).
     ptr_types: HashMap<usize, RegType>,
+    /// Every checkpoint ever made; `VerifierState::parent` indexes it.
+    kept: Vec<prune::Kept>,
+    /// The instruction being checked and the one before it on this path.
+    insn_idx: usize,
+    prev_insn_idx: Option<usize>,
+    /// The jump history already has an entry for this instruction.
+    cur_hist_ent: bool,
+    jmps_processed: u64,
+    prev_jmps_processed: u64,
+    prev_insn_processed: u64,
+    explored_states_size: usize,
+    free_list_size: usize,
+    num_backedges: usize,
+    scc_visits: HashMap<(Vec<usize>, u32), prune::SccVisit>,
+    stack_live: StackLiveness,
+    /// The verifier log, when asked for.
+    log: Option<String>,
+    /// `max_states_per_insn`, for the log's statistics line.
+    max_states_per_insn: usize,
     /// Each function's stack depth so far (`subprog_info[i].stack_depth`).
     stack_depth: Vec<u32>,
 }
@@ -193,30 +318,100 @@ fn imm_value(imm: i32) -> u64 {
 
 impl Walker<'_> {
     fn run(&mut self) -> Result<(), VerifierError> {
-        self.pending.push((0, VerifierState::initial()));
-        while let Some((mut idx, mut st)) = self.pending.pop() {
-            loop {
-                self.stats.insns_processed += 1;
-                if self.stats.insns_processed > BPF_COMPLEXITY_LIMIT_INSNS {
-                    return Err(self.error(
-                        idx,
-                        &st,
-                        Errno::TooBig,
-                        format!(
-                            "BPF program is too large. Processed {} insn",
-                            self.stats.insns_processed
-                        ),
-                    ));
+        let mut st = VerifierState::initial();
+        let mut idx = 0usize;
+        let mut prev: Option<usize> = None;
+        if let Some(log) = self.log.as_mut() {
+            log.push_str("0:");
+            log.push_str(&log::state_text(&st, &self.maps));
+            log.push('\n');
+        }
+        loop {
+            self.cur_hist_ent = false;
+            self.prev_insn_idx = prev;
+            self.insn_idx = idx;
+            if idx >= self.insns.len() {
+                return Err(self.error(
+                    idx,
+                    &st,
+                    Errno::Fault,
+                    format!("invalid insn idx {idx} insn_cnt {}", self.insns.len()),
+                ));
+            }
+            self.stats.insns_processed += 1;
+            if self.stats.insns_processed > BPF_COMPLEXITY_LIMIT_INSNS {
+                return Err(self.error(
+                    idx,
+                    &st,
+                    Errno::TooBig,
+                    format!(
+                        "BPF program is too large. Processed {} insn",
+                        self.stats.insns_processed
+                    ),
+                ));
+            }
+            st.last_insn_idx = prev;
+            st.insn_idx = idx;
+            let aux = self.pre.cfg.aux.get(idx).copied().unwrap_or_default();
+            let mut path_done = false;
+            if aux.prune_point {
+                match self.is_state_visited(idx, &mut st) {
+                    Ok(true) => {
+                        self.log_safe(idx);
+                        path_done = true;
+                    }
+                    Ok(false) => {}
+                    Err((errno, msg)) => {
+                        self.log_line(&msg);
+                        return Err(self.error(idx, &st, errno, msg));
+                    }
                 }
-                if self.pre.cfg.aux.get(idx).is_some_and(|a| a.prune_point)
-                    && self.visited(idx, &st)
-                {
-                    break;
+            }
+            if !path_done {
+                if aux.jmp_point {
+                    self.push_jmp_history(&mut st, 0);
                 }
+                prev = Some(idx);
+                self.stack_live.reset_write_marks(idx);
+                let class = self.insns[idx].code & 0x07;
+                if class == 0x05 || class == 0x06 {
+                    self.jmps_processed += 1;
+                }
+                let frames_before = st.frame.len();
+                let before = self.log.is_some().then(|| st.clone());
+                self.log_insn(idx);
                 match self.step(idx, &mut st) {
-                    Ok(Next::Goto(n)) => idx = n,
-                    Ok(Next::PathDone) => break,
-                    Err((errno, msg)) => return Err(self.error(idx, &st, errno, msg)),
+                    Ok(next) => {
+                        if let Some(b) = before {
+                            self.log_changes(&b, &st);
+                        }
+                        self.stack_live.commit_write_marks(&st, &self.pre.subprogs);
+                        if st.frame.len() != frames_before {
+                            self.stack_live.reset_cur();
+                        }
+                        match next {
+                            Next::Goto(n) => idx = n,
+                            Next::PathDone => path_done = true,
+                        }
+                    }
+                    Err((errno, msg)) => {
+                        self.log_line(&msg);
+                        return Err(self.error(idx, &st, errno, msg));
+                    }
+                }
+            }
+            if path_done {
+                self.update_branch_counts(&st);
+                self.stack_live.update(&st, self.insns, &self.pre.subprogs);
+                let Some((i, p, s)) = self.pending.pop() else {
+                    break;
+                };
+                idx = i;
+                prev = p;
+                st = s;
+                self.stack_live.reset_cur();
+                if self.log.is_some() {
+                    self.log_resume(prev, idx, &st);
                 }
             }
         }
@@ -242,14 +437,20 @@ impl Walker<'_> {
         VerifierError::new(Pass::DoCheck, idx, errno, msg).with_path(st.path.clone())
     }
 
+    /// `push_stack`: a path to explore later, from `idx` with `prev` executed before it.
     fn push_stack(&mut self, idx: usize, st: VerifierState) -> Res<()> {
         if self.pending.len() >= BPF_COMPLEXITY_LIMIT_JMP_SEQ {
             return acces(format!(
                 "The sequence of {} jumps is too complex.",
-                self.pending.len()
+                self.pending.len() + 1
             ));
         }
-        self.pending.push((idx, st));
+        if let Some(p) = st.parent
+            && let Some(k) = self.kept.get_mut(p)
+        {
+            k.branches += 1;
+        }
+        self.pending.push((idx, Some(self.insn_idx), st));
         Ok(())
     }
 
@@ -349,24 +550,18 @@ impl Walker<'_> {
                 let value = match src {
                     Source::Reg(r) => {
                         read_reg(st, r)?;
-                        let mut v = st.cur().regs[r.index() as usize];
-                        if v.is_scalar() && self.env.bpf_capable && spills_to_stack(st, dst, off) {
-                            // A spill keeps the link to the register when the value fits.
-                            let bits = 8 * size.bytes() as u32;
-                            v.id = if bits == 64 || v.var.umax_value < 1u64 << bits {
-                                self.assign_scalar_id(st, r.index() as usize)
-                            } else {
-                                0
-                            };
-                        }
-                        Some(v)
+                        self.link_spilled_scalar(st, dst, off as i32, size, r);
+                        Some(st.cur().regs[r.index() as usize])
                     }
                     Source::Imm(i) => Some(RegState::known(imm_value(i))),
                 };
                 read_reg(st, dst)?;
-                let dst_ty = st.cur().regs[dst.index() as usize].ty;
+                let ptr = st.cur().regs[dst.index() as usize];
                 self.check_mem_access(st, dst, off as i32, size, Access::Write(value))?;
-                self.save_aux_ptr_type(idx, dst_ty)?;
+                self.save_aux_ptr_type(idx, ptr.ty)?;
+                if let Source::Reg(r) = src {
+                    self.zero_store_precision(st, &ptr, off as i32, r.index() as usize, value);
+                }
             }
             Insn::Atomic {
                 size,
@@ -428,6 +623,7 @@ impl Walker<'_> {
             Insn::Call(target) => return self.check_call(idx, st, target),
             Insn::CallX { reg } => {
                 read_reg(st, reg)?;
+                self.unknown_call_marks(st);
                 clobber_caller_saved(st);
                 st.cur_mut().regs[0] = RegState::unknown();
             }
@@ -444,14 +640,6 @@ fn read_reg(st: &VerifierState, r: Reg) -> Res<()> {
         Some(reg) if reg.ty != RegType::NotInit => Ok(()),
         _ => acces(format!("R{n} !read_ok")),
     }
-}
-
-/// Whether `*(dst + off)` is a write at the start of a stack slot (a register spill).
-fn spills_to_stack(st: &VerifierState, dst: Reg, off: i16) -> bool {
-    let r = &st.cur().regs[dst.index() as usize];
-    r.ty == RegType::PtrToStack
-        && r.var.var_off.is_const()
-        && (r.var.var_off.value as i64 + r.off as i64 + off as i64).rem_euclid(8) == 0
 }
 
 /// `check_reg_arg(.., DST_OP)`: R10 is read only.
