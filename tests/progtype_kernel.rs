@@ -795,7 +795,7 @@ fn kernel_agrees_with_context_access_rules() {
     if !kernel::available() {
         return;
     }
-    let types: [(ProgType, Vec<u32>); 12] = [
+    let types: [(ProgType, Vec<u32>); 14] = [
         (SocketFilter, (0..200).collect()),
         (SchedCls, (0..200).collect()),
         (SchedAct, (0..200).collect()),
@@ -808,6 +808,8 @@ fn kernel_agrees_with_context_access_rules() {
         (RawTracepoint, (0..104).collect()),
         (PerfEvent, (0..192).collect()),
         (Tracepoint, (0..40).chain(8176..8200).collect()),
+        (SockOps, (0..232).collect()),
+        (SkMsg, (0..88).collect()),
     ];
     let mut mismatches = Vec::new();
     let mut checked = 0;

@@ -6,7 +6,9 @@
 
 pub mod packet;
 pub mod section;
+pub mod sk_msg;
 pub mod skb;
+pub mod sock_ops;
 pub mod testrun;
 pub mod tracing;
 pub mod xdp;
@@ -25,6 +27,10 @@ pub fn ctx_access_ok(t: ProgType, off: u32, size: u32, write: bool) -> bool {
         skb::access_ok(t, off, size, write)
     } else if t == ProgType::Xdp {
         xdp::access_ok(off, size, write)
+    } else if t == ProgType::SockOps {
+        sock_ops::access_ok(off, size, write)
+    } else if t == ProgType::SkMsg {
+        sk_msg::access_ok(off, size, write)
     } else {
         tracing::access_ok(t, off, size, write)
     }

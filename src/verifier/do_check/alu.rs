@@ -1,5 +1,7 @@
 //! ALU instructions (`check_alu_op`, `adjust_ptr_min_max_vals`): scalars through
-//! [`ScalarBounds`](crate::verifier::scalar::ScalarBounds), and the kernel's pointer-arithmetic rules.
+//! [`ScalarBounds`](crate::verifier::scalar::ScalarBounds), the scalar ids that link copies
+//! (`assign_scalar_id_before_mov`, `BPF_ADD_CONST`), and the kernel's pointer-arithmetic
+//! rules (`check_reg_sane_offset`, no subtraction from the frame pointer).
 
 use super::*;
 
@@ -141,6 +143,15 @@ impl Walker<'_> {
         width: Width,
         ptr_is_dst: bool,
     ) -> Res<RegState> {
+        let o = &off_reg.var;
+        let known = o.var_off.is_const();
+        if (known && (o.smin_value != o.smax_value || o.umin_value != o.umax_value))
+            || o.smin_value > o.smax_value
+            || o.umin_value > o.umax_value
+        {
+            // Bounds from a dead branch: the result is tainted.
+            return Ok(RegState::unknown());
+        }
         if width == Width::W32 {
             if op == AluOp::Sub && self.env.bpf_capable {
                 return Ok(RegState::unknown());
@@ -153,8 +164,7 @@ impl Walker<'_> {
                 ptr.type_str()
             ));
         }
-        let known = off_reg.var.is_const(Width::W64);
-        let val = off_reg.var.smin_value;
+        let val = o.smin_value;
         let ok = match ptr.ty {
             RegType::PtrToCtx
             | RegType::PtrToMapValue
@@ -174,38 +184,33 @@ impl Walker<'_> {
                 ptr.type_str()
             ));
         }
+        check_reg_sane_offset(&off_reg, &ptr)?;
+        check_reg_sane_offset(&ptr, &ptr)?;
         let mut r = ptr;
         match op {
-            AluOp::Add => {
-                if known {
-                    r.off = match ptr.off.checked_add(val as i32) {
-                        Some(o) if (val as i32) as i64 == val => o,
-                        _ => return Ok(RegState::unknown()),
-                    };
-                } else {
-                    let _ = adjust_scalar_min_max_vals(&mut r.var, AluOp::Add, &off_reg.var, width);
-                    if r.is_pkt_pointer() {
-                        self.id_gen += 1;
-                        r.id = self.id_gen;
-                        r.range = 0;
-                    }
-                }
-            }
-            AluOp::Sub => {
-                if !ptr_is_dst {
+            AluOp::Add | AluOp::Sub => {
+                if op == AluOp::Sub && !ptr_is_dst {
                     return acces(format!("R{dst} tried to subtract pointer from scalar"));
                 }
-                if known {
-                    r.off = match ptr.off.checked_sub(val as i32) {
-                        Some(o) if (val as i32) as i64 == val => o,
-                        _ => return Ok(RegState::unknown()),
-                    };
+                if op == AluOp::Sub && ptr.ty == RegType::PtrToStack {
+                    return acces(format!("R{dst} subtraction from stack pointer prohibited"));
+                }
+                let fixed = if op == AluOp::Add {
+                    ptr.off as i64 + val
                 } else {
-                    let _ = adjust_scalar_min_max_vals(&mut r.var, AluOp::Sub, &off_reg.var, width);
+                    (ptr.off as i64).wrapping_sub(val)
+                };
+                if known && fixed == fixed as i32 as i64 {
+                    // ptr +/-= K: into the fixed offset.
+                    r.off = fixed as i32;
+                } else {
+                    let _ = adjust_scalar_min_max_vals(&mut r.var, op, &off_reg.var, width);
+                    r.var.mark_unbounded32();
+                    r.var.reg_bounds_sync();
                     if r.is_pkt_pointer() {
                         self.id_gen += 1;
                         r.id = self.id_gen;
-                        if off_reg.var.smin_value < 0 {
+                        if op == AluOp::Add || o.smin_value < 0 {
                             r.range = 0;
                         }
                     }
@@ -224,6 +229,7 @@ impl Walker<'_> {
                 ));
             }
         }
+        check_reg_sane_offset(&r, &ptr)?;
         Ok(r)
     }
 }
@@ -250,6 +256,44 @@ pub(super) fn assign_scalar_id_before_mov(src: &mut RegState, id_gen: &mut u32) 
         *id_gen += 1;
         src.id = *id_gen;
     }
+}
+
+/// `BPF_MAX_VAR_OFF`: the largest offset a pointer may carry.
+pub(super) const BPF_MAX_VAR_OFF: i64 = 1 << 29;
+
+/// `check_reg_sane_offset`: `reg` (an offset or a pointer) keeps the pointer `ptr` within
+/// the offsets the verifier can reason about.
+fn check_reg_sane_offset(reg: &RegState, ptr: &RegState) -> Res<()> {
+    let t = ptr.type_str();
+    let v = &reg.var;
+    let val = v.var_off.value as i64;
+    if v.var_off.is_const() && (val >= BPF_MAX_VAR_OFF || val <= -BPF_MAX_VAR_OFF) {
+        return Err((
+            Errno::Inval,
+            format!("math between {t} pointer and {val} is not allowed"),
+        ));
+    }
+    if reg.off as i64 >= BPF_MAX_VAR_OFF || reg.off as i64 <= -BPF_MAX_VAR_OFF {
+        return Err((
+            Errno::Inval,
+            format!("{t} pointer offset {} is not allowed", reg.off),
+        ));
+    }
+    if v.smin_value == i64::MIN {
+        return Err((
+            Errno::Inval,
+            format!(
+                "math between {t} pointer and register with unbounded min value is not allowed"
+            ),
+        ));
+    }
+    if v.smin_value >= BPF_MAX_VAR_OFF || v.smin_value <= -BPF_MAX_VAR_OFF {
+        return Err((
+            Errno::Inval,
+            format!("value {} makes {t} pointer be out of bounds", v.smin_value),
+        ));
+    }
+    Ok(())
 }
 
 /// `bpf_alu_string`.

@@ -1,5 +1,7 @@
-//! Conditional jumps (`check_cond_jmp_op`): branch decisions, bounds refinement on both
-//! sides, null checks and packet ranges.
+//! Conditional jumps (`check_cond_jmp_op`): branch decisions (pointers against 0 only for
+//! never-NULL types), bounds refinement on both sides and on the scalars linked to them
+//! (`sync_linked_regs`), null checks (against an immediate 0, and equality with a
+//! non-NULL pointer) and packet ranges.
 
 use super::*;
 
@@ -44,11 +46,11 @@ impl Walker<'_> {
         // Decide what can be decided.
         let decided = if dst_reg.is_scalar() && src_reg.is_scalar() {
             is_branch_taken(&dst_reg.var, &src_reg.var, cond, width)
-        } else if width == Width::W64
-            && matches!(cond, JmpCond::Eq | JmpCond::Ne)
-            && ((dst_reg.is_pointer() && !dst_reg.maybe_null && is_zero(&src_reg))
-                || (src_reg.is_pointer() && !src_reg.maybe_null && is_zero(&dst_reg)))
+        } else if matches!(cond, JmpCond::Eq | JmpCond::Ne)
+            && ((reg_not_null(&dst_reg) && const_zero(&src_reg, width))
+                || (reg_not_null(&src_reg) && const_zero(&dst_reg, width)))
         {
+            // is_branch_taken: a pointer that cannot be NULL is not equal to 0.
             Some(cond == JmpCond::Ne)
         } else if width == Width::W64 && is_pkt_any(&dst_reg) && is_pkt_any(&src_reg) {
             is_pkt_ptr_branch_taken(&dst_reg, &src_reg, cond)
@@ -116,7 +118,7 @@ impl Walker<'_> {
         } else if width == Width::W64
             && matches!(cond, JmpCond::Eq | JmpCond::Ne)
             && dst_reg.maybe_null
-            && is_zero(&src_reg)
+            && src == Source::Imm(0)
         {
             // mark_ptr_or_null_regs: the == 0 branch holds NULL, the other the pointer.
             let (null_st, ok_st) = if cond == JmpCond::Eq {
@@ -144,6 +146,7 @@ impl Walker<'_> {
                 eq.cur_mut().regs[n].mark_not_null();
             }
             self.match_pkt_pointers(cond, d, sn, &dst_reg, &src_reg, st, &mut other);
+            infer_not_null(cond, d, sn, &dst_reg, &src_reg, st, &mut other);
         }
         self.push_stack(target, other)?;
         Ok(Next::Goto(idx + 1))
@@ -203,6 +206,47 @@ impl Walker<'_> {
             _ => {}
         }
     }
+}
+
+/// `reg_not_null`: pointer types that are never NULL once null-checked (of those this
+/// slice tells apart; the untracked ones are taken as such).
+fn reg_not_null(r: &RegState) -> bool {
+    !r.maybe_null && matches!(r.ty, RegType::PtrToMapValue | RegType::Other)
+}
+
+/// A scalar whose (32-bit, for `jmp32`) value is known to be 0.
+fn const_zero(r: &RegState, width: Width) -> bool {
+    r.is_scalar() && r.var.is_const(width) && r.var.const_value(width) == 0
+}
+
+/// `rX == rY` where one may be NULL and the other cannot: in the equal branch neither is
+/// (the jeq_infer_not_null rule).
+fn infer_not_null(
+    cond: JmpCond,
+    d: usize,
+    s: usize,
+    dst: &RegState,
+    src: &RegState,
+    fall: &mut VerifierState,
+    taken: &mut VerifierState,
+) {
+    // Untracked pointers may be BTF pointers, which the rule leaves out.
+    if !dst.is_pointer()
+        || !src.is_pointer()
+        || dst.maybe_null == src.maybe_null
+        || dst.ty == RegType::Other
+        || src.ty == RegType::Other
+    {
+        return;
+    }
+    let eq = match cond {
+        JmpCond::Eq => taken,
+        JmpCond::Ne => fall,
+        _ => return,
+    };
+    // mark_ptr_not_null_reg: this register only, not the others sharing its id.
+    let n = if src.maybe_null { s } else { d };
+    eq.cur_mut().regs[n].maybe_null = false;
 }
 
 /// `collect_linked_regs`: every scalar register and spilled scalar with base id `id`,

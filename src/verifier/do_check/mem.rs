@@ -1,7 +1,12 @@
-//! Memory accesses (`check_mem_access`): the stack (spills and fills), the context,
-//! map values and packets.
+//! Memory accesses (`check_mem_access`, `check_atomic`): the stack (strict alignment,
+//! fixed and variable offsets, spills and fills), the context (its offset rules and the
+//! per-type fields), map values (bounds, `BPF_F_RDONLY_PROG`/`WRONLY_PROG`, constants of
+//! frozen read-only maps), packets (write permission, ranges), the pointer types atomics may
+//! use, and `save_aux_ptr_type`.
 
+use super::alu::BPF_MAX_VAR_OFF;
 use super::*;
+use crate::verifier::tnum::Tnum;
 
 impl Walker<'_> {
     pub(super) fn check_mem_access(
@@ -18,63 +23,70 @@ impl Walker<'_> {
         if reg.maybe_null {
             return acces(format!("R{n} invalid mem access '{}'", reg.type_str()));
         }
+        if reg.ty == RegType::PtrToStack {
+            // check_ptr_alignment: stack accesses are always strict, the spill tracking
+            // relies on it.
+            check_generic_alignment(&reg, "stack ", insn_off, size_b)?;
+        }
         let off = insn_off.wrapping_add(reg.off);
+        let write = matches!(access, Access::Write(_));
         match reg.ty {
             RegType::PtrToStack => {
-                if !reg.var.var_off.is_const() {
-                    if matches!(access, Access::Read) {
-                        self.stack_read_mark(st, reg.frameno as usize, u64::MAX);
-                    }
-                    return Ok(None);
+                if !reg.var.var_off.is_const() && !matches!(access, Access::Write(_)) {
+                    // Liveness: a variable-offset read may read any slot.
+                    self.stack_read_mark(st, reg.frameno as usize, u64::MAX);
                 }
-                let min_off = reg.var.var_off.value as i64 + off as i64;
-                let extra = match access {
-                    Access::Read => " read from",
-                    Access::Write(_) => " write to",
-                };
-                if min_off < -(MAX_BPF_STACK as i64) || min_off + size_b as i64 > 0 {
-                    return acces(format!("invalid{extra} stack R{n} off={off} size={size_b}"));
-                }
+                let min_off = check_stack_access_within_bounds(&reg, n, off, size_b, write)?;
                 let frameno = reg.frameno as usize;
                 if let Some(f) = st.frame.get(frameno) {
+                    // grow_stack_state: the frame's depth is what the accesses reach.
                     self.grow_stack(f.subprogno, -min_off);
                 }
-                let allow_uninit = self.env.bpf_capable;
+                let bpf_capable = self.env.bpf_capable;
                 let Some(frame) = st.frame.get_mut(frameno) else {
                     return Ok(None);
                 };
-                let off = min_off as i32;
+                if !reg.var.var_off.is_const() {
+                    // check_stack_{read,write}_var_off: every slot in range may be hit.
+                    let lo = reg.var.smin_value + off as i64;
+                    let hi = reg.var.smax_value + off as i64 + size_b as i64;
+                    return match access {
+                        Access::Write(value) => {
+                            stack_write_var_off(frame, lo as i32, hi as i32, value);
+                            Ok(None)
+                        }
+                        _ => Ok(Some(stack_read_var_off(frame, lo as i32, hi as i32))),
+                    };
+                }
+                let off = (reg.var.var_off.value as i64 + off as i64) as i32;
                 match access {
                     Access::Write(value) => {
-                        stack_write(frame, off, size_b, value);
+                        stack_write(frame, off, size_b, value, bpf_capable)?;
                         let spilled = off.rem_euclid(8) == 0 && size_b == 8 && value.is_some();
                         self.note_stack_write(st, frameno, off, size_b, spilled);
                         Ok(None)
                     }
-                    Access::Read => {
+                    _ => {
                         let fill = off.rem_euclid(8) == 0
                             && size_b == 8
                             && frame
                                 .stack
                                 .get(((-off - 1) / 8) as usize)
                                 .is_some_and(|s| s.spilled.is_some());
-                        let v = stack_read(frame, off, size_b, allow_uninit);
+                        let v = stack_read(frame, off, size_b, bpf_capable);
                         self.note_stack_read(st, frameno, off, fill);
                         v
                     }
                 }
             }
             RegType::PtrToCtx => {
-                if reg.off != 0 || !reg.var.var_off.is_const() || reg.var.var_off.value != 0 {
-                    return acces(format!(
-                        "dereference of modified ctx ptr R{n} off={} disallowed",
-                        reg.off
-                    ));
-                }
-                let write = matches!(access, Access::Write(_));
-                if ctx_modelled(self.env.prog_type)
-                    && (off < 0
-                        || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write))
+                check_ptr_off_reg(&reg, n)?;
+                let ldsx = matches!(access, Access::ReadSx);
+                if (ldsx && ctx_pointer_field(self.env.prog_type, off))
+                    || !ctx_pointer_fields_ok(self.env.prog_type, off, size_b)
+                    || ctx_modelled(self.env.prog_type)
+                        && (off < 0
+                            || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write))
                 {
                     return acces(format!(
                         "invalid bpf_context access off={off} size={size_b}"
@@ -83,7 +95,11 @@ impl Walker<'_> {
                 Ok(self.ctx_load(off, size))
             }
             RegType::PtrToMapValue => {
-                let value_size = self.maps.get(reg.map).map_or(u32::MAX, |m| m.value_size) as i64;
+                let map = self.maps.get(reg.map).copied();
+                let value_size = map.map_or(u32::MAX, |m| m.value_size) as i64;
+                if let Some(m) = map {
+                    check_map_access_type(m, off, size_b, write)?;
+                }
                 let v = &reg.var;
                 let off64 = off as i64;
                 if v.smin_value < 0
@@ -112,27 +128,38 @@ impl Walker<'_> {
                         "R{n} max value is outside of the allowed memory range"
                     ));
                 }
-                if matches!(access, Access::Read) && v.var_off.is_const() {
+                if !write && v.var_off.is_const() {
+                    // bpf_map_direct_read, sign-extended for BPF_MEMSX.
                     let at = off64 + v.var_off.value as i64;
+                    let sx = matches!(access, Access::ReadSx);
                     return Ok(self
                         .maps
                         .get(reg.map)
                         .and_then(|m| map_direct_read(m, at, size_b))
+                        .map(|raw| {
+                            let shift = 64 - 8 * size_b as u32;
+                            if sx && shift > 0 {
+                                (((raw << shift) as i64) >> shift) as u64
+                            } else {
+                                raw
+                            }
+                        })
                         .map(RegState::known));
                 }
                 Ok(None)
             }
             RegType::PtrToPacket | RegType::PtrToPacketMeta => {
+                if write && !may_write_packet(self.env.prog_type) {
+                    return acces("cannot write into packet".into());
+                }
                 if reg.var.smin_value < 0 {
                     return acces(format!(
                         "R{n} min value is negative, either use unsigned index or do a if (index >=0) check."
                     ));
                 }
                 if off < 0 || off + size_b > reg.range {
-                    return acces(format!(
-                        "invalid access to packet, off={off} size={size_b}, R{n}(id={},off={off},r={})",
-                        reg.id, reg.range
-                    ));
+                    // __check_mem_access prints the access, then this line.
+                    return acces(format!("R{n} offset is outside of the packet"));
                 }
                 Ok(None)
             }
@@ -194,6 +221,57 @@ impl Walker<'_> {
         }
     }
 
+    /// `save_aux_ptr_type`: one memory instruction may not see the context on one path and
+    /// another pointer type on another (the kernel rewrites context accesses in place).
+    pub(super) fn save_aux_ptr_type(&mut self, idx: usize, ty: RegType) -> Res<()> {
+        let prev = *self.ptr_types.entry(idx).or_insert(ty);
+        // reg_type_mismatch_ok: the types whose accesses are rewritten (ctx; sockets and BTF
+        // pointers are not told apart from other pointers here yet).
+        let rewritten = |t: RegType| t == RegType::PtrToCtx;
+        if prev != ty && (rewritten(prev) || rewritten(ty)) {
+            return Err((
+                Errno::Inval,
+                "same insn cannot be used with different pointers".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `check_atomic_rmw`: the operand size, the pointer types atomics may use, strict
+    /// alignment, and the read-modify-write of the memory.
+    pub(super) fn check_atomic(
+        &mut self,
+        st: &mut VerifierState,
+        dst: Reg,
+        off: i16,
+        size: Size,
+    ) -> Res<()> {
+        let n = dst.index() as usize;
+        let reg = st.cur().regs[n];
+        if matches!(
+            reg.ty,
+            RegType::PtrToCtx | RegType::PtrToPacket | RegType::PtrToPacketMeta
+        ) {
+            return acces(format!(
+                "BPF_ATOMIC stores into R{n} {} is not allowed",
+                reg.type_str()
+            ));
+        }
+        // check_ptr_alignment with strict_alignment_once.
+        let desc = match reg.ty {
+            RegType::PtrToStack if !reg.maybe_null => Some("stack "),
+            RegType::PtrToMapValue if !reg.maybe_null => Some("value "),
+            RegType::Other | RegType::Scalar | RegType::NotInit => None,
+            _ => Some(""),
+        };
+        if let Some(desc) = desc {
+            check_generic_alignment(&reg, desc, off as i32, size.bytes() as i32)?;
+        }
+        self.check_mem_access(st, dst, off as i32, size, Access::Read)?;
+        self.check_mem_access(st, dst, off as i32, size, Access::Write(None))?;
+        Ok(())
+    }
+
     /// What a context load gives: packet pointers for the `data` fields, else a scalar.
     pub(super) fn ctx_load(&self, off: i32, size: Size) -> Option<RegState> {
         if size == Size::DW
@@ -207,7 +285,7 @@ impl Walker<'_> {
             });
         }
         if size != Size::W {
-            return None;
+            return self.ctx_load_dw(off, size);
         }
         let ty = match (self.env.prog_type, off) {
             (ProgType::Xdp, 0) => RegType::PtrToPacket,
@@ -242,6 +320,26 @@ impl Walker<'_> {
     }
 }
 
+impl Walker<'_> {
+    /// Context loads of 8-byte pointer fields.
+    fn ctx_load_dw(&self, off: i32, size: Size) -> Option<RegState> {
+        use crate::progtype::sock_ops::off as so;
+        if size != Size::DW {
+            return None;
+        }
+        let ty = match (self.env.prog_type, off as u32) {
+            (ProgType::SockOps, so::SKB_DATA)
+            | (ProgType::SkMsg, 0)
+            | (ProgType::CgroupSockopt, 8) => RegType::PtrToPacket,
+            (ProgType::SockOps, so::SKB_DATA_END)
+            | (ProgType::SkMsg, 8)
+            | (ProgType::CgroupSockopt, 16) => RegType::PtrToPacketEnd,
+            _ => return None,
+        };
+        Some(RegState::pointer(ty))
+    }
+}
+
 /// `bpf_map_direct_read`: a load at a constant offset of a frozen read-only array of one
 /// element (`.rodata`) reads the map's actual bytes, so the verifier knows the value.
 pub(super) fn map_direct_read(m: &MapDef, at: i64, size: i32) -> Option<u64> {
@@ -260,10 +358,12 @@ pub(super) fn map_direct_read(m: &MapDef, at: i64, size: i32) -> Option<u64> {
     Some(u64::from_le_bytes(bytes))
 }
 
-/// How memory is accessed: a read, or a write of (maybe) a known register.
+/// How memory is accessed: a read, a sign-extending read (`BPF_MEMSX`), or a write of
+/// (maybe) a known register.
 #[derive(Clone, Copy)]
 pub(super) enum Access {
     Read,
+    ReadSx,
     Write(Option<RegState>),
 }
 
@@ -274,6 +374,8 @@ pub(super) fn ctx_modelled(t: ProgType) -> bool {
         || matches!(
             t,
             ProgType::Xdp
+                | ProgType::SockOps
+                | ProgType::SkMsg
                 | ProgType::Kprobe
                 | ProgType::Tracepoint
                 | ProgType::RawTracepoint
@@ -281,54 +383,308 @@ pub(super) fn ctx_modelled(t: ProgType) -> bool {
         )
 }
 
-/// A write of `size` bytes at stack offset `off` (`check_stack_write_fixed_off`).
+/// `check_generic_ptr_alignment` in strict mode: `reg + off` must be aligned to `size`.
+fn check_generic_alignment(reg: &RegState, desc: &str, off: i32, size: i32) -> Res<()> {
+    if size == 1 {
+        return Ok(());
+    }
+    let at = reg
+        .var
+        .var_off
+        .add(Tnum::constant((reg.off as i64 + off as i64) as u64));
+    if !at.is_aligned(size as u64) {
+        return acces(format!(
+            "misaligned {desc}access off {}+{}+{off} size {size}",
+            reg.var.var_off, reg.off
+        ));
+    }
+    Ok(())
+}
+
+/// `__check_ptr_off_reg` for the context: no negative or other fixed offset, no variable
+/// part.
+fn check_ptr_off_reg(reg: &RegState, n: usize) -> Res<()> {
+    let t = reg.type_str();
+    if reg.off < 0 {
+        return acces(format!(
+            "negative offset {t} ptr R{n} off={} disallowed",
+            reg.off
+        ));
+    }
+    if reg.off != 0 {
+        return acces(format!(
+            "dereference of modified {t} ptr R{n} off={} disallowed",
+            reg.off
+        ));
+    }
+    if !reg.var.var_off.is_const() || reg.var.var_off.value != 0 {
+        return acces(format!(
+            "variable {t} access var_off={} disallowed",
+            reg.var.var_off
+        ));
+    }
+    Ok(())
+}
+
+/// `check_stack_access_within_bounds` for a direct access by root: `[min, max)` must lie
+/// in the 512-byte frame. Gives the lowest offset reached.
+fn check_stack_access_within_bounds(
+    reg: &RegState,
+    n: usize,
+    off: i32,
+    size: i32,
+    write: bool,
+) -> Res<i64> {
+    let extra = if write { " write to" } else { " read from" };
+    let v = &reg.var;
+    let (min_off, max_off) = if v.var_off.is_const() {
+        let min = v.var_off.value as i64 + off as i64;
+        (min, min + size as i64)
+    } else {
+        if v.smax_value >= BPF_MAX_VAR_OFF || v.smin_value <= -BPF_MAX_VAR_OFF {
+            return acces(format!(
+                "invalid unbounded variable-offset{extra} stack R{n}"
+            ));
+        }
+        (
+            v.smin_value + off as i64,
+            v.smax_value + off as i64 + size as i64,
+        )
+    };
+    if min_off < -(MAX_BPF_STACK as i64) || min_off > -1 || max_off > 0 {
+        return Err(if v.var_off.is_const() {
+            (
+                Errno::Acces,
+                format!("invalid{extra} stack R{n} off={off} size={size}"),
+            )
+        } else {
+            (
+                Errno::Acces,
+                format!(
+                    "invalid variable-offset{extra} stack R{n} var_off={} off={off} size={size}",
+                    v.var_off
+                ),
+            )
+        });
+    }
+    Ok(min_off)
+}
+
+/// `check_map_access_type`: `BPF_F_RDONLY_PROG` maps refuse writes, `BPF_F_WRONLY_PROG`
+/// maps reads.
+pub(super) fn check_map_access_type(map: &MapDef, off: i32, size: i32, write: bool) -> Res<()> {
+    use crate::maps::{BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG};
+    let rdonly = map.read_only || map.map_flags & BPF_F_RDONLY_PROG != 0;
+    let wronly = map.map_flags & BPF_F_WRONLY_PROG != 0;
+    if write && rdonly {
+        return acces(format!(
+            "write into map forbidden, value_size={} off={off} size={size}",
+            map.value_size
+        ));
+    }
+    if !write && wronly {
+        return acces(format!(
+            "read from map forbidden, value_size={} off={off} size={size}",
+            map.value_size
+        ));
+    }
+    Ok(())
+}
+
+/// `may_access_direct_pkt_data` for writes.
+fn may_write_packet(t: ProgType) -> bool {
+    matches!(
+        t,
+        ProgType::SchedCls
+            | ProgType::SchedAct
+            | ProgType::Xdp
+            | ProgType::LwtXmit
+            | ProgType::SkSkb
+            | ProgType::SkMsg
+            | ProgType::CgroupSockopt
+    )
+}
+
+/// For contexts whose rules are not all modelled: their 8-byte pointer fields take only
+/// 8-byte accesses at their start (cg_sockopt_is_valid_access for `sk`, `optval`,
+/// `optval_end`; sock_addr_is_valid_access for `sk`).
+fn ctx_pointer_fields_ok(t: ProgType, off: i32, size: i32) -> bool {
+    let fields: &[i32] = match t {
+        ProgType::CgroupSockopt => &[0, 8, 16],
+        ProgType::CgroupSockAddr => &[64],
+        _ => return true,
+    };
+    fields
+        .iter()
+        .all(|&f| off + size <= f || off >= f + 8 || (off == f && size == 8))
+}
+
+/// Context fields that load as packet pointers (no sign-extending loads of them).
+fn ctx_pointer_field(t: ProgType, off: i32) -> bool {
+    if t == ProgType::Xdp {
+        return matches!(off, 0..=11);
+    }
+    if t == ProgType::FlowDissector {
+        return matches!(off, 76..=83);
+    }
+    crate::progtype::skb::is_skb_type(t) && matches!(off, 76..=83 | 140..=143)
+}
+
+/// `mark_stack_slot_misc`: zero and never-written bytes stay as they are.
+fn mark_misc(t: &mut SlotType) {
+    if !matches!(t, SlotType::Zero | SlotType::Invalid) {
+        *t = SlotType::Misc;
+    }
+}
+
+/// `scrub_special_slot`: a data write over a spill ends it; its bytes become data.
+fn scrub_spill(slot: &mut StackSlot) {
+    if slot.spilled.is_some() || slot.slot_type[0] == SlotType::Spill {
+        for t in &mut slot.slot_type {
+            if *t != SlotType::Invalid {
+                *t = SlotType::Misc;
+            }
+        }
+    }
+    slot.spilled = None;
+}
+
+/// A write of `size` bytes at stack offset `off`, aligned to `size`
+/// (`check_stack_write_fixed_off`, as root).
 pub(super) fn stack_write(
     frame: &mut crate::verifier::state::FuncState,
     off: i32,
     size: i32,
     value: Option<RegState>,
-) {
-    let aligned = off.rem_euclid(8) == 0 && size == 8;
-    if aligned && let Some(v) = value {
-        let slot = frame.slot_mut(off);
-        *slot = StackSlot {
-            spilled: Some(v),
-            slot_type: [SlotType::Spill; 8],
+    bpf_capable: bool,
+) -> Res<()> {
+    let slot_start = off.rem_euclid(8) == 0;
+    if let Some(v) = value {
+        // The kernel also keeps scalar spills narrower than 8 bytes (bpf_capable), but
+        // without precision tracking their exact values stop pruning (Cilium programs then
+        // run into the complexity limit): they stay data bytes until precision lands.
+        let spill = if v.is_scalar() {
+            bpf_capable && size == 8
+        } else {
+            size == 8
         };
-        return;
-    }
-    let zero = value.is_some_and(|v| is_zero(&v));
-    for i in 0..size {
-        let o = off + i;
-        let byte = o.rem_euclid(8) as usize;
-        let slot = frame.slot_mut(o);
-        if slot.spilled.is_some() {
-            slot.spilled = None;
-            for t in &mut slot.slot_type {
-                if *t == SlotType::Spill {
-                    *t = SlotType::Misc;
+        if slot_start && spill {
+            // save_register_state: the spill covers the low `size` bytes of the slot.
+            let slot = frame.slot_mut(off);
+            slot.spilled = Some(v);
+            for (i, t) in slot.slot_type.iter_mut().enumerate() {
+                if (i as i32) < size {
+                    *t = SlotType::Spill;
+                } else {
+                    mark_misc(t);
                 }
             }
+            return Ok(());
         }
+        if !v.is_scalar() && v.ty != RegType::NotInit {
+            return acces("invalid size of register spill".into());
+        }
+    }
+    let zero = value.is_some_and(|v| is_zero(&v));
+    let slot = frame.slot_mut(off);
+    scrub_spill(slot);
+    for i in 0..size {
+        let byte = (off + i).rem_euclid(8) as usize;
         slot.slot_type[byte] = if zero { SlotType::Zero } else { SlotType::Misc };
+    }
+    Ok(())
+}
+
+/// `check_stack_write_var_off` as root: every byte of `[lo, hi)` may be written.
+fn stack_write_var_off(
+    frame: &mut crate::verifier::state::FuncState,
+    lo: i32,
+    hi: i32,
+    value: Option<RegState>,
+) {
+    let zero = value.is_some_and(|v| is_zero(&v));
+    for o in lo..hi {
+        let byte = o.rem_euclid(8) as usize;
+        let slot = frame.slot_mut(o);
+        if zero
+            && slot.slot_type[byte] == SlotType::Spill
+            && slot.spilled.is_some_and(|s| {
+                s.is_scalar() && s.var.var_off.is_const() && s.var.var_off.value == 0
+            })
+        {
+            continue;
+        }
+        scrub_spill(slot);
+        let t = &mut slot.slot_type[byte];
+        *t = if zero && *t == SlotType::Zero {
+            SlotType::Zero
+        } else {
+            SlotType::Misc
+        };
     }
 }
 
-/// A read of `size` bytes at stack offset `off` (`check_stack_read_fixed_off`).
+/// `check_stack_read_var_off` as root: any byte of `[lo, hi)` may be read; the result is
+/// zero only when all are.
+fn stack_read_var_off(frame: &crate::verifier::state::FuncState, lo: i32, hi: i32) -> RegState {
+    if (lo..hi).all(|o| frame.byte_type(o) == SlotType::Zero) {
+        RegState::known(0)
+    } else {
+        RegState::unknown()
+    }
+}
+
+/// A read of `size` bytes at stack offset `off`, aligned to `size`
+/// (`check_stack_read_fixed_off`).
 pub(super) fn stack_read(
     frame: &mut crate::verifier::state::FuncState,
     off: i32,
     size: i32,
     allow_uninit: bool,
 ) -> Res<Option<RegState>> {
-    let spi_slot = frame.stack.get(((-off - 1) / 8) as usize).copied();
-    if let Some(sp) = spi_slot.and_then(|slot| slot.spilled) {
-        if off.rem_euclid(8) == 0 && size == 8 {
+    let slot = frame.stack.get(((-off - 1) / 8) as usize).copied();
+    if let Some(slot) = slot.filter(|s| s.slot_type[0] == SlotType::Spill)
+        && let Some(sp) = slot.spilled
+    {
+        let spill_size = slot
+            .slot_type
+            .iter()
+            .take_while(|t| **t == SlotType::Spill)
+            .count() as i32;
+        if size == 8 && spill_size == 8 {
             return Ok(Some(sp));
         }
-        if sp.is_scalar() {
-            return Ok(Some(RegState::unknown()));
+        if !sp.is_scalar() {
+            return acces("invalid size of register fill".into());
         }
+        if size <= spill_size && off.rem_euclid(8) == 0 {
+            // A narrowing fill: coerce_reg_to_size (by the caller) adjusts the bounds.
+            let mut v = sp;
+            if size < 8 && sp.var.umax_value >= 1u64 << (8 * size) {
+                v.id = 0;
+            }
+            return Ok(Some(v));
+        }
+        let (mut spill_cnt, mut zero_cnt) = (0, 0);
+        for i in 0..size {
+            match frame.byte_type(off + i) {
+                SlotType::Spill => spill_cnt += 1,
+                SlotType::Misc => {}
+                SlotType::Zero => zero_cnt += 1,
+                SlotType::Invalid if allow_uninit => {}
+                SlotType::Invalid => {
+                    return acces(format!("invalid read from stack off {off}+{i} size {size}"));
+                }
+            }
+        }
+        let zero_spill = sp.var.var_off.is_const() && sp.var.var_off.value == 0;
+        return Ok(Some(
+            if (spill_cnt == size && zero_spill) || zero_cnt == size {
+                RegState::known(0)
+            } else {
+                RegState::unknown()
+            },
+        ));
     }
     let mut all_zero = true;
     for i in 0..size {
@@ -420,7 +776,8 @@ mod tests {
         assert_eq!(header_length_from_rodata(true), Ok(()));
         assert_eq!(
             header_length_from_rodata(false),
-            Err("invalid access to packet, off=12 size=1, R1(id=0,off=12,r=0)".into())
+            // The kernel's last line (check_packet_access after __check_mem_access).
+            Err("R1 offset is outside of the packet".into())
         );
     }
 }

@@ -24,8 +24,8 @@
 //!
 //! Not yet (so the verdict errs on the side of accepting): kfuncs, BTF pointers (they are
 //! `RegType::Other`, and scalars that may be one are [`RegState::untracked`]: both pass
-//! pointer checks), dynptrs, iterators, where a `bpf_spin_lock` lies in a map value, and the
-//! unprivileged loader's rules.
+//! pointer checks), dynptrs, iterators, where a `bpf_spin_lock` lies in a map value, scalar
+//! spills narrower than 8 bytes (kept as data bytes), and the unprivileged loader's rules.
 
 use super::error::{Errno, Pass, VerifierError};
 use super::fields::check_fields;
@@ -256,6 +256,7 @@ fn check_program(
         stack_live: StackLiveness::default(),
         log: with_log.then(String::new),
         max_states_per_insn: 0,
+        ptr_types: HashMap::new(),
         stack_depth: vec![0; pre.subprogs.info.len()],
         inner_of,
         globals_called: Vec::new(),
@@ -288,6 +289,9 @@ struct Walker<'a> {
     explored: HashMap<(usize, usize), Vec<usize>>,
     id_gen: u32,
     live: Vec<super::liveness::RegMask>,
+    /// The pointer type each load, store and atomic was first verified with
+    /// (`insn_aux_data[].ptr_type`).
+    ptr_types: HashMap<usize, RegType>,
     /// Every checkpoint ever made; `VerifierState::parent` indexes it.
     kept: Vec<prune::Kept>,
     /// The instruction being checked and the one before it on this path.
@@ -564,8 +568,14 @@ impl Walker<'_> {
             } => {
                 read_reg(st, src)?;
                 write_check(dst)?;
+                let access = if sign_extend {
+                    Access::ReadSx
+                } else {
+                    Access::Read
+                };
                 let base = st.cur().regs[src.index() as usize];
-                let v = self.check_mem_access(st, src, off as i32, size, Access::Read)?;
+                let v = self.check_mem_access(st, src, off as i32, size, access)?;
+                self.save_aux_ptr_type(idx, base.ty)?;
                 let mut v = v.unwrap_or_else(|| RegState {
                     untracked: self.may_load_untracked_pointer(&base, size),
                     ..RegState::unknown()
@@ -600,6 +610,7 @@ impl Walker<'_> {
                 read_reg(st, dst)?;
                 let ptr = st.cur().regs[dst.index() as usize];
                 self.check_mem_access(st, dst, off as i32, size, Access::Write(value))?;
+                self.save_aux_ptr_type(idx, ptr.ty)?;
                 if let Source::Reg(r) = src {
                     self.zero_store_precision(st, &ptr, off as i32, r.index() as usize, value);
                 }
@@ -617,8 +628,9 @@ impl Walker<'_> {
                 if op == AtomicOp::CmpXchg {
                     read_reg(st, Reg::R0)?;
                 }
-                self.check_mem_access(st, dst, off as i32, size, Access::Read)?;
-                self.check_mem_access(st, dst, off as i32, size, Access::Write(None))?;
+                let dst_ty = st.cur().regs[dst.index() as usize].ty;
+                self.check_atomic(st, dst, off, size)?;
+                self.save_aux_ptr_type(idx, dst_ty)?;
                 if op == AtomicOp::CmpXchg {
                     st.cur_mut().regs[0] = RegState::unknown();
                 } else if fetch || op == AtomicOp::Xchg {
