@@ -29,6 +29,12 @@ impl Walker<'_> {
             {
                 return Err((Errno::Inval, "div by zero".into()));
             }
+            if let (AluOp::Lsh | AluOp::Rsh | AluOp::Arsh, Source::Imm(imm)) = (op, src) {
+                let size = if width == Width::W64 { 64 } else { 32 };
+                if !(0..size).contains(&imm) {
+                    return Err((Errno::Inval, format!("invalid shift {imm}")));
+                }
+            }
         }
         write_check(dst)?;
         let d = dst.index() as usize;

@@ -790,6 +790,24 @@ mod tests {
     }
 
     #[test]
+    fn shifts_by_a_constant_stay_below_the_width() {
+        // Found by the kernel differential (examples/kernel_diff): `w1 <<= 39`.
+        let shift = |code: u8, imm: i32| {
+            msg(&[
+                RawInsn::new(0xb7, 0, 0, 0, 0),
+                RawInsn::new(0xb7, 1, 0, 0, 1),
+                RawInsn::new(code, 1, 0, 0, imm),
+                EXIT,
+            ])
+        };
+        assert_eq!(shift(0x64, 39), "invalid shift 39"); // w1 <<= 39
+        assert_eq!(shift(0x64, 31), "accept");
+        assert_eq!(shift(0x67, 63), "accept"); // r1 <<= 63
+        assert_eq!(shift(0x77, 64), "invalid shift 64"); // r1 >>= 64
+        assert_eq!(shift(0xc4, -1), "invalid shift -1"); // w1 s>>= -1
+    }
+
+    #[test]
     fn stack_bounds_and_ctx_pointer_rules() {
         // *(u64 *)(r10 + 0) = 0
         assert_eq!(
