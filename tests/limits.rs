@@ -90,3 +90,27 @@ fn the_map_memory_limit_refuses_an_object_with_enomem() {
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("map memory limit"), "{err}");
 }
+
+#[test]
+fn the_pending_branch_limit_gives_the_kernels_error() {
+    // Every `if r0 == N goto +1` on an unknown r0 leaves its other branch pending until
+    // the path ends: the 8,193rd is one too many.
+    let mut src = String::from("call 7\n");
+    for i in 0..8200 {
+        src += &format!("if r0 == {} goto +1\nr1 = 0\n", 1000 + i);
+    }
+    src += "r0 = 0\nexit";
+    let insns = assemble(&src).expect("assembles");
+    let program = Program::from_insns("jumps", ProgType::SocketFilter, insns.clone());
+    let err = verify(&program, &PreflightOptions::default())
+        .result
+        .expect_err("too many pending branches");
+    let expected = "The sequence of 8193 jumps is too complex.";
+    assert_eq!(err.message(), expected);
+    if !matches!(sys::prog_load(1, &[], "GPL", 0).fd, Err(libc::EPERM)) {
+        let bytes: Vec<u8> = insns.iter().flat_map(|i| i.to_bytes()).collect();
+        let kernel = sys::prog_load(1, &bytes, "GPL", 1);
+        assert!(kernel.fd.is_err());
+        assert_eq!(kernel.error_line(), Some(expected), "kernel");
+    }
+}

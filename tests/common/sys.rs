@@ -128,7 +128,7 @@ impl LoadResult {
 /// Loads raw instruction bytes as a program of `prog_type` with `license`.
 pub fn prog_load(prog_type: u32, insns: &[u8], license: &str, log_level: u32) -> LoadResult {
     let license = format!("{license}\0");
-    let mut log = vec![0u8; 1 << 20];
+    let mut log = vec![0u8; 16 << 20];
     let mut attr = LoadAttr {
         prog_type,
         insn_cnt: (insns.len() / 8) as u32,
