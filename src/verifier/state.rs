@@ -15,6 +15,7 @@
 
 use super::scalar::ScalarBounds;
 use super::tnum::Tnum;
+use std::sync::Arc;
 
 /// `MAX_BPF_STACK`: the bytes of stack each frame may use.
 pub const MAX_BPF_STACK: usize = 512;
@@ -430,13 +431,101 @@ pub struct RefState {
     pub insn_idx: usize,
 }
 
+/// The branch decisions that led to a state, oldest first: (jump instruction, taken).
+///
+/// A persistent list: the states a branch forks share the decisions before it, so a fork
+/// costs one node however long the path is. (Copying the path into every pending state
+/// made memory grow with pending states times path length: gigabytes for a loop that
+/// leaves thousands of branches pending.)
+#[derive(Clone, Default)]
+pub struct BranchPath(Option<Arc<PathNode>>);
+
+struct PathNode {
+    insn: usize,
+    taken: bool,
+    len: usize,
+    prev: BranchPath,
+}
+
+impl BranchPath {
+    /// Appends a decision.
+    pub fn push(&mut self, (insn, taken): (usize, bool)) {
+        let prev = std::mem::take(self);
+        let len = prev.len() + 1;
+        *self = BranchPath(Some(Arc::new(PathNode {
+            insn,
+            taken,
+            len,
+            prev,
+        })));
+    }
+
+    /// How many decisions the path holds.
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |n| n.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The decisions, oldest first.
+    pub fn to_vec(&self) -> Vec<(usize, bool)> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut cur = &self.0;
+        while let Some(node) = cur {
+            out.push((node.insn, node.taken));
+            cur = &node.prev.0;
+        }
+        out.reverse();
+        out
+    }
+}
+
+impl Drop for BranchPath {
+    /// Unlinks the nodes this path alone holds one by one: dropping a path of a million
+    /// decisions recursively would overflow the stack.
+    fn drop(&mut self) {
+        let mut cur = self.0.take();
+        while let Some(node) = cur {
+            match Arc::try_unwrap(node) {
+                Ok(mut node) => cur = node.prev.0.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+impl PartialEq for BranchPath {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) if Arc::ptr_eq(a, b) => true,
+            _ => self.len() == other.len() && self.to_vec() == other.to_vec(),
+        }
+    }
+}
+
+impl Eq for BranchPath {}
+
+impl std::hash::Hash for BranchPath {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.to_vec().hash(state);
+    }
+}
+
+impl std::fmt::Debug for BranchPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.to_vec()).finish()
+    }
+}
+
 /// A whole path's state (`struct bpf_verifier_state`): the call frames, innermost last.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VerifierState {
     /// The frames, `frame[curframe]` innermost.
     pub frame: Vec<FuncState>,
     /// The branch decisions that led here: (jump instruction, taken).
-    pub path: Vec<(usize, bool)>,
+    pub path: BranchPath,
     /// The checkpoint this state continues from (an index into the walker's state arena).
     pub parent: Option<usize>,
     /// The instruction this state (segment) started at: its parent checkpoint's.
@@ -463,7 +552,7 @@ impl VerifierState {
         f.regs[1] = RegState::pointer(RegType::PtrToCtx);
         VerifierState {
             frame: vec![f],
-            path: Vec::new(),
+            path: BranchPath::default(),
             parent: None,
             first_insn_idx: 0,
             last_insn_idx: None,
@@ -507,6 +596,24 @@ impl VerifierState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn branch_paths_share_their_prefix_and_drop_without_recursion() {
+        let mut a = BranchPath::default();
+        a.push((1, true));
+        let mut b = a.clone();
+        a.push((5, false));
+        b.push((7, true));
+        assert_eq!(a.to_vec(), [(1, true), (5, false)]);
+        assert_eq!(b.to_vec(), [(1, true), (7, true)]);
+        assert_ne!(a, b);
+        let mut long = BranchPath::default();
+        for i in 0..2_000_000 {
+            long.push((i, i % 2 == 0));
+        }
+        assert_eq!(long.len(), 2_000_000);
+        drop(long);
+    }
 
     #[test]
     fn unknown_scalar_covers_known_but_not_the_reverse() {

@@ -475,7 +475,7 @@ impl Walker<'_> {
     }
 
     fn error(&self, idx: usize, st: &VerifierState, errno: Errno, msg: String) -> VerifierError {
-        VerifierError::new(Pass::DoCheck, idx, errno, msg).with_path(st.path.clone())
+        VerifierError::new(Pass::DoCheck, idx, errno, msg).with_path(st.path.to_vec())
     }
 
     /// `push_stack`: a path to explore later, from `idx` with `prev` executed before it.

@@ -351,7 +351,7 @@ impl Walker<'_> {
         }
         let mut new = cur.clone();
         new.insn_idx = idx;
-        new.path = Vec::new();
+        new.path = crate::verifier::state::BranchPath::default();
         let k = self.kept.len();
         self.kept.push(Kept {
             st: new,
