@@ -19,6 +19,7 @@ use bpfsim::object::Program;
 use bpfsim::progen::{Generated, generate};
 use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
 use std::collections::BTreeMap;
+use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 
 /// `BPF_PSEUDO_MAP_FD`.
@@ -52,7 +53,7 @@ impl Verdicts {
 struct Kernel {
     /// One kernel map per generated map (the generator always makes the same two shapes
     /// per value size, so they are created once per value size).
-    maps: BTreeMap<(u32, u32, u32, u32), sys::Fd>,
+    maps: BTreeMap<(u32, u32, u32, u32), std::os::fd::OwnedFd>,
 }
 
 impl Kernel {
@@ -61,10 +62,10 @@ impl Kernel {
         for m in &g.maps {
             let key = (m.map_type.as_u32(), m.key_size, m.value_size, m.max_entries);
             let fd = match self.maps.entry(key) {
-                std::collections::btree_map::Entry::Occupied(e) => e.get().0,
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    e.insert(sys::map_create(key.0, key.1, key.2, key.3)?).0
-                }
+                std::collections::btree_map::Entry::Occupied(e) => e.get().as_raw_fd(),
+                std::collections::btree_map::Entry::Vacant(e) => e
+                    .insert(sys::map_create(key.0, key.1, key.2, key.3)?)
+                    .as_raw_fd(),
             };
             fds.push(fd);
         }

@@ -28,36 +28,8 @@ use bpfsim::progtype::section::attach as A;
 
 /// The bpf() syscall: program loading with a verifier log.
 mod kernel {
-    use super::common::sys::bpf;
-    const BPF_PROG_LOAD: libc::c_long = 5;
+    use super::common::sys;
     pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct LoadAttr {
-        prog_type: u32,
-        insn_cnt: u32,
-        insns: u64,
-        license: u64,
-        log_level: u32,
-        log_size: u32,
-        log_buf: u64,
-        kern_version: u32,
-        prog_flags: u32,
-        prog_name: [u8; 16],
-        prog_ifindex: u32,
-        expected_attach_type: u32,
-        prog_btf_fd: u32,
-        func_info_rec_size: u32,
-        func_info: u64,
-        func_info_cnt: u32,
-        line_info_rec_size: u32,
-        line_info: u64,
-        line_info_cnt: u32,
-        attach_btf_id: u32,
-        attach_prog_fd: u32,
-        _pad: u32,
-    }
 
     /// How a load ended: loaded, or refused with the errno and the verifier's log.
     pub enum Load {
@@ -78,52 +50,27 @@ mod kernel {
     /// Loads `insns` as a program `target` with `license`; the file descriptor of a loaded
     /// program is closed at once.
     pub fn load(target: Target, license: &str, insns: &[u8]) -> Load {
-        let license = format!("{license}\0");
-        let mut log = vec![0u8; 16 * 1024];
-        let mut attr = LoadAttr {
-            prog_type: target.prog_type,
-            insn_cnt: (insns.len() / 8) as u32,
-            insns: insns.as_ptr() as u64,
-            license: license.as_ptr() as u64,
-            log_level: 1,
-            log_size: log.len() as u32,
-            log_buf: log.as_mut_ptr() as u64,
-            prog_flags: target.flags,
-            expected_attach_type: target.expected_attach_type,
-            attach_btf_id: target.attach_btf_id,
-            ..Default::default()
-        };
-        // The instruction, license and log buffers `attr` points to outlive the call.
-        let errno = match bpf(BPF_PROG_LOAD, &mut attr) {
-            Ok(fd) => {
-                // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we own.
-                unsafe { libc::close(fd as i32) };
-                return Load::Loaded;
-            }
-            Err(errno) => errno,
-        };
-        let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-        Load::Refused {
-            errno,
-            log: String::from_utf8_lossy(&log[..end]).into_owned(),
+        let r = sys::prog_load_with(
+            insns,
+            &sys::LoadOptions {
+                prog_type: target.prog_type,
+                license,
+                log_level: 1,
+                log_size: 16 * 1024,
+                prog_flags: target.flags,
+                expected_attach_type: target.expected_attach_type,
+                attach_btf_id: target.attach_btf_id,
+            },
+        );
+        match r.fd {
+            Ok(_) => Load::Loaded,
+            Err(errno) => Load::Refused { errno, log: r.log },
         }
     }
 
     /// Whether the bpf() syscall works here (root, not forbidden by a sandbox).
     pub fn available() -> bool {
-        let socket_filter = Target {
-            prog_type: 1,
-            expected_attach_type: 0,
-            flags: 0,
-            attach_btf_id: 0,
-        };
-        match load(socket_filter, "GPL", &super::RET1) {
-            Load::Loaded => true,
-            Load::Refused { errno, .. } => {
-                println!("skipped: the bpf() syscall is unavailable (errno {errno})");
-                false
-            }
-        }
+        sys::bpf_available()
     }
 }
 

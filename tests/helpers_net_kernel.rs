@@ -756,59 +756,11 @@ fn bpfsim_matches_the_recorded_kernel() {
 
 /// The bpf() syscall: maps, program loading and BPF_PROG_TEST_RUN.
 mod kernel {
-    use super::common::sys::{TestAttr, bpf};
+    use super::common::sys::{self, TestAttr, bpf};
     use bpfsim::insn::opcode;
     use bpfsim::object::Object;
-    use bpfsim::progtype::{ProgType, TestRunInput, TestRunOutput};
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-
-    const BPF_MAP_CREATE: libc::c_long = 0;
-    const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
-    const BPF_PROG_LOAD: libc::c_long = 5;
-    const BPF_PROG_TEST_RUN: libc::c_long = 10;
-    const BPF_MAP_FREEZE: libc::c_long = 22;
-
-    fn fd(r: libc::c_long) -> OwnedFd {
-        // SAFETY: a successful create/load returns a new descriptor we own.
-        unsafe { OwnedFd::from_raw_fd(r as i32) }
-    }
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct MapAttr {
-        map_type: u32,
-        key_size: u32,
-        value_size: u32,
-        max_entries: u32,
-        map_flags: u32,
-    }
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct ElemAttr {
-        map_fd: u32,
-        _pad: u32,
-        key: u64,
-        value: u64,
-        flags: u64,
-    }
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct LoadAttr {
-        prog_type: u32,
-        insn_cnt: u32,
-        insns: u64,
-        license: u64,
-        log_level: u32,
-        log_size: u32,
-        log_buf: u64,
-        kern_version: u32,
-        prog_flags: u32,
-        prog_name: [u8; 16],
-        prog_ifindex: u32,
-        expected_attach_type: u32,
-    }
+    use bpfsim::progtype::{TestRunInput, TestRunOutput};
+    use std::os::fd::{AsRawFd, OwnedFd};
 
     /// The object loaded in the kernel: its maps (by object index) and programs.
     pub struct Loaded {
@@ -817,38 +769,25 @@ mod kernel {
     }
 
     pub fn update(map: &OwnedFd, key: &[u8], value: &[u8]) -> Result<(), i32> {
-        let mut a = ElemAttr {
-            map_fd: map.as_raw_fd() as u32,
-            key: key.as_ptr() as u64,
-            value: value.as_ptr() as u64,
-            ..Default::default()
-        };
-        bpf(BPF_MAP_UPDATE_ELEM, &mut a).map(|_| ())
+        sys::map_update(map, key, value)
     }
 
     /// Creates the object's maps and loads every program; the errno and log on refusal.
     pub fn load(obj: &Object) -> Result<Loaded, String> {
         let mut maps = Vec::new();
         for m in &obj.maps {
-            let mut a = MapAttr {
+            let f = sys::map_create_with(&sys::MapCreateAttr {
                 map_type: m.map_type.as_u32(),
                 key_size: m.key_size,
                 value_size: m.value_size,
                 max_entries: m.max_entries,
                 map_flags: m.map_flags,
-            };
-            let f =
-                fd(bpf(BPF_MAP_CREATE, &mut a)
-                    .map_err(|e| format!("map {}: errno {e}", m.name))?);
+            })
+            .map_err(|e| format!("map {}: errno {e}", m.name))?;
             if !m.initial.is_empty() {
                 update(&f, &0u32.to_le_bytes(), &m.initial)
                     .map_err(|e| format!("map {}: errno {e}", m.name))?;
-                let mut fa = ElemAttr {
-                    map_fd: f.as_raw_fd() as u32,
-                    ..Default::default()
-                };
-                bpf(BPF_MAP_FREEZE, &mut fa)
-                    .map_err(|e| format!("freeze {}: errno {e}", m.name))?;
+                sys::map_freeze(&f).map_err(|e| format!("freeze {}: errno {e}", m.name))?;
             }
             maps.push((m.name.clone(), f));
         }
@@ -872,24 +811,19 @@ mod kernel {
                 }
             }
             let bytes: Vec<u8> = insns.iter().flat_map(|x| x.to_bytes()).collect();
-            let license = b"GPL\0";
-            let mut log = vec![0u8; 1 << 20];
-            let mut a = LoadAttr {
-                prog_type: p.prog_type.as_u32(),
-                insn_cnt: insns.len() as u32,
-                insns: bytes.as_ptr() as u64,
-                license: license.as_ptr() as u64,
-                log_level: 1,
-                log_size: log.len() as u32,
-                log_buf: log.as_mut_ptr() as u64,
-                ..Default::default()
-            };
-            match bpf(BPF_PROG_LOAD, &mut a) {
-                Ok(r) => progs.push((p.name.clone(), fd(r))),
+            let r = sys::prog_load_with(
+                &bytes,
+                &sys::LoadOptions {
+                    prog_type: p.prog_type.as_u32(),
+                    log_level: 1,
+                    log_size: 1 << 20,
+                    ..sys::LoadOptions::default()
+                },
+            );
+            match r.fd {
+                Ok(fd) => progs.push((p.name.clone(), fd)),
                 Err(e) => {
-                    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-                    let text = String::from_utf8_lossy(&log[..end]);
-                    let tail: Vec<&str> = text.lines().rev().take(8).collect();
+                    let tail: Vec<&str> = r.log.lines().rev().take(8).collect();
                     return Err(format!("{}: errno {e}: {}", p.name, tail.join(" | ")));
                 }
             }
@@ -920,7 +854,7 @@ mod kernel {
                 a.ctx_out = ctx_out.as_mut_ptr() as u64;
                 a.ctx_size_out = ctx_out.len() as u32;
             }
-            bpf(BPF_PROG_TEST_RUN, &mut a)?;
+            bpf(sys::BPF_PROG_TEST_RUN, &mut a)?;
             data_out.truncate(a.data_size_out as usize);
             ctx_out.truncate(a.ctx_size_out as usize);
             Ok(TestRunOutput {
@@ -933,25 +867,7 @@ mod kernel {
 
     /// Whether the bpf() syscall works here.
     pub fn available() -> bool {
-        let prog = [0xb7u8, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
-        let license = b"GPL\0";
-        let mut a = LoadAttr {
-            prog_type: ProgType::SocketFilter.as_u32(),
-            insn_cnt: 2,
-            insns: prog.as_ptr() as u64,
-            license: license.as_ptr() as u64,
-            ..Default::default()
-        };
-        match bpf(BPF_PROG_LOAD, &mut a) {
-            Ok(r) => {
-                drop(fd(r));
-                true
-            }
-            Err(e) => {
-                println!("skipped: the bpf() syscall is unavailable (errno {e})");
-                false
-            }
-        }
+        sys::bpf_available()
     }
 }
 

@@ -51,87 +51,36 @@ fn record() -> bool {
 
 /// The bpf() syscall: program loading and BPF_PROG_TEST_RUN.
 mod kernel {
-    use super::common::sys::{TestAttr, bpf};
+    use super::common::sys::{self, TestAttr, bpf};
     use bpfsim::progtype::{ProgType, TestRunInput, TestRunOutput};
-    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::fd::OwnedFd;
 
-    const BPF_PROG_LOAD: libc::c_long = 5;
-    const BPF_PROG_TEST_RUN: libc::c_long = 10;
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct LoadAttr {
-        prog_type: u32,
-        insn_cnt: u32,
-        insns: u64,
-        license: u64,
-        log_level: u32,
-        log_size: u32,
-        log_buf: u64,
-        kern_version: u32,
-        prog_flags: u32,
-        prog_name: [u8; 16],
-        prog_ifindex: u32,
-        expected_attach_type: u32,
-    }
-
-    /// Loads `insns` as a `t` program; the errno and the verifier's log on refusal.
+    /// Loads `insns` as a program of type `t`; on refusal the errno and the verifier log
+    /// (asked for again with a log, so that the many accepted loads need none).
     pub fn load(t: ProgType, insns: &[u8]) -> Result<OwnedFd, (i32, String)> {
-        let license = b"GPL\0";
-        let mut log = vec![0u8; 64 * 1024];
-        let mut attr = LoadAttr {
-            prog_type: t.as_u32(),
-            insn_cnt: (insns.len() / 8) as u32,
-            insns: insns.as_ptr() as u64,
-            license: license.as_ptr() as u64,
-            ..Default::default()
-        };
-        match bpf(BPF_PROG_LOAD, &mut attr) {
-            // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we own.
-            Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) }),
-            Err(_) => {
-                // Load again with the log, to say why.
-                attr.log_level = 1;
-                attr.log_size = log.len() as u32;
-                attr.log_buf = log.as_mut_ptr() as u64;
-                let errno = bpf(BPF_PROG_LOAD, &mut attr).err().unwrap_or(0);
-                let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-                Err((errno, String::from_utf8_lossy(&log[..end]).into_owned()))
-            }
-        }
+        let r = sys::prog_load(t.as_u32(), insns, "GPL", 0);
+        r.fd.map_err(|_| {
+            let r = sys::prog_load_with(
+                insns,
+                &sys::LoadOptions {
+                    prog_type: t.as_u32(),
+                    log_level: 1,
+                    log_size: 64 * 1024,
+                    ..sys::LoadOptions::default()
+                },
+            );
+            (r.errno(), r.log)
+        })
     }
 
-    /// Whether loading only reports success (for the access-rule sweep: no log).
+    /// Whether the kernel accepts `insns` as a program of type `t`.
     pub fn loads(t: ProgType, insns: &[u8]) -> bool {
-        let license = b"GPL\0";
-        let mut attr = LoadAttr {
-            prog_type: t.as_u32(),
-            insn_cnt: (insns.len() / 8) as u32,
-            insns: insns.as_ptr() as u64,
-            license: license.as_ptr() as u64,
-            ..Default::default()
-        };
-        match bpf(BPF_PROG_LOAD, &mut attr) {
-            Ok(fd) => {
-                // SAFETY: as in `load`; dropping it closes the program.
-                drop(unsafe { OwnedFd::from_raw_fd(fd as i32) });
-                true
-            }
-            Err(_) => false,
-        }
+        sys::prog_load(t.as_u32(), insns, "GPL", 0).accepted()
     }
 
     /// Whether the bpf() syscall works here (root, not forbidden by a sandbox).
     pub fn available() -> bool {
-        // r0 = 0; exit
-        let prog = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0u8];
-        match load(ProgType::SocketFilter, &prog) {
-            Ok(_) => true,
-            Err((errno, _)) => {
-                println!("skipped: the bpf() syscall is unavailable (errno {errno})");
-                false
-            }
-        }
+        sys::bpf_available()
     }
 
     /// BPF_PROG_TEST_RUN over `input`; the errno on refusal.
@@ -158,7 +107,7 @@ mod kernel {
             attr.ctx_out = ctx_out.as_mut_ptr() as u64;
             attr.ctx_size_out = ctx_out.len() as u32;
         }
-        bpf(BPF_PROG_TEST_RUN, &mut attr)?;
+        bpf(sys::BPF_PROG_TEST_RUN, &mut attr)?;
         data_out.truncate(if attr.data_out == 0 {
             0
         } else {

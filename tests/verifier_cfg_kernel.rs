@@ -490,71 +490,26 @@ fn errors_name_the_instruction() {
 
 /// The bpf() syscall, as root.
 mod kernel {
-    use super::common::sys::bpf;
-    use std::os::fd::{FromRawFd, OwnedFd};
-
-    const BPF_PROG_LOAD: libc::c_long = 5;
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct LoadAttr {
-        prog_type: u32,
-        insn_cnt: u32,
-        insns: u64,
-        license: u64,
-        log_level: u32,
-        log_size: u32,
-        log_buf: u64,
-        kern_version: u32,
-        prog_flags: u32,
-        prog_name: [u8; 16],
-        prog_ifindex: u32,
-        expected_attach_type: u32,
-    }
+    use super::common::sys;
 
     /// Loads `insns` as a socket filter with `license` and a log of `log_level`:
     /// whether the kernel accepted, the errno, and the log.
     pub fn load(insns: &[u8], license: &str, log_level: u32) -> (bool, i32, String) {
-        let license = format!("{license}\0");
-        let mut log = vec![0u8; 4 << 20];
-        let mut attr = LoadAttr {
-            prog_type: 1,
-            insn_cnt: (insns.len() / 8) as u32,
-            insns: insns.as_ptr() as u64,
-            license: license.as_ptr() as u64,
-            log_level,
-            ..Default::default()
-        };
-        if log_level > 0 {
-            attr.log_size = log.len() as u32;
-            attr.log_buf = log.as_mut_ptr() as u64;
-        }
-        // `attr` points to `insns`, `license` and `log`, alive across the call.
-        let r = bpf(BPF_PROG_LOAD, &mut attr);
-        let errno = match r {
-            Err(errno) => errno,
-            Ok(fd) => {
-                // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we own.
-                drop(unsafe { OwnedFd::from_raw_fd(fd as i32) });
-                0
-            }
-        };
-        let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-        (
-            r.is_ok(),
-            errno,
-            String::from_utf8_lossy(&log[..end]).into_owned(),
-        )
+        let r = sys::prog_load_with(
+            insns,
+            &sys::LoadOptions {
+                license,
+                log_level,
+                log_size: 4 << 20,
+                ..sys::LoadOptions::default()
+            },
+        );
+        (r.accepted(), r.errno(), r.log)
     }
 
     /// Whether bpf() works here (root, no sandbox forbidding it).
     pub fn available() -> bool {
-        let prog = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0u8];
-        let (ok, errno, _) = load(&prog, "GPL", 0);
-        if !ok {
-            println!("skipped: the bpf() syscall is unavailable (errno {errno})");
-        }
-        ok
+        sys::bpf_available()
     }
 
     /// The log's last line that is not the `processed ...` summary.

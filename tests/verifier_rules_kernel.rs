@@ -555,51 +555,9 @@ fn recorded_verdicts_hold() {
 }
 
 mod kernel {
-    use super::common::sys::bpf;
+    use super::common::sys;
     use bpfsim::insn::RawInsn;
-    use std::os::fd::{FromRawFd, OwnedFd};
-
-    const BPF_MAP_CREATE: libc::c_long = 0;
-    const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
-    const BPF_PROG_LOAD: libc::c_long = 5;
-    const BPF_MAP_FREEZE: libc::c_long = 22;
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct MapAttr {
-        map_type: u32,
-        key_size: u32,
-        value_size: u32,
-        max_entries: u32,
-        map_flags: u32,
-    }
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct ElemAttr {
-        map_fd: u32,
-        _pad: u32,
-        key: u64,
-        value: u64,
-        flags: u64,
-    }
-
-    #[repr(C)]
-    #[derive(Default)]
-    struct LoadAttr {
-        prog_type: u32,
-        insn_cnt: u32,
-        insns: u64,
-        license: u64,
-        log_level: u32,
-        log_size: u32,
-        log_buf: u64,
-        kern_version: u32,
-        prog_flags: u32,
-        prog_name: [u8; 16],
-        prog_ifindex: u32,
-        expected_attach_type: u32,
-    }
+    use std::os::fd::OwnedFd;
 
     /// Creates a map; frozen maps get `value` at key 0 first.
     pub fn create_map(
@@ -609,62 +567,38 @@ mod kernel {
         flags: u32,
         frozen: Option<&[u8]>,
     ) -> Option<OwnedFd> {
-        let mut attr = MapAttr {
+        let fd = sys::map_create_with(&sys::MapCreateAttr {
             map_type,
             key_size,
             value_size,
             max_entries: 1,
             map_flags: flags,
-        };
-        let fd = bpf(BPF_MAP_CREATE, &mut attr).ok()?;
-        // SAFETY: a successful BPF_MAP_CREATE returns a new file descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+        })
+        .ok()?;
         if let Some(value) = frozen {
-            use std::os::fd::AsRawFd;
-            let key = 0u32;
             let mut v = value.to_vec();
             v.resize(value_size as usize, 0);
-            let mut e = ElemAttr {
-                map_fd: fd.as_raw_fd() as u32,
-                key: &key as *const u32 as u64,
-                value: v.as_ptr() as u64,
-                ..Default::default()
-            };
-            // `e` points to `key` and `v`, alive across the call.
-            bpf(BPF_MAP_UPDATE_ELEM, &mut e).ok()?;
-            let mut f = ElemAttr {
-                map_fd: fd.as_raw_fd() as u32,
-                ..Default::default()
-            };
-            bpf(BPF_MAP_FREEZE, &mut f).ok()?;
+            sys::map_update(&fd, &0u32.to_le_bytes(), &v).ok()?;
+            sys::map_freeze(&fd).ok()?;
         }
         Some(fd)
     }
 
-    /// Loads a program: accepted, and the verifier log.
+    /// Loads `insns` as `prog_type` with `expected_attach_type` `attach`: whether the kernel
+    /// accepted, and its log.
     pub fn load(insns: &[RawInsn], prog_type: u32, attach: u32) -> (bool, String) {
         let bytes: Vec<u8> = insns.iter().flat_map(|i| i.to_bytes()).collect();
-        let license = b"GPL\0";
-        let mut log = vec![0u8; 1 << 20];
-        let mut attr = LoadAttr {
-            prog_type,
-            insn_cnt: insns.len() as u32,
-            insns: bytes.as_ptr() as u64,
-            license: license.as_ptr() as u64,
-            log_level: 1,
-            log_size: log.len() as u32,
-            log_buf: log.as_mut_ptr() as u64,
-            expected_attach_type: attach,
-            ..Default::default()
-        };
-        // `attr` points to `bytes`, `license` and `log`, alive across the call.
-        let r = bpf(BPF_PROG_LOAD, &mut attr);
-        if let Ok(fd) = r {
-            // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we own.
-            drop(unsafe { OwnedFd::from_raw_fd(fd as i32) });
-        }
-        let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-        (r.is_ok(), String::from_utf8_lossy(&log[..end]).into_owned())
+        let r = sys::prog_load_with(
+            &bytes,
+            &sys::LoadOptions {
+                prog_type,
+                log_level: 1,
+                log_size: 1 << 20,
+                expected_attach_type: attach,
+                ..sys::LoadOptions::default()
+            },
+        );
+        (r.accepted(), r.log)
     }
 
     /// The log's last line that is not the `processed ...` summary.
