@@ -2,9 +2,9 @@
 //! input, in one process, and prints a table of time per run, instructions per second and
 //! the ratio to the interpreter.
 
-use super::{CliError, choose_program, read_file};
+use super::{CliError, choose_program, open_session, read_run_input};
 use crate::engine::Engine;
-use crate::progtype::{ProgType, TestRunInput};
+use crate::progtype::TestRunInput;
 use crate::session::{Session, SessionError};
 use clap::Args;
 use std::path::PathBuf;
@@ -40,15 +40,7 @@ struct Row {
 
 pub fn bench(a: BenchArgs) -> Result<(), CliError> {
     let path = &a.object;
-    let input_err = |e: SessionError| CliError::Input(format!("{}: {e}", path.display()));
-    let data = match &a.data_in {
-        Some(p) => read_file(p)?,
-        None => Vec::new(),
-    };
-    let ctx = match &a.ctx_in {
-        Some(p) => Some(read_file(p)?),
-        None => None,
-    };
+    let (data, ctx) = read_run_input(a.data_in.as_deref(), a.ctx_in.as_deref())?;
     let input = TestRunInput {
         data_in: &data,
         ctx_in: ctx.as_deref(),
@@ -59,12 +51,7 @@ pub fn bench(a: BenchArgs) -> Result<(), CliError> {
     let mut program = String::new();
     for engine in [Engine::Interp, Engine::Jit] {
         // A fresh session per engine, so that both start from the same maps.
-        let mut session = Session::open(path).map_err(input_err)?;
-        if let Some(name) = &a.prog_type {
-            let t = ProgType::from_name(name)
-                .ok_or_else(|| CliError::Input(format!("unknown program type \"{name}\"")))?;
-            session.set_prog_type(t);
-        }
+        let mut session = open_session(path, a.prog_type.as_deref())?;
         program = choose_program(&session, a.program.as_deref(), path)?;
         session.set_engine(engine);
         let result = measure(

@@ -84,6 +84,31 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     })
 }
 
+/// Opens an object for a command that runs it, with `--prog-type` applied.
+pub(crate) fn open_session(
+    path: &Path,
+    prog_type: Option<&str>,
+) -> Result<crate::session::Session, CliError> {
+    let mut session = crate::session::Session::open(path)
+        .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+    if let Some(name) = prog_type {
+        let t = crate::progtype::ProgType::from_name(name)
+            .ok_or_else(|| CliError::Input(format!("unknown program type \"{name}\"")))?;
+        session.set_prog_type(t);
+    }
+    Ok(session)
+}
+
+/// The packet (`--data-in`, empty without it) and context (`--ctx-in`) files of a run.
+pub(crate) fn read_run_input(
+    data_in: Option<&Path>,
+    ctx_in: Option<&Path>,
+) -> Result<(Vec<u8>, Option<Vec<u8>>), CliError> {
+    let data = data_in.map(read_file).transpose()?.unwrap_or_default();
+    let ctx = ctx_in.map(read_file).transpose()?;
+    Ok((data, ctx))
+}
+
 /// The program a command works on: the one named, or the object's only one.
 pub(crate) fn choose_program(
     session: &crate::session::Session,

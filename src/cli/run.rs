@@ -6,8 +6,7 @@ use super::{CliError, read_file, write_file};
 use crate::engine::Engine;
 use crate::helpers::HelperTable;
 use crate::jit::{Jit, JitMode};
-use crate::progtype::{ProgType, TestRunInput};
-use crate::session::Session;
+use crate::progtype::TestRunInput;
 use crate::vm::Interpreter;
 use clap::Args;
 use std::path::PathBuf;
@@ -99,40 +98,17 @@ pub(super) fn hex(bytes: &[u8]) -> String {
 fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
     let input_err =
         |e: crate::session::SessionError| CliError::Input(format!("{}: {e}", path.display()));
-    let mut session = Session::open(&path).map_err(input_err)?;
-    if let Some(name) = &a.prog_type {
-        let t = ProgType::from_name(name)
-            .ok_or_else(|| CliError::Input(format!("unknown program type \"{name}\"")))?;
-        session.set_prog_type(t);
-    }
+    let mut session = super::open_session(&path, a.prog_type.as_deref())?;
     session.set_budget(a.budget);
     session.set_engine(a.engine);
-    let names: Vec<String> = session
-        .object()
-        .programs
-        .iter()
-        .map(|p| p.name.clone())
-        .collect();
-    let program = match (&a.program, names.as_slice()) {
-        (Some(p), _) => p.clone(),
-        (None, [only]) => only.clone(),
-        (None, _) => {
-            return Err(CliError::Input(format!(
-                "{}: the object has {} programs, choose one with --program ({})",
-                path.display(),
-                names.len(),
-                names.join(", ")
-            )));
-        }
-    };
+    let program = super::choose_program(&session, a.program.as_deref(), &path)?;
     if !a.no_verify {
         // As a loader: linking problems (unknown program, undefined symbols) come first,
         // then the verifier's verdict, as BPF_PROG_LOAD would give it.
         session.linked_insns(&program).map_err(input_err)?;
         crate::testing::verify_program(&session, &program).map_err(|e| match e {
             crate::testing::TestError::Verifier { .. } => CliError::Run(format!(
-                "{}: {e}\n(the program was not run. bpfsim's verifier is still being built and \
-                 refuses some programs Linux accepts: --no-verify skips it)",
+                "{}: {e}\n(the program was not run; --no-verify skips it)",
                 path.display()
             )),
             other => CliError::Input(format!("{}: {other}", path.display())),
@@ -159,14 +135,7 @@ fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
     if let Some(pcap) = &a.pcap {
         return super::pcap::run_pcap(a, &path, &mut session, &program, pcap);
     }
-    let data = match &a.data_in {
-        Some(p) => read_file(p)?,
-        None => Vec::new(),
-    };
-    let ctx = match &a.ctx_in {
-        Some(p) => Some(read_file(p)?),
-        None => None,
-    };
+    let (data, ctx) = super::read_run_input(a.data_in.as_deref(), a.ctx_in.as_deref())?;
     let input = TestRunInput {
         data_in: &data,
         ctx_in: ctx.as_deref(),

@@ -213,8 +213,8 @@ impl Harness {
         self.session.set_prog_type(t);
     }
 
-    /// Runs the verifier on each program before its first run (off by default: the
-    /// verifier is still being built and rejects some programs Linux accepts).
+    /// Runs the verifier on each program before its first run (off by default, as
+    /// BPF_PROG_TEST_RUN on an already loaded program would be).
     pub fn set_verify(&mut self, on: bool) {
         self.verify = on;
     }

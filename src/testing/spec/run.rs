@@ -143,7 +143,7 @@ fn run_case(spec: &Spec, case: &Case, progress: Progress<'_>) -> CaseReport {
             };
             let mut msg = e.to_string();
             if matches!(e, TestError::Verifier { .. }) {
-                msg.push_str("\n(bpfsim's verifier is still being built and refuses some programs Linux accepts: `verify = false` in the spec, or `bpfsim test --no-verify`, skips it)");
+                msg.push_str("\n(`verify = false` in the spec, or `bpfsim test --no-verify`, skips the verifier)");
             }
             report.messages.push(msg);
         }
