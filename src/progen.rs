@@ -654,40 +654,6 @@ impl std::fmt::Display for EngineMismatch {
     }
 }
 
-/// `text` with every number of 8 digits or more (a host address, hexadecimal, or a
-/// distance between host addresses, decimal) as `#`.
-fn mask_addresses(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes[i..].starts_with(b"0x");
-        let start = if hex { i + 2 } else { i };
-        let len = bytes[start..]
-            .iter()
-            .take_while(|b| {
-                if hex {
-                    b.is_ascii_hexdigit()
-                } else {
-                    b.is_ascii_digit()
-                }
-            })
-            .count();
-        if len >= 8 {
-            out.push('#');
-            i = start + len;
-        } else if len > 0 || hex {
-            out.push_str(&text[i..start + len.max(usize::from(!hex))]);
-            i = start + len.max(usize::from(!hex));
-        } else {
-            let c = text[i..].chars().next().unwrap_or(' ');
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
-}
-
 /// r0 as text; a value in the range of host user-space addresses (2^44 to 2^47: an
 /// unverified program can return the address of its context or stack, which differs
 /// between sessions and engines) as `pointer`.
@@ -709,7 +675,7 @@ fn run_on(
     use crate::maps::MapSetConfig;
     use crate::object::{Object, Program};
     use crate::progtype::TestRunInput;
-    use crate::session::Session;
+    use crate::session::{Session, SessionError};
 
     let program = Program::from_insns("generated", generated.prog_type, generated.insns.clone());
     let object = Object::from_program(program, generated.maps.clone());
@@ -731,13 +697,14 @@ fn run_on(
             r.insns,
             r.output.data_out
         ),
-        // Addresses differ between sessions (each has its own maps), and so does which
-        // region lies nearest to a bad one (the part in parentheses): compare the rest.
-        Err(e) => {
-            let text = e.to_string();
-            let text = text.split(" (").next().unwrap_or_default();
-            format!("error: {}", mask_addresses(text))
-        }
+        // The kind of fault and where, not its text: the text names host addresses, which
+        // differ between sessions.
+        Err(SessionError::Run { source, .. }) => format!(
+            "error: {:?} at {:?}",
+            std::mem::discriminant(&*source),
+            source.pc()
+        ),
+        Err(e) => format!("error: {e}"),
     };
     for i in 0..session.maps().len() {
         if let Some(map) = session.maps().get(i) {
