@@ -12,51 +12,19 @@
 
 use bpfsim::engine::Engine;
 use bpfsim::helpers::HelperTable;
-use bpfsim::insn::{AluOp, CallTarget, Insn, JmpCond, Reg, Source, Width, encode_program};
+use bpfsim::insn::{AluOp, CallTarget, Insn, Reg, Source, encode_program};
 use bpfsim::jit::{Jit, JitMode};
 use bpfsim::progtype::TestRunInput;
 use bpfsim::session::Session;
 use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
 use bpfsim::vm::memory::RegionKind;
 use bpfsim::vm::{Env, Interpreter};
+mod common;
+
+use common::{alu, arithmetic_loop, loop_back};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
-
-fn alu(op: AluOp, dst: Reg, src: Source) -> Insn {
-    Insn::Alu {
-        width: Width::W64,
-        op,
-        dst,
-        src,
-    }
-}
-
-fn loop_back(reg: Reg, off: i16) -> Insn {
-    Insn::Jump {
-        width: Width::W64,
-        cond: JmpCond::Ne,
-        dst: reg,
-        src: Source::Imm(0),
-        off,
-    }
-}
-
-/// r0 = 0; r1 = n; do { r0 += r1; r0 ^= 0x5a; r2 = r0; r2 >>= 3; r0 += r2 } while (--r1)
-fn arithmetic_loop(n: i32) -> Vec<Insn> {
-    vec![
-        alu(AluOp::Mov, Reg::R0, Source::Imm(0)),
-        alu(AluOp::Mov, Reg::R1, Source::Imm(n)),
-        alu(AluOp::Add, Reg::R0, Source::Reg(Reg::R1)),
-        alu(AluOp::Xor, Reg::R0, Source::Imm(0x5a)),
-        alu(AluOp::Mov, Reg::R2, Source::Reg(Reg::R0)),
-        alu(AluOp::Rsh, Reg::R2, Source::Imm(3)),
-        alu(AluOp::Add, Reg::R0, Source::Reg(Reg::R2)),
-        alu(AluOp::Sub, Reg::R1, Source::Imm(1)),
-        loop_back(Reg::R1, -7),
-        Insn::Exit,
-    ]
-}
 
 /// r6 = n; do { r1 = r6; call 5; r6 -= 1 } while (r6); exit
 fn helper_loop(n: i32) -> Vec<Insn> {
