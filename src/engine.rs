@@ -1,5 +1,5 @@
 //! Which engine runs a program: the interpreter ([`crate::vm`]) or the x86-64 JIT
-//! (`crate::jit`, being built). Every place that runs a program takes an [`Engine`]: the
+//! ([`crate::jit`]). Every place that runs a program takes an [`Engine`]: the
 //! library's [`crate::session::Session::set_engine`], `bpfsim run --engine`, the
 //! conformance plugin's `--interp`/`--jit` and spec files' `engine =`.
 

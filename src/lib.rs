@@ -1,10 +1,10 @@
 //! bpfsim: a userspace eBPF engine. It loads BPF ELF objects, verifies their programs the
-//! way the Linux kernel does (being built: [`verifier`]) and runs them in an interpreter
-//! against simulated maps, helpers and program contexts, giving the results Linux's
+//! way the Linux kernel does ([`verifier`]) and runs them in an interpreter or an x86-64
+//! JIT against simulated maps, helpers and program contexts, giving the results Linux's
 //! BPF_PROG_TEST_RUN gives.
 //!
 //! Data flows one way: [`object`] (ELF → programs, maps, BTF) → [`verifier`] → [`vm`]
-//! (interpreter) → an outcome (r0, packet, maps, trace output). [`session::Session`] ties
+//! (interpreter) or [`jit`] → an outcome (r0, packet, maps, trace output). [`session::Session`] ties
 //! them together for a loaded object; [`insn`] is the instruction set underneath all of it,
 //! [`maps`], [`helpers`] and [`progtype`] the kernel's maps, helpers and program contexts.
 //!

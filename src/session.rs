@@ -51,11 +51,6 @@ pub enum SessionError {
         program: String,
         source: ContextError,
     },
-    #[error("program {program}: the {engine} engine is not available yet")]
-    EngineUnavailable {
-        program: String,
-        engine: crate::engine::Engine,
-    },
     #[error("program {program}: the JIT cannot compile it: {source}")]
     Jit { program: String, source: JitError },
     #[error("program {program}: {source}{}", at_line(.line))]

@@ -474,21 +474,13 @@ fn specs_verify_first_unless_told_not_to() {
 }
 
 #[test]
-fn every_example_spec_passes_on_the_jit_when_it_exists() {
+fn every_example_spec_passes_on_the_jit() {
     for path in example_specs() {
         let mut s = spec::load(&path).unwrap_or_else(|e| panic!("{e}"));
         for c in &mut s.cases {
             c.engine = bpfsim::engine::Engine::Jit;
         }
         for r in spec::run::run_spec(&s, &mut |_, _, _| {}) {
-            if r.status == Status::Error
-                && r.messages
-                    .iter()
-                    .any(|m| m.contains("the jit engine is not available yet"))
-            {
-                println!("skipped: the JIT is not available ({})", path.display());
-                return;
-            }
             assert_eq!(
                 r.status,
                 Status::Pass,

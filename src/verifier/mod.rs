@@ -1,7 +1,7 @@
 //! The verifier: Linux's algorithm from `kernel/bpf/verifier.c` (as of the 6.18 kernel), so
 //! that bpfsim gives exactly the kernel's verdicts.
 //!
-//! It is being built bottom-up, as pure modules with no knowledge of programs yet:
+//! Built bottom-up: first pure modules with no knowledge of programs,
 //! - [`tnum`]: tracked numbers, what is known about each bit of a value (`kernel/bpf/tnum.c`).
 //! - [`scalar`]: the scalar part of a register state — `var_off` plus signed/unsigned 64- and
 //!   32-bit bounds — with `reg_bounds_sync`, the ALU transfer functions
@@ -17,7 +17,8 @@
 //! - [`preflight`](mod@preflight): all of them in the kernel's order, [`preflight()`];
 //! - [`fields`]: the reserved-field rules `do_check` applies where a path reaches;
 //! - [`state`], [`do_check`](mod@do_check), [`helper_model`]: the path-by-path walk with
-//!   register and stack states (first slice);
+//!   register and stack states, helper calls, references, callbacks, precision and pruning;
+//! - [`stack_depth`]: the stack-size limits checked after the walk;
 //! - [`stack_liveness`]: which stack slots may still be read (6.18's `liveness.c`);
 //! - [`error`]: [`VerifierError`], the kernel's message with its instruction and source line.
 //!

@@ -14,7 +14,7 @@
 //! calls contribute to those two, and `log` the verifier log (`bpfsim verify --log`).
 //!
 //! What this slice checks, with the kernel's words: reads of uninitialised registers
-//! (`R%d !read_ok`), writes to R10, ALU on scalars through [`ScalarBounds`], the basic
+//! (`R%d !read_ok`), writes to R10, ALU on scalars through [`ScalarBounds`](super::ScalarBounds), the basic
 //! pointer-arithmetic rules, stack, context, map-value and packet accesses, null checks,
 //! packet ranges from comparisons with `data_end`, the return-value range at exit, helper
 //! calls from the kernel's prototypes (`helper_call`: every argument kind, return types,
