@@ -111,3 +111,23 @@ fn the_pending_branch_limit_gives_the_kernels_error() {
         assert_eq!(kernel.error_line(), Some(expected), "kernel");
     }
 }
+
+#[test]
+fn stack_a_helper_reads_counts_toward_the_call_chain() {
+    // f never writes its stack; bpf_csum_diff reads 16 uninitialised bytes at fp-272 (root
+    // may), which makes f's stack 272 bytes deep, as an access would.
+    let src = "r1 = 0\n*(u64 *)(r10 - 256) = r1\ncall local f\nr0 = 0\nexit\nf:\nr1 = r10\n\
+               r1 += -272\nr2 = 16\nr3 = 0\nr4 = 0\nr5 = 0\ncall 28\nr0 = 0\nexit";
+    let insns = assemble(src).expect("assembles");
+    let program = Program::from_insns("helper_stack", ProgType::Xdp, insns.clone());
+    let err = verify(&program, &PreflightOptions::default())
+        .result
+        .expect_err("528 bytes of stack");
+    let expected = "combined stack size of 2 calls is 528. Too large";
+    assert_eq!(err.message(), expected);
+    if sys::bpf_available() {
+        let bytes: Vec<u8> = insns.iter().flat_map(|i| i.to_bytes()).collect();
+        let kernel = sys::prog_load(6, &bytes, "GPL", 1);
+        assert_eq!(kernel.error_line(), Some(expected), "kernel");
+    }
+}

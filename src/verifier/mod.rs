@@ -1,7 +1,7 @@
 //! The verifier: Linux's algorithm from `kernel/bpf/verifier.c` (as of the 6.18 kernel), so
 //! that bpfsim gives exactly the kernel's verdicts.
 //!
-//! Built bottom-up: first pure modules with no knowledge of programs,
+//! Built bottom-up. First, pure modules with no knowledge of programs:
 //! - [`tnum`]: tracked numbers, what is known about each bit of a value (`kernel/bpf/tnum.c`).
 //! - [`scalar`]: the scalar part of a register state — `var_off` plus signed/unsigned 64- and
 //!   32-bit bounds — with `reg_bounds_sync`, the ALU transfer functions

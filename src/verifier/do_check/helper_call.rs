@@ -749,6 +749,10 @@ impl Walker<'_> {
                 },
             );
         }
+        // grow_stack_state, as for any stack access.
+        if let Some(f) = st.frame.get(reg.frameno as usize) {
+            self.grow_stack(f.subprogno, -min_off);
+        }
         let (lo, hi) = if konst {
             (min_off, min_off + size)
         } else {
