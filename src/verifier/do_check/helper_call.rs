@@ -718,37 +718,11 @@ impl Walker<'_> {
         if size == 0 && !zero_ok {
             return err(Errno::Acces, "invalid zero-sized read".into());
         }
-        let extra = if write { " write to" } else { " read from" };
         let off = reg.off as i64;
-        let (min_off, max_off, konst) = if reg.var.var_off.is_const() {
-            let m = reg.var.var_off.value as i64 + off;
-            (m, m + size, true)
-        } else {
-            if reg.var.smax_value >= BPF_MAX_VAR_OFF || reg.var.smin_value <= -BPF_MAX_VAR_OFF {
-                return err(
-                    Errno::Acces,
-                    format!("invalid unbounded variable-offset{extra} stack R{regno}"),
-                );
-            }
-            (
-                reg.var.smin_value + off,
-                reg.var.smax_value + off + size,
-                false,
-            )
-        };
-        if min_off < -(MAX_BPF_STACK as i64) || min_off > -1 || max_off > 0 {
-            return err(
-                Errno::Acces,
-                if konst {
-                    format!("invalid{extra} stack R{regno} off={off} size={size}")
-                } else {
-                    format!(
-                        "invalid variable-offset{extra} stack R{regno} var_off={} off={off} size={size}",
-                        tnum_str(&reg)
-                    )
-                },
-            );
-        }
+        let konst = reg.var.var_off.is_const();
+        let size32 = i32::try_from(size).unwrap_or(i32::MAX);
+        let min_off =
+            super::mem::check_stack_access_within_bounds(&reg, regno, reg.off, size32, write)?;
         // grow_stack_state, as for any stack access.
         if let Some(f) = st.frame.get(reg.frameno as usize) {
             self.grow_stack(f.subprogno, -min_off);

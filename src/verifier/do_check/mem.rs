@@ -428,7 +428,7 @@ fn check_ptr_off_reg(reg: &RegState, n: usize) -> Res<()> {
 
 /// `check_stack_access_within_bounds` for a direct access by root: `[min, max)` must lie
 /// in the 512-byte frame. Gives the lowest offset reached.
-fn check_stack_access_within_bounds(
+pub(super) fn check_stack_access_within_bounds(
     reg: &RegState,
     n: usize,
     off: i32,
