@@ -512,10 +512,9 @@ mod kernel {
         sys::bpf_available()
     }
 
-    /// The log's last line that is not the `processed ...` summary.
+    /// The verifier's error line (`sys::error_line`).
     pub fn error_line(log: &str) -> String {
-        log.lines()
-            .rfind(|l| !l.trim().is_empty() && !l.starts_with("processed "))
+        super::common::sys::error_line(log)
             .unwrap_or("")
             .to_string()
     }

@@ -531,17 +531,9 @@ mod kernel {
         sys::bpf_available()
     }
 
-    /// The log's last line that is not the `processed ...` summary (nor the two states an
-    /// infinite loop prints after its message).
+    /// The verifier's error line (`sys::error_line`).
     pub fn error_line(log: &str) -> String {
-        if let Some(l) = log
-            .lines()
-            .find(|l| l.starts_with("infinite loop detected"))
-        {
-            return l.to_string();
-        }
-        log.lines()
-            .rfind(|l| !l.trim().is_empty() && !l.starts_with("processed "))
+        super::common::sys::error_line(log)
             .unwrap_or("")
             .to_string()
     }

@@ -201,18 +201,23 @@ impl LoadResult {
         self.fd.as_ref().err().copied().unwrap_or(0)
     }
 
-    /// The log's last line that is not statistics or a state dump (`infinite loop detected`
-    /// prints the two states after itself): the verifier's error.
+    /// The verifier's error line ([`error_line`]).
     pub fn error_line(&self) -> Option<&str> {
-        self.log.lines().rev().map(str::trim).find(|l| {
-            !l.is_empty()
-                && !l.starts_with("processed ")
-                && !l.starts_with("verification time")
-                && !l.starts_with("stack depth")
-                && !l.starts_with("cur state:")
-                && !l.starts_with("old state:")
-        })
+        error_line(&self.log)
     }
+}
+
+/// A verifier log's last line that is not statistics or a state dump (`infinite loop
+/// detected` prints the two states after itself): the verifier's error.
+pub fn error_line(log: &str) -> Option<&str> {
+    log.lines().rev().map(str::trim).find(|l| {
+        !l.is_empty()
+            && !l.starts_with("processed ")
+            && !l.starts_with("verification time")
+            && !l.starts_with("stack depth")
+            && !l.starts_with("cur state:")
+            && !l.starts_with("old state:")
+    })
 }
 
 /// Loads raw instruction bytes as `options` say.
