@@ -151,11 +151,57 @@ pub mod errno {
 /// A helper's implementation: arguments r1..r5, result r0.
 pub type HelperFn = fn(&mut CallEnv<'_, '_>, [u64; 5]) -> Result<u64, HelperError>;
 
+/// A helper that reads only its arguments and the run's [`World`] (clocks, random numbers,
+/// CPU and task identity): it cannot fail, touches no program memory and calls nothing
+/// back, so the JIT calls it directly with r1..r5 where they are (the C argument registers)
+/// and the world as the sixth argument, as the kernel's JIT calls a helper. Made from a
+/// plain Rust function by [`world_helper!`](crate::world_helper).
+pub type WorldHelperFn = extern "C" fn(u64, u64, u64, u64, u64, &mut World) -> u64;
+
+/// Makes a [`WorldHelperFn`] from a `fn(&mut World, [u64; 5]) -> u64`.
+#[macro_export]
+macro_rules! world_helper {
+    ($f:expr) => {{
+        extern "C" fn shim(
+            a1: u64,
+            a2: u64,
+            a3: u64,
+            a4: u64,
+            a5: u64,
+            world: &mut $crate::helpers::World,
+        ) -> u64 {
+            let f: fn(&mut $crate::helpers::World, [u64; 5]) -> u64 = $f;
+            f(world, [a1, a2, a3, a4, a5])
+        }
+        shim as $crate::helpers::WorldHelperFn
+    }};
+}
+
+/// How a helper is implemented.
+#[derive(Clone, Copy)]
+pub enum HelperImpl {
+    /// With the whole [`CallEnv`]: program memory, maps, callbacks, failures.
+    Env(HelperFn),
+    /// With the run's world only.
+    World(WorldHelperFn),
+}
+
 /// One helper of the table.
 #[derive(Clone, Copy)]
 pub struct Helper {
     pub name: &'static str,
-    pub func: HelperFn,
+    pub func: HelperImpl,
+}
+
+impl Helper {
+    /// Calls the helper: the one place both engines' generic call paths go through.
+    #[inline]
+    pub fn call(&self, env: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+        match self.func {
+            HelperImpl::Env(f) => f(env, a),
+            HelperImpl::World(f) => Ok(f(a[0], a[1], a[2], a[3], a[4], env.world())),
+        }
+    }
 }
 
 impl fmt::Debug for Helper {
@@ -189,12 +235,21 @@ impl HelperTable {
     /// The table the bpf_conformance suite expects: helper 5 returns its first argument.
     pub fn conformance() -> Self {
         let mut t = Self::new();
-        t.register(5, "conformance_identity", |_, args| Ok(args[0]));
+        t.register_world(5, "conformance_identity", crate::world_helper!(|_, a| a[0]));
         t
     }
 
     /// Adds (or replaces) helper `id`.
     pub fn register(&mut self, id: u32, name: &'static str, func: HelperFn) {
+        self.insert(id, name, HelperImpl::Env(func));
+    }
+
+    /// Adds (or replaces) helper `id`, one that needs only the world (see [`WorldHelperFn`]).
+    pub fn register_world(&mut self, id: u32, name: &'static str, func: WorldHelperFn) {
+        self.insert(id, name, HelperImpl::World(func));
+    }
+
+    fn insert(&mut self, id: u32, name: &'static str, func: HelperImpl) {
         let i = id as usize;
         if self.by_id.len() <= i {
             self.by_id.resize(i + 1, None);

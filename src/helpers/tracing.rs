@@ -4,32 +4,49 @@
 //! reads always NUL-terminate and return the length including the NUL.
 
 use super::printk::{self, FormatMemory};
-use super::{CallEnv, HelperError, HelperTable, errno};
+use super::{CallEnv, HelperError, HelperTable, World, errno};
+use crate::world_helper;
 
 pub(super) fn register(t: &mut HelperTable) {
     t.register(4, "probe_read", probe_read_kernel);
-    t.register(5, "ktime_get_ns", ktime_get_ns);
+    t.register_world(5, "ktime_get_ns", world_helper!(ktime_get_ns));
     t.register(6, "trace_printk", trace_printk);
-    t.register(7, "get_prandom_u32", get_prandom_u32);
-    t.register(8, "get_smp_processor_id", get_smp_processor_id);
-    t.register(14, "get_current_pid_tgid", get_current_pid_tgid);
-    t.register(15, "get_current_uid_gid", get_current_uid_gid);
+    t.register_world(7, "get_prandom_u32", world_helper!(get_prandom_u32));
+    t.register_world(
+        8,
+        "get_smp_processor_id",
+        world_helper!(get_smp_processor_id),
+    );
+    t.register_world(
+        14,
+        "get_current_pid_tgid",
+        world_helper!(get_current_pid_tgid),
+    );
+    t.register_world(
+        15,
+        "get_current_uid_gid",
+        world_helper!(get_current_uid_gid),
+    );
     t.register(16, "get_current_comm", get_current_comm);
-    t.register(35, "get_current_task", get_current_task);
+    t.register_world(35, "get_current_task", world_helper!(get_current_task));
     t.register(36, "probe_write_user", probe_write_user);
-    t.register(42, "get_numa_node_id", get_numa_node_id);
+    t.register_world(42, "get_numa_node_id", world_helper!(get_numa_node_id));
     t.register(45, "probe_read_str", probe_read_kernel_str);
-    t.register(80, "get_current_cgroup_id", get_current_cgroup_id);
+    t.register_world(
+        80,
+        "get_current_cgroup_id",
+        world_helper!(get_current_cgroup_id),
+    );
     t.register(112, "probe_read_user", probe_read_user);
     t.register(113, "probe_read_kernel", probe_read_kernel);
     t.register(114, "probe_read_user_str", probe_read_user_str);
     t.register(115, "probe_read_kernel_str", probe_read_kernel_str);
-    t.register(118, "jiffies64", jiffies64);
-    t.register(125, "ktime_get_boot_ns", ktime_get_boot_ns);
-    t.register(158, "get_current_task_btf", get_current_task);
-    t.register(160, "ktime_get_coarse_ns", ktime_get_ns);
+    t.register_world(118, "jiffies64", world_helper!(jiffies64));
+    t.register_world(125, "ktime_get_boot_ns", world_helper!(ktime_get_boot_ns));
+    t.register_world(158, "get_current_task_btf", world_helper!(get_current_task));
+    t.register_world(160, "ktime_get_coarse_ns", world_helper!(ktime_get_ns));
     t.register(165, "snprintf", snprintf);
-    t.register(208, "ktime_get_tai_ns", ktime_get_tai_ns);
+    t.register_world(208, "ktime_get_tai_ns", world_helper!(ktime_get_tai_ns));
 }
 
 type Result = std::result::Result<u64, HelperError>;
@@ -37,54 +54,50 @@ type Result = std::result::Result<u64, HelperError>;
 /// Jiffies per second (CONFIG_HZ of Debian's kernels).
 const HZ: u64 = 250;
 
-fn ktime_get_ns(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    Ok(c.world().read_clock())
+fn ktime_get_ns(w: &mut World, _: [u64; 5]) -> u64 {
+    w.read_clock()
 }
 
-fn ktime_get_boot_ns(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    let w = c.world();
+fn ktime_get_boot_ns(w: &mut World, _: [u64; 5]) -> u64 {
     let offset = w.boot_offset_ns;
-    Ok(w.read_clock().wrapping_add(offset))
+    w.read_clock().wrapping_add(offset)
 }
 
-fn ktime_get_tai_ns(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    let w = c.world();
+fn ktime_get_tai_ns(w: &mut World, _: [u64; 5]) -> u64 {
     let offset = w.tai_offset_ns;
-    Ok(w.read_clock().wrapping_add(offset))
+    w.read_clock().wrapping_add(offset)
 }
 
-fn jiffies64(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    Ok(c.world().read_clock() / (1_000_000_000 / HZ))
+fn jiffies64(w: &mut World, _: [u64; 5]) -> u64 {
+    w.read_clock() / (1_000_000_000 / HZ)
 }
 
-fn get_prandom_u32(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    Ok(c.world().next_random() as u64)
+fn get_prandom_u32(w: &mut World, _: [u64; 5]) -> u64 {
+    w.next_random() as u64
 }
 
-fn get_smp_processor_id(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    Ok(c.world().cpu as u64)
+fn get_smp_processor_id(w: &mut World, _: [u64; 5]) -> u64 {
+    w.cpu as u64
 }
 
-fn get_numa_node_id(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    Ok(c.world().numa_node as u64)
+fn get_numa_node_id(w: &mut World, _: [u64; 5]) -> u64 {
+    w.numa_node as u64
 }
 
-fn get_current_pid_tgid(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    let t = &c.world().task;
-    Ok(((t.tgid as u64) << 32) | t.pid as u64)
+fn get_current_pid_tgid(w: &mut World, _: [u64; 5]) -> u64 {
+    ((w.task.tgid as u64) << 32) | w.task.pid as u64
 }
 
-fn get_current_uid_gid(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    let t = &c.world().task;
-    Ok(((t.gid as u64) << 32) | t.uid as u64)
+fn get_current_uid_gid(w: &mut World, _: [u64; 5]) -> u64 {
+    ((w.task.gid as u64) << 32) | w.task.uid as u64
 }
 
-fn get_current_task(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    Ok(c.world().task.task_addr)
+fn get_current_task(w: &mut World, _: [u64; 5]) -> u64 {
+    w.task.task_addr
 }
 
-fn get_current_cgroup_id(c: &mut CallEnv<'_, '_>, _: [u64; 5]) -> Result {
-    Ok(c.world().task.cgroup_id)
+fn get_current_cgroup_id(w: &mut World, _: [u64; 5]) -> u64 {
+    w.task.cgroup_id
 }
 
 /// `bpf_get_current_comm(buf, size)`: the comm, truncated and NUL-padded to `size`.

@@ -28,7 +28,7 @@ use super::x86::{
     Asm, Label, R8, R9, R10, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, Size,
     alu, cc, shift,
 };
-use crate::helpers::{Helper, HelperTable};
+use crate::helpers::{Helper, HelperImpl, HelperTable};
 use crate::vm::code::{ATOMIC_FETCH, Op, OpKind};
 use crate::vm::{MAX_CALL_FRAMES, STACK_SIZE};
 use std::mem::offset_of;
@@ -778,6 +778,14 @@ impl Gen<'_> {
     }
 
     fn helper_call(&mut self, pc: usize, op: &Op) {
+        if op.kind == OpKind::CallHelper
+            && let Some(Helper {
+                func: HelperImpl::World(f),
+                ..
+            }) = self.helpers.get(op.imm as u64)
+        {
+            return self.world_helper_call(*f as usize as u64);
+        }
         let a = &mut self.a;
         a.store64(CTX, field!(r0), RAX);
         a.store64(CTX, field!(budget), BUDGET);
@@ -833,6 +841,38 @@ impl Gen<'_> {
             }
         };
         self.a.jcc(cc::NE, status);
+    }
+
+    /// A helper that needs only the world, called directly as the kernel's JIT calls one:
+    /// r1..r5 already sit in the C argument registers, the world goes sixth (in the budget's
+    /// register, saved around the call), and r0 comes back in rax. It cannot fail, so there
+    /// is no status to test. In checked mode r1..r5 keep their values across the call as in
+    /// the interpreter; in verified mode the verifier proved they are not read before being
+    /// written, as the BPF calling convention has it.
+    fn world_helper_call(&mut self, f: u64) {
+        let keep = match self.mode {
+            JitMode::Checked => &[RDI, RSI, RDX, RCX, R8][..],
+            JitMode::Verified => &[],
+        };
+        let a = &mut self.a;
+        a.push(BUDGET);
+        for &r in keep {
+            a.push(r);
+        }
+        // The native stack stays 16-byte aligned at the call.
+        if keep.len() % 2 == 0 {
+            a.alu_ri(true, alu::SUB, RSP, 8);
+        }
+        a.load64(R9, CTX, field!(world));
+        a.mov_imm(R11, f);
+        a.call_reg(R11);
+        if keep.len() % 2 == 0 {
+            a.alu_ri(true, alu::ADD, RSP, 8);
+        }
+        for &r in keep.iter().rev() {
+            a.pop(r);
+        }
+        a.pop(BUDGET);
     }
 
     fn local_call(&mut self, pc: usize, op: &Op) {

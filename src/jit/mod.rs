@@ -234,6 +234,9 @@ impl Jit {
                 .map_or((0, [0; 4]), |r| (r.start, runtime::cache_lim(r, env)))
         };
         let ((rcache_lo, rcache_lim), (wcache_lo, wcache_lim)) = (cache(false), cache(true));
+        // Generated code and the entry points reach the run's `Env` (and its world) only
+        // through this one pointer.
+        let env_ptr = env as *mut Env<'_>;
         let mut ctx = JitCtx {
             stack_lo: stack_top - frame,
             stack_lim: runtime::limits(frame),
@@ -255,11 +258,14 @@ impl Jit {
             err_arg: 0,
             may_goto_left: MAY_GOTO_LOOPS,
             frame_top: stack_top,
+            // SAFETY: `env_ptr` comes from the live `&mut Env` of this run; only the
+            // address of its field is taken.
+            world: unsafe { &raw mut (*env_ptr).world } as u64,
             args,
             stack_top,
             budget_start: budget,
             tail_calls: 0,
-            env: env as *mut Env<'_> as *mut c_void,
+            env: env_ptr as *mut c_void,
             machine: &machine as *const _ as *const c_void,
             entries,
             n_entries,

@@ -69,6 +69,8 @@ pub struct JitCtx {
     pub err_arg: u64,
     pub may_goto_left: u64,
     pub frame_top: u64,
+    /// `&mut World` of the run's `Env`: the sixth argument of a direct helper call.
+    pub world: u64,
     pub args: [u64; 5],
     // ---- Rust only ----
     pub(crate) stack_top: u64,
@@ -275,7 +277,7 @@ pub extern "C" fn jit_helper(ctx: *mut JitCtx, r1: u64, r2: u64, r3: u64, r4: u6
         budget_left: ctx.budget.max(0) as u64,
         callback_insns: 0,
     };
-    let result = (helper.func)(&mut call, [r1, r2, r3, r4, r5]);
+    let result = helper.call(&mut call, [r1, r2, r3, r4, r5]);
     let callback_insns = call.callback_insns;
     ctx.clear_caches();
     ctx.budget = ctx

@@ -160,6 +160,58 @@ fn calls_match() {
     same("recurse:\ncall local recurse\nexit", &[]);
 }
 
+/// Helpers that need only the world are called directly by the JIT: the same results and
+/// world afterwards (clock steps, random state), r1..r5 kept in checked mode as the
+/// interpreter keeps them, and budgets counted alike.
+#[test]
+fn direct_world_helper_calls_match() {
+    // ktime_get_ns twice (the clock steps), prandom, pid/tgid, cpu, in a loop.
+    let calls = "mov %r8, 3\nmov %r7, 0\nloop:\n\
+                 call 5\nmov %r6, %r0\ncall 5\nsub %r0, %r6\nadd %r7, %r0\n\
+                 call 7\nadd %r7, %r0\ncall 14\nadd %r7, %r0\ncall 8\nadd %r7, %r0\n\
+                 sub %r8, 1\njne %r8, 0, loop\n";
+    // The same, and then r1..r5 read back (only an unverified program may).
+    let set = "mov %r1, 7\nmov %r2, 8\nmov %r3, 9\nmov %r4, 10\nmov %r5, 11\n";
+    let read = "add %r7, %r1\nadd %r7, %r2\nadd %r7, %r3\nadd %r7, %r4\nadd %r7, %r5\n";
+    let valid = format!("{calls}mov %r0, %r7\nexit");
+    let unverified = format!("{set}{calls}{read}mov %r0, %r7\nexit");
+    for (src, modes) in [
+        (valid, &[JitMode::Checked, JitMode::Verified][..]),
+        (unverified, &[JitMode::Checked]),
+    ] {
+        world_helpers_match(&src, modes);
+    }
+}
+
+fn world_helpers_match(src: &str, modes: &[JitMode]) {
+    let insns = decode_program(&assemble(src).expect("assembles")).expect("decodes");
+    let world = || {
+        let mut env = Env::default();
+        env.world.mono_ns = 1_000;
+        env.world.clock_step_ns = 250;
+        env.world.cpu = 3;
+        env.world.task.pid = 41;
+        env.world.task.tgid = 40;
+        env
+    };
+    for budget in [3, 15, 30, 100] {
+        let mut vm = Interpreter::new(&insns, HelperTable::kernel()).expect("prepares");
+        vm.set_budget(budget);
+        let mut want_env = world();
+        let want = vm.run(&mut want_env, [0; 5]);
+        for &mode in modes {
+            let mut j = Jit::compile(&insns, HelperTable::kernel(), mode).expect("compiles");
+            j.set_budget(budget);
+            let mut env = world();
+            let got = j.run(&mut env, [0; 5]);
+            if mode == JitMode::Checked || want.is_ok() {
+                assert_eq!(got, want, "{mode:?} budget {budget}\n{src}");
+                assert_eq!(env.world, want_env.world, "{mode:?} budget {budget}");
+            }
+        }
+    }
+}
+
 #[test]
 fn budgets_match() {
     for budget in [0, 1, 2, 3, 5, 10, 33, 100] {

@@ -597,7 +597,7 @@ fn execute(
                         callback_insns: 0,
                     };
                     let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
-                    let result = (helper.func)(&mut call, args);
+                    let result = helper.call(&mut call, args);
                     executed += call.callback_insns;
                     match result {
                         Ok(v) => regs[0] = v,
