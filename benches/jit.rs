@@ -15,9 +15,9 @@
 //!   alone: `parse` (`Object::parse`), `maps` (`Session::new` creates the object's maps),
 //!   `verify` (`testing::verify_program`, as `bpfsim run` verifies first) and `link+jit`
 //!   (`Session::linked_insns`, then `Jit::compile` in verified mode). Results are dropped
-//!   outside the timed loop, so the stages add up to the whole. On `classify` of
-//!   `tests/fixtures/globals.o` (29 instructions, four global-data maps) and on
-//!   `examples/xdp_filter` (171 instructions, two maps).
+//!   outside the timed loop (teardown is not counted). On `classify` of
+//!   `tests/fixtures/globals.o` (34 instructions, four global-data maps) and on
+//!   `examples/xdp_filter` (184 instructions, two maps).
 //!
 //! `cargo bench --bench jit`.
 
