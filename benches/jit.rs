@@ -4,9 +4,20 @@
 //! - `raw/checksum`: `examples/checksum.bin` over a 20-byte IPv4 header;
 //! - `raw/helper_call`: 10,000 helper calls (helper 5 returns its argument; rbpf gets the
 //!   same function), so time / 10,000 is the cost of a call plus 4 instructions;
-//! - `object/*`: `benches/fixtures/bench.o` (XDP programs, the ones `examples/jit_vs_kernel.rs`
+//! - `raw/local_call`: 10,000 bpf-to-bpf calls of a 4-instruction function, so time / 10,000
+//!   is the cost of a call and its return plus 9 instructions (rbpf 0.4.1 runs local calls
+//!   in its interpreter and its JIT, so it has both columns);
+//! - `object/*`: `benches/fixtures/bench.o` (XDP programs, `local_call` with a static
+//!   function in `.text`, the ones `examples/jit_vs_kernel.rs`
 //!   also runs in the kernel) through a `Session`, as `bpfsim run` runs them;
-//! - `compile/*`: verification plus JIT compilation of a small program.
+//! - `compile/*`: verification plus JIT compilation of a small program;
+//! - `load/*`: from an object's bytes to a compiled JIT (`elf to jit`), and each stage
+//!   alone: `parse` (`Object::parse`), `maps` (`Session::new` creates the object's maps),
+//!   `verify` (`testing::verify_program`, as `bpfsim run` verifies first) and `link+jit`
+//!   (`Session::linked_insns`, then `Jit::compile` in verified mode). Results are dropped
+//!   outside the timed loop (teardown is not counted). On `classify` of
+//!   `tests/fixtures/globals.o` (34 instructions, four global-data maps) and on
+//!   `examples/xdp_filter` (184 instructions, two maps).
 //!
 //! `cargo bench --bench jit`.
 
@@ -14,15 +25,18 @@ use bpfsim::engine::Engine;
 use bpfsim::helpers::HelperTable;
 use bpfsim::insn::{AluOp, CallTarget, Insn, Reg, Source, encode_program};
 use bpfsim::jit::{Jit, JitMode};
+use bpfsim::maps::MapSetConfig;
+use bpfsim::object::Object;
 use bpfsim::progtype::TestRunInput;
 use bpfsim::session::Session;
+use bpfsim::testing::verify_program;
 use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
 use bpfsim::vm::memory::RegionKind;
 use bpfsim::vm::{Env, Interpreter};
 mod common;
 
 use common::{alu, arithmetic_loop, loop_back};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -34,6 +48,27 @@ fn helper_loop(n: i32) -> Vec<Insn> {
         Insn::Call(CallTarget::Helper(5)),
         alu(AluOp::Sub, Reg::R6, Source::Imm(1)),
         loop_back(Reg::R6, -4),
+        Insn::Exit,
+    ]
+}
+
+/// r6 = n; r7 = 0; do { r1 = r6; call f; r7 += r0; r6 -= 1 } while (r6); r0 = r7; exit
+/// f: r0 = r1; r0 ^= 0x5a; r0 += 3; exit
+fn local_call_loop(n: i32) -> Vec<Insn> {
+    vec![
+        alu(AluOp::Mov, Reg::R6, Source::Imm(n)),
+        alu(AluOp::Mov, Reg::R7, Source::Imm(0)),
+        alu(AluOp::Mov, Reg::R1, Source::Reg(Reg::R6)),
+        // f is at 9 = 3 + 1 + 5.
+        Insn::Call(CallTarget::Local(5)),
+        alu(AluOp::Add, Reg::R7, Source::Reg(Reg::R0)),
+        alu(AluOp::Sub, Reg::R6, Source::Imm(1)),
+        loop_back(Reg::R6, -5),
+        alu(AluOp::Mov, Reg::R0, Source::Reg(Reg::R7)),
+        Insn::Exit,
+        alu(AluOp::Mov, Reg::R0, Source::Reg(Reg::R1)),
+        alu(AluOp::Xor, Reg::R0, Source::Imm(0x5a)),
+        alu(AluOp::Add, Reg::R0, Source::Imm(3)),
         Insn::Exit,
     ]
 }
@@ -62,6 +97,7 @@ fn raw(c: &mut Criterion) {
         ("arithmetic", arithmetic_loop(100_000), vec![0u8; 64]),
         ("checksum", cks, header),
         ("helper_call", helper_loop(10_000), vec![0u8; 64]),
+        ("local_call", local_call_loop(10_000), vec![0u8; 64]),
     ];
     for (name, prog, mem) in cases {
         let mut g = c.benchmark_group(format!("raw/{name}"));
@@ -138,7 +174,7 @@ fn object_path() -> String {
 fn objects(c: &mut Criterion) {
     let frame = frame();
     let input = TestRunInput::new(&frame);
-    for program in ["arith", "csum", "helper_loop"] {
+    for program in ["arith", "csum", "helper_loop", "local_call"] {
         let mut g = c.benchmark_group(format!("object/{program}"));
         let mut want = None;
         for (label, engine, mode) in [
@@ -197,11 +233,59 @@ fn compile(c: &mut Criterion) {
     g.finish();
 }
 
+/// Parses `bytes`, creates the maps, verifies `program` and compiles it: what a user's
+/// object goes through before its first run on the JIT.
+fn elf_to_jit(bytes: &[u8], program: &str) -> (Session, Jit) {
+    let object = Object::parse(bytes).expect("parses");
+    let mut session = Session::new(object, MapSetConfig::default()).expect("maps");
+    verify_program(&session, program).expect("accepted");
+    let insns = session.linked_insns(program).expect("links");
+    let jit = Jit::compile(&insns, HelperTable::kernel(), JitMode::Verified).expect("compiles");
+    (session, jit)
+}
+
+fn load(c: &mut Criterion) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (path, program) in [
+        ("tests/fixtures/globals.o", "classify"),
+        ("examples/xdp_filter/xdp_filter.bpf.o", "xdp_filter"),
+    ] {
+        let bytes = std::fs::read(format!("{root}/{path}")).expect("object");
+        let object = Object::parse(&bytes).expect("parses");
+        let n = object.program(program).expect("program").insns.len();
+        let mut g = c.benchmark_group(format!("load/{program}"));
+        g.bench_function(format!("elf to jit ({n} insns)"), |b| {
+            b.iter_with_large_drop(|| elf_to_jit(black_box(&bytes), program))
+        });
+        g.bench_function("parse", |b| {
+            b.iter_with_large_drop(|| Object::parse(black_box(&bytes)).expect("parses"))
+        });
+        g.bench_function("maps", |b| {
+            b.iter_batched(
+                || object.clone(),
+                |o| Session::new(o, MapSetConfig::default()).expect("maps"),
+                BatchSize::SmallInput,
+            )
+        });
+        let mut session = Session::new(object.clone(), MapSetConfig::default()).expect("maps");
+        g.bench_function("verify", |b| {
+            b.iter(|| verify_program(black_box(&session), program).expect("accepted"))
+        });
+        g.bench_function("link+jit", |b| {
+            b.iter_with_large_drop(|| {
+                let insns = session.linked_insns(program).expect("links");
+                Jit::compile(&insns, HelperTable::kernel(), JitMode::Verified).expect("compiles")
+            })
+        });
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = raw, objects, compile
+    targets = raw, objects, compile, load
 }
 criterion_main!(benches);

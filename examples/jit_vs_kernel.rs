@@ -18,7 +18,7 @@ use bpfsim::session::Session;
 use std::path::Path;
 use std::process::Command;
 
-const PROGRAMS: [&str; 3] = ["arith", "csum", "helper_loop"];
+const PROGRAMS: [&str; 4] = ["arith", "csum", "helper_loop", "local_call"];
 const ROUNDS: usize = 5;
 
 fn frame() -> Vec<u8> {

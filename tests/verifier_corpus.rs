@@ -8,9 +8,7 @@
 
 mod common;
 
-use bpfsim::object::Object;
-use bpfsim::progtype::ProgType;
-use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
+use bpfsim::verifier::verify;
 use std::collections::BTreeMap;
 
 /// Verdicts that agree with the kernel's over the whole corpus (release builds), measured
@@ -25,13 +23,9 @@ fn corpus_verdicts_agree_with_the_kernel() {
         println!("skipped in debug builds: run cargo test --release --test verifier_corpus");
         return;
     }
-    let dir = common::shared_dir().join("corpus");
-    let objs = dir.join("ebpf-samples");
-    let Ok(text) = std::fs::read_to_string(dir.join("ebpf-samples.kernel-6.18.jsonl")) else {
-        println!("skipped: corpus not found at {}", dir.display());
+    let Some(corpus) = common::corpus::verifier_cases() else {
         return;
     };
-    let mut parsed: BTreeMap<String, Option<Object>> = BTreeMap::new();
     let (mut total, mut agree, mut rejects, mut lines_equal) = (0, 0, 0, 0);
     let mut false_accepts = Vec::new();
     let mut false_rejects: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -41,55 +35,17 @@ fn corpus_verdicts_agree_with_the_kernel() {
     let mut verify_time = std::time::Duration::ZERO;
     let mut verify_cpu = std::time::Duration::ZERO;
     let mut kernel_usec = 0u64;
-    for line in text.lines() {
-        let rec: serde_json::Value = serde_json::from_str(line).expect("jsonl line is JSON");
-        let verdict = rec["kernel_verdict"].as_str().unwrap_or("");
-        if verdict != "accept" && verdict != "reject" {
-            continue;
-        }
-        let (Some(file), Some(section), Some(name)) = (
-            rec["file"].as_str(),
-            rec["section"].as_str(),
-            rec["program"].as_str(),
-        ) else {
-            continue;
-        };
-        let obj = parsed
-            .entry(file.to_string())
-            .or_insert_with(|| Object::from_file(objs.join(file)).ok());
-        let Some(obj) = obj.as_ref() else { continue };
-        let Some(prog) = obj
-            .programs
-            .iter()
-            .find(|p| p.name == name && p.section == section)
-        else {
-            continue;
-        };
+    for case in &corpus.cases {
         total += 1;
-        let mut prog = prog.clone();
-        if let Some(t) = rec["prog_type"].as_str().and_then(ProgType::from_name) {
-            prog.set_prog_type(t);
-        }
-        prog.expected_attach_type = rec["expected_attach_type"].as_u64().map(|v| v as u32);
-        let prog = &prog;
-        let libbpf = rec["loader"].as_str() == Some("libbpf");
-        let license = match rec["license"].as_str() {
-            Some(l) if l.contains("used GPL") => Some("GPL"),
-            _ => None,
-        };
-        let options = PreflightOptions {
-            btf_info: libbpf && !prog.func_info.is_empty(),
-            maps: MapRefs::Object(&obj.maps),
-            license,
-            ..PreflightOptions::default()
-        };
-        let what = format!("{file} {section}/{name}");
+        let (rec, verdict, prog) = (&case.record, case.verdict(), &case.program);
+        let options = case.options(&corpus);
+        let what = case.what();
         let started = std::time::Instant::now();
-        let cpu_started = thread_cpu_time();
+        let cpu_started = common::thread_cpu_time();
         let got = std::panic::catch_unwind(|| verify(prog, &options));
         let elapsed = started.elapsed();
         verify_time += elapsed;
-        verify_cpu += thread_cpu_time().saturating_sub(cpu_started);
+        verify_cpu += common::thread_cpu_time().saturating_sub(cpu_started);
         let Ok(got) = got else {
             panics.push(what);
             continue;
@@ -184,20 +140,6 @@ fn corpus_verdicts_agree_with_the_kernel() {
         agree >= AGREE_FLOOR,
         "agreement fell below the floor: {agree} < {AGREE_FLOOR}"
     );
-}
-
-/// CPU time of this thread (wall time is meaningless on a loaded machine).
-fn thread_cpu_time() -> std::time::Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec through a valid pointer.
-    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if r != 0 {
-        return std::time::Duration::ZERO;
-    }
-    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// How close the walk's statistics are to the kernel's, over programs both accept.

@@ -1,7 +1,9 @@
-//! What the integration tests share: finding `../shared` (the conformance suite, the corpus)
-//! through `BPFSIM_SHARED`, and skipping with a message where it is absent.
+//! What the integration tests (and `benches/verifier.rs`) share: finding `../shared` (the
+//! conformance suite, the corpus) through `BPFSIM_SHARED`, and skipping with a message where
+//! it is absent.
 #![allow(dead_code)]
 
+pub mod corpus;
 pub mod sys;
 
 use std::path::{Path, PathBuf};
@@ -54,4 +56,18 @@ pub fn hex_to_bytes(h: &str) -> Vec<u8> {
 /// Bytes as the plugin protocol spells them: two hex digits and two spaces each.
 pub fn spaced_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}  ")).collect()
+}
+
+/// CPU time of this thread (wall time is meaningless on a loaded machine).
+pub fn thread_cpu_time() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if r != 0 {
+        return std::time::Duration::ZERO;
+    }
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
