@@ -177,13 +177,24 @@ macro_rules! world_helper {
     }};
 }
 
+/// A helper whose result is one unsigned integer field of the [`World`], `size` bytes at
+/// `offset`: the JIT loads it inline, as the kernel's JIT inlines
+/// `bpf_get_smp_processor_id` and `bpf_get_current_task`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorldField {
+    pub offset: usize,
+    pub size: u8,
+}
+
 /// How a helper is implemented.
 #[derive(Clone, Copy)]
 pub enum HelperImpl {
     /// With the whole [`CallEnv`]: program memory, maps, callbacks, failures.
     Env(HelperFn),
-    /// With the run's world only.
-    World(WorldHelperFn),
+    /// With the run's world only; with `Some` field, what it returns is that field, so
+    /// the JIT reads it inline (the function stays the semantics, and a test holds the
+    /// two equal).
+    World(WorldHelperFn, Option<WorldField>),
 }
 
 /// One helper of the table.
@@ -199,7 +210,7 @@ impl Helper {
     pub fn call(&self, env: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
         match self.func {
             HelperImpl::Env(f) => f(env, a),
-            HelperImpl::World(f) => Ok(f(a[0], a[1], a[2], a[3], a[4], env.world())),
+            HelperImpl::World(f, _) => Ok(f(a[0], a[1], a[2], a[3], a[4], env.world())),
         }
     }
 }
@@ -246,7 +257,19 @@ impl HelperTable {
 
     /// Adds (or replaces) helper `id`, one that needs only the world (see [`WorldHelperFn`]).
     pub fn register_world(&mut self, id: u32, name: &'static str, func: WorldHelperFn) {
-        self.insert(id, name, HelperImpl::World(func));
+        self.insert(id, name, HelperImpl::World(func, None));
+    }
+
+    /// Adds (or replaces) helper `id`, one that returns a field of the world (see
+    /// [`WorldField`]).
+    pub fn register_world_field(
+        &mut self,
+        id: u32,
+        name: &'static str,
+        func: WorldHelperFn,
+        field: WorldField,
+    ) {
+        self.insert(id, name, HelperImpl::World(func, Some(field)));
     }
 
     fn insert(&mut self, id: u32, name: &'static str, func: HelperImpl) {

@@ -4,18 +4,23 @@
 //! reads always NUL-terminate and return the length including the NUL.
 
 use super::printk::{self, FormatMemory};
-use super::{CallEnv, HelperError, HelperTable, World, errno};
+use super::{CallEnv, HelperError, HelperTable, World, WorldField, errno};
 use crate::world_helper;
+use std::mem::offset_of;
 
 pub(super) fn register(t: &mut HelperTable) {
     t.register(4, "probe_read", probe_read_kernel);
     t.register_world(5, "ktime_get_ns", world_helper!(ktime_get_ns));
     t.register(6, "trace_printk", trace_printk);
     t.register_world(7, "get_prandom_u32", world_helper!(get_prandom_u32));
-    t.register_world(
+    t.register_world_field(
         8,
         "get_smp_processor_id",
         world_helper!(get_smp_processor_id),
+        WorldField {
+            offset: offset_of!(World, cpu),
+            size: 4,
+        },
     );
     t.register_world(
         14,
@@ -28,14 +33,34 @@ pub(super) fn register(t: &mut HelperTable) {
         world_helper!(get_current_uid_gid),
     );
     t.register(16, "get_current_comm", get_current_comm);
-    t.register_world(35, "get_current_task", world_helper!(get_current_task));
+    t.register_world_field(
+        35,
+        "get_current_task",
+        world_helper!(get_current_task),
+        WorldField {
+            offset: offset_of!(World, task.task_addr),
+            size: 8,
+        },
+    );
     t.register(36, "probe_write_user", probe_write_user);
-    t.register_world(42, "get_numa_node_id", world_helper!(get_numa_node_id));
+    t.register_world_field(
+        42,
+        "get_numa_node_id",
+        world_helper!(get_numa_node_id),
+        WorldField {
+            offset: offset_of!(World, numa_node),
+            size: 4,
+        },
+    );
     t.register(45, "probe_read_str", probe_read_kernel_str);
-    t.register_world(
+    t.register_world_field(
         80,
         "get_current_cgroup_id",
         world_helper!(get_current_cgroup_id),
+        WorldField {
+            offset: offset_of!(World, task.cgroup_id),
+            size: 8,
+        },
     );
     t.register(112, "probe_read_user", probe_read_user);
     t.register(113, "probe_read_kernel", probe_read_kernel);
@@ -43,7 +68,15 @@ pub(super) fn register(t: &mut HelperTable) {
     t.register(115, "probe_read_kernel_str", probe_read_kernel_str);
     t.register_world(118, "jiffies64", world_helper!(jiffies64));
     t.register_world(125, "ktime_get_boot_ns", world_helper!(ktime_get_boot_ns));
-    t.register_world(158, "get_current_task_btf", world_helper!(get_current_task));
+    t.register_world_field(
+        158,
+        "get_current_task_btf",
+        world_helper!(get_current_task),
+        WorldField {
+            offset: offset_of!(World, task.task_addr),
+            size: 8,
+        },
+    );
     t.register_world(160, "ktime_get_coarse_ns", world_helper!(ktime_get_ns));
     t.register(165, "snprintf", snprintf);
     t.register_world(208, "ktime_get_tai_ns", world_helper!(ktime_get_tai_ns));

@@ -28,7 +28,7 @@ use super::x86::{
     Asm, Label, R8, R9, R10, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, Size,
     alu, cc, shift,
 };
-use crate::helpers::{Helper, HelperImpl, HelperTable};
+use crate::helpers::{Helper, HelperImpl, HelperTable, WorldField};
 use crate::vm::code::{ATOMIC_FETCH, Op, OpKind};
 use crate::vm::{MAX_CALL_FRAMES, STACK_SIZE};
 use std::mem::offset_of;
@@ -780,11 +780,14 @@ impl Gen<'_> {
     fn helper_call(&mut self, pc: usize, op: &Op) {
         if op.kind == OpKind::CallHelper
             && let Some(Helper {
-                func: HelperImpl::World(f),
+                func: HelperImpl::World(f, field),
                 ..
             }) = self.helpers.get(op.imm as u64)
         {
-            return self.world_helper_call(*f as usize as u64);
+            return match field {
+                Some(field) => self.world_field_read(*field),
+                None => self.world_helper_call(*f as usize as u64),
+            };
         }
         let a = &mut self.a;
         a.store64(CTX, field!(r0), RAX);
@@ -841,6 +844,19 @@ impl Gen<'_> {
             }
         };
         self.a.jcc(cc::NE, status);
+    }
+
+    /// A helper that returns a field of the world, read inline (zero-extended into r0).
+    fn world_field_read(&mut self, field: WorldField) {
+        let size = match field.size {
+            1 => Size::B,
+            2 => Size::H,
+            4 => Size::W,
+            _ => Size::DW,
+        };
+        self.a.load64(R11, CTX, field!(world));
+        self.a
+            .load_sized(size, false, RAX, R11, field.offset as i32);
     }
 
     /// A helper that needs only the world, called directly as the kernel's JIT calls one:

@@ -1,8 +1,84 @@
-//! Executable memory for generated code, W^X: pages are mapped read+write, the code is
-//! copied in, then they are made read+execute (never writable and executable at once), and
-//! unmapped on drop.
+//! Executable memory for generated code, W^X: pages are read+write while the code is
+//! copied in, then read+execute (never writable and executable at once). Dropped blocks go
+//! back to a small process-wide pool instead of being unmapped, so the next compilation
+//! reuses pages that are already mapped and populated: two `mprotect` calls instead of
+//! `mmap`, a page fault per page, `mprotect` and `munmap` (the bulk of compiling a small
+//! program).
 
 use std::io;
+use std::sync::Mutex;
+
+/// Blocks kept for reuse (each whole pages, read+execute), and the most the pool holds.
+static POOL: Mutex<Vec<Block>> = Mutex::new(Vec::new());
+const POOL_MAX_BLOCKS: usize = 64;
+const POOL_MAX_BLOCK_LEN: usize = 64 * 1024;
+
+/// A mapping: its address and length (whole pages).
+struct Block {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: a pooled block is owned by the pool alone (no code in it runs: its `ExecMem` was
+// dropped), so moving its address between threads is sound.
+unsafe impl Send for Block {}
+
+impl Block {
+    /// A pooled block of exactly `len` bytes, or a fresh read+write mapping.
+    fn take(len: usize) -> io::Result<(Block, bool)> {
+        let pooled = POOL.lock().ok().and_then(|mut pool| {
+            let i = pool.iter().position(|b| b.len == len)?;
+            Some(pool.swap_remove(i))
+        });
+        if let Some(block) = pooled {
+            return Ok((block, true));
+        }
+        // SAFETY: an anonymous private mapping of `len` bytes at an address the kernel
+        // chooses; no existing memory is affected.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok((
+            Block {
+                ptr: ptr.cast(),
+                len,
+            },
+            false,
+        ))
+    }
+
+    fn protect(&self, prot: libc::c_int) -> io::Result<()> {
+        // SAFETY: `ptr`/`len` describe exactly a mapping this block owns.
+        let rc = unsafe { libc::mprotect(self.ptr.cast(), self.len, prot) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Back to the pool (read+execute, as pooled blocks are), or unmapped when it is full.
+    fn release(self) {
+        if self.len <= POOL_MAX_BLOCK_LEN
+            && let Ok(mut pool) = POOL.lock()
+            && pool.len() < POOL_MAX_BLOCKS
+        {
+            pool.push(self);
+            return;
+        }
+        // SAFETY: `ptr`/`len` are a mapping this block owns; nothing uses it afterwards.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
 
 /// A block of read+execute pages holding one program's code.
 pub struct ExecMem {
@@ -19,41 +95,27 @@ unsafe impl Send for ExecMem {}
 unsafe impl Sync for ExecMem {}
 
 impl ExecMem {
-    /// Maps fresh pages, copies `code` into them and makes them executable.
+    /// Takes pages (pooled or fresh), copies `code` into them while they are read+write and
+    /// makes them read+execute.
     pub fn new(code: &[u8]) -> io::Result<ExecMem> {
         // SAFETY: sysconf has no memory-safety preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
         let page = usize::try_from(page).unwrap_or(4096).max(4096);
         let len = code.len().max(1).div_ceil(page) * page;
-        // SAFETY: an anonymous private mapping of `len` bytes at an address the kernel
-        // chooses; no existing memory is affected.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
+        let (block, pooled) = Block::take(len)?;
+        if pooled && let Err(e) = block.protect(libc::PROT_READ | libc::PROT_WRITE) {
+            block.release();
+            return Err(e);
         }
-        let ptr = ptr.cast::<u8>();
-        // SAFETY: `ptr` is a fresh writable mapping of `len >= code.len()` bytes that does not
-        // overlap `code`.
-        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), ptr, code.len()) };
+        // SAFETY: `block` is a writable mapping of `len >= code.len()` bytes, not running
+        // and not overlapping `code`.
+        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), block.ptr, code.len()) };
         let mem = ExecMem {
-            ptr,
+            ptr: block.ptr,
             len,
             code_len: code.len(),
         };
-        // SAFETY: `ptr`/`len` describe exactly the mapping made above.
-        let rc = unsafe { libc::mprotect(ptr.cast(), len, libc::PROT_READ | libc::PROT_EXEC) };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        block.protect(libc::PROT_READ | libc::PROT_EXEC)?;
         Ok(mem)
     }
 
@@ -80,9 +142,12 @@ impl ExecMem {
 
 impl Drop for ExecMem {
     fn drop(&mut self) {
-        // SAFETY: `ptr`/`len` are the mapping this value owns; nothing uses it afterwards
-        // (generated code only runs while its `ExecMem` is borrowed).
-        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+        // Generated code only runs while its `ExecMem` is borrowed: nothing runs it now.
+        Block {
+            ptr: self.ptr,
+            len: self.len,
+        }
+        .release();
     }
 }
 
@@ -98,5 +163,17 @@ mod tests {
         // and returns in eax.
         let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(mem.addr(0) as usize) };
         assert_eq!(f(), 42);
+    }
+
+    #[test]
+    fn reused_pages_hold_the_new_code() {
+        for value in 0..8u8 {
+            // mov eax, value; ret
+            let mem = ExecMem::new(&[0xb8, value, 0, 0, 0, 0xc3]).unwrap();
+            // SAFETY: as above.
+            let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(mem.addr(0) as usize) };
+            assert_eq!(f(), value as u32);
+            assert_eq!(mem.code(), &[0xb8, value, 0, 0, 0, 0xc3]);
+        }
     }
 }

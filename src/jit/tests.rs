@@ -183,6 +183,42 @@ fn direct_world_helper_calls_match() {
     }
 }
 
+/// The JIT reads a helper's [`WorldField`](crate::helpers::WorldField) inline instead of
+/// calling it: for each such helper, the same r0 as the interpreter's call.
+#[test]
+fn inline_world_fields_match_their_helpers() {
+    let mut env = Env::default();
+    env.world.cpu = 0x0102_0304;
+    env.world.numa_node = 7;
+    env.world.task.task_addr = 0xffff_8880_1234_5678;
+    env.world.task.cgroup_id = 0x1122_3344_5566_7788;
+    let table = HelperTable::kernel();
+    let mut fields = 0;
+    for (id, helper) in table.iter() {
+        let crate::helpers::HelperImpl::World(_, Some(_)) = helper.func else {
+            continue;
+        };
+        fields += 1;
+        let insns = [
+            Insn::Call(crate::insn::CallTarget::Helper(id as i32)),
+            Insn::Exit,
+        ];
+        let mut vm = Interpreter::new(&insns, table.clone()).expect("prepares");
+        let want = vm.run(&mut env, [0; 5]).expect("runs");
+        assert_ne!(want.r0, 0, "{}", helper.name);
+        for mode in [JitMode::Checked, JitMode::Verified] {
+            let mut j = Jit::compile(&insns, table.clone(), mode).expect("compiles");
+            assert_eq!(
+                j.run(&mut env, [0; 5]),
+                Ok(want),
+                "{} {mode:?}",
+                helper.name
+            );
+        }
+    }
+    assert_eq!(fields, 5);
+}
+
 fn world_helpers_match(src: &str, modes: &[JitMode]) {
     let insns = decode_program(&assemble(src).expect("assembles")).expect("decodes");
     let world = || {
