@@ -263,7 +263,7 @@ impl Gen<'_> {
         for (pc, op) in code.iter().enumerate().take(len) {
             // A forward conditional jump carries its count into the fall-through block
             // (only the taken edge pays it, in a stub); every other transfer ends a block.
-            if is_transfer(op.kind) && !is_forward_cond(op, pc) {
+            if is_transfer(op.kind) && !is_forward_cond(op, pc) && self.inline_field(op).is_none() {
                 leader[pc + 1] = true;
             }
             if has_target(op.kind) {
@@ -280,8 +280,14 @@ impl Gen<'_> {
             }
         }
         let mut pending = 0u32;
+        let mut fused = false;
         for pc in 0..len {
             let op = code[pc];
+            if std::mem::take(&mut fused) {
+                // The second half of a zero-extension emitted with the first.
+                self.a.bind(self.slot[pc]);
+                continue;
+            }
             if leader[pc] {
                 self.flush(&mut pending);
             }
@@ -295,6 +301,21 @@ impl Gen<'_> {
             }
             self.a.bind(self.slot[pc]);
             pending += 1;
+            // `r <<= 32; r >>= 32` (clang's zero-extension of a u32) is one 32-bit move.
+            let next = code.get(pc + 1).filter(|_| pc + 1 < len && !leader[pc + 1]);
+            if let Some(next) = next
+                && op.kind == OpKind::Lsh64K
+                && next.kind == OpKind::Rsh64K
+                && op.imm == 32
+                && next.imm == 32
+                && next.dst == op.dst
+            {
+                let d = self.r(op.dst);
+                self.a.mov_rr(false, d, d);
+                pending += 1;
+                fused = true;
+                continue;
+            }
             self.op(pc, &op, &mut pending);
         }
         self.flush(&mut pending);
@@ -390,6 +411,9 @@ impl Gen<'_> {
                 }));
             }
             CallHelper | CallX => {
+                if let Some(field) = self.inline_field(op) {
+                    return self.world_field_read(field);
+                }
                 self.flush(pending);
                 self.helper_call(pc, op);
             }
@@ -780,14 +804,11 @@ impl Gen<'_> {
     fn helper_call(&mut self, pc: usize, op: &Op) {
         if op.kind == OpKind::CallHelper
             && let Some(Helper {
-                func: HelperImpl::World(f, field),
+                func: HelperImpl::World(f, None),
                 ..
             }) = self.helpers.get(op.imm as u64)
         {
-            return match field {
-                Some(field) => self.world_field_read(*field),
-                None => self.world_helper_call(*f as usize as u64),
-            };
+            return self.world_helper_call(*f as usize as u64);
         }
         let a = &mut self.a;
         a.store64(CTX, field!(r0), RAX);
@@ -844,6 +865,18 @@ impl Gen<'_> {
             }
         };
         self.a.jcc(cc::NE, status);
+    }
+
+    /// The world field a `call` reads, when its helper is one (then the call is no transfer:
+    /// it cannot fail and runs no other code).
+    fn inline_field(&self, op: &Op) -> Option<WorldField> {
+        match self.helpers.get(op.imm as u64) {
+            Some(Helper {
+                func: HelperImpl::World(_, field),
+                ..
+            }) if op.kind == OpKind::CallHelper => *field,
+            _ => None,
+        }
     }
 
     /// A helper that returns a field of the world, read inline (zero-extended into r0).

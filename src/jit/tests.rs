@@ -248,6 +248,36 @@ fn world_helpers_match(src: &str, modes: &[JitMode]) {
     }
 }
 
+/// `r <<= 32; r >>= 32` is emitted as one 32-bit move, except where the second shift is a
+/// jump target or shifts another register.
+#[test]
+fn zero_extension_pairs_match() {
+    same(
+        "lddw %r1, 0x8765432112345678\nlsh %r1, 32\nrsh %r1, 32\nmov %r0, %r1\nexit",
+        &[],
+    );
+    same(
+        "lddw %r1, 0x8765432112345678\nmov %r2, %r1\nlsh %r1, 32\nrsh %r2, 32\nmov %r0, %r1\nadd %r0, %r2\nexit",
+        &[],
+    );
+    same(
+        "lddw %r1, 0x8765432112345678\nlsh %r1, 31\nrsh %r1, 32\nmov %r0, %r1\nexit",
+        &[],
+    );
+    // The second shift is a jump target: taken, it shifts the unshifted value.
+    same(
+        "lddw %r1, 0x8765432112345678\nmov %r0, 0\njeq %r0, 0, +1\nlsh %r1, 32\nrsh %r1, 32\nmov %r0, %r1\nexit",
+        &[],
+    );
+    for budget in [0, 1, 2, 3, 4, 5] {
+        same_budget(
+            "mov %r1, -1\nlsh %r1, 32\nrsh %r1, 32\nlsh %r1, 32\nrsh %r1, 32\nmov %r0, %r1\nexit",
+            &[],
+            budget,
+        );
+    }
+}
+
 #[test]
 fn budgets_match() {
     for budget in [0, 1, 2, 3, 5, 10, 33, 100] {
