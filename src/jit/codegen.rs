@@ -301,17 +301,10 @@ impl Gen<'_> {
             }
             self.a.bind(self.slot[pc]);
             pending += 1;
-            // `r <<= 32; r >>= 32` (clang's zero-extension of a u32) is one 32-bit move.
             let next = code.get(pc + 1).filter(|_| pc + 1 < len && !leader[pc + 1]);
             if let Some(next) = next
-                && op.kind == OpKind::Lsh64K
-                && next.kind == OpKind::Rsh64K
-                && op.imm == 32
-                && next.imm == 32
-                && next.dst == op.dst
+                && self.fuse(&op, next)
             {
-                let d = self.r(op.dst);
-                self.a.mov_rr(false, d, d);
                 pending += 1;
                 fused = true;
                 continue;
@@ -327,6 +320,34 @@ impl Gen<'_> {
                 self.error_stub(ERR_PC_OUT_OF_RANGE, code[t].imm as u64);
             }
         }
+    }
+
+    /// Emits two ALU instructions (the second no jump target) as one x86 instruction where
+    /// a common pair allows it, and says whether it did. BPF has no flags, so nothing
+    /// observes the difference:
+    /// - `r <<= 32; r >>= 32` (clang's zero-extension of a u32): `mov r32, r32`;
+    /// - `d = s; d += imm` and `d = s; d += t`: `lea d, [s + imm]`, `lea d, [s + t]`.
+    fn fuse(&mut self, op: &Op, next: &Op) -> bool {
+        use OpKind::*;
+        if next.dst != op.dst {
+            return false;
+        }
+        let (d, s) = (self.r(op.dst), self.r(op.src));
+        match (op.kind, next.kind) {
+            (Lsh64K, Rsh64K) if op.imm == 32 && next.imm == 32 => self.a.mov_rr(false, d, d),
+            (Mov64X, Add64K) => self.a.lea(d, s, next.imm as i32),
+            (Mov64X, Add64X) => {
+                // `d += d` adds the value just moved in.
+                let t = if next.src == op.dst {
+                    s
+                } else {
+                    self.r(next.src)
+                };
+                self.a.lea_index(d, s, t);
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// Subtracts the instructions counted since the last flush from the budget.

@@ -269,6 +269,21 @@ fn zero_extension_pairs_match() {
         "lddw %r1, 0x8765432112345678\nmov %r0, 0\njeq %r0, 0, +1\nlsh %r1, 32\nrsh %r1, 32\nmov %r0, %r1\nexit",
         &[],
     );
+    // `d = s; d += x` as one lea, for every register pair (r7 is r13: a base that needs a
+    // displacement; `d += d` adds the moved value).
+    for d in 0..10 {
+        for s in 0..11 {
+            for t in 0..11 {
+                let src = format!(
+                    "lddw %r0, 0x1234567890\nmov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\n\
+                     mov %r5, 5\nmov %r6, 6\nmov %r7, 7\nmov %r8, 8\nmov %r9, 9\n\
+                     mov %r{d}, %r{s}\nadd %r{d}, %r{t}\nadd %r0, %r{d}\n\
+                     mov %r{d}, %r{s}\nadd %r{d}, -3\nadd %r0, %r{d}\nexit"
+                );
+                same(&src, &[]);
+            }
+        }
+    }
     for budget in [0, 1, 2, 3, 4, 5] {
         same_budget(
             "mov %r1, -1\nlsh %r1, 32\nrsh %r1, 32\nlsh %r1, 32\nrsh %r1, 32\nmov %r0, %r1\nexit",

@@ -270,6 +270,20 @@ impl Asm {
         self.rm(false, true, false, &[0x8d], dst, base, disp);
     }
 
+    /// `dst = base + index` (64-bit, `lea dst, [base + index]`); `index` is not rsp.
+    pub fn lea_index(&mut self, dst: u8, base: u8, index: u8) {
+        debug_assert_ne!(index, RSP, "rsp cannot be an index");
+        self.rex(true, dst, index, base, false);
+        self.b(0x8d);
+        // rbp and r13 as a base need a displacement (mod 01, disp8 0).
+        let md = if base & 7 == RBP { 1 } else { 0 };
+        self.b(md << 6 | (dst & 7) << 3 | 0b100);
+        self.b((index & 7) << 3 | (base & 7));
+        if md == 1 {
+            self.b(0);
+        }
+    }
+
     // ---- arithmetic ----
 
     /// `dst op= src` for a group-1 operation.
@@ -459,6 +473,21 @@ mod tests {
             [
                 0x48, 0x89, 0xf8, 0x49, 0x83, 0xe9, 0x03, 0x4d, 0x8b, 0x5c, 0x24, 0x08, 0x40, 0x88,
                 0x75, 0xff, 0x4d, 0x8d, 0x5d, 0x00, 0x41, 0x57, 0x48, 0x0f, 0xbe, 0xc7
+            ]
+        );
+    }
+
+    #[test]
+    fn encodes_lea_with_an_index() {
+        let mut a = Asm::new();
+        a.lea_index(R8, RCX, RSI); // lea r8, [rcx + rsi]
+        a.lea_index(RAX, R13, RBX); // lea rax, [r13 + rbx + 0]
+        a.lea_index(RBX, RBP, R15); // lea rbx, [rbp + r15 + 0]
+        let code = a.finish().unwrap();
+        assert_eq!(
+            code,
+            [
+                0x4c, 0x8d, 0x04, 0x31, 0x49, 0x8d, 0x44, 0x1d, 0x00, 0x4a, 0x8d, 0x5c, 0x3d, 0x00
             ]
         );
     }
