@@ -13,10 +13,19 @@ static POOL: Mutex<Vec<Block>> = Mutex::new(Vec::new());
 const POOL_MAX_BLOCKS: usize = 64;
 const POOL_MAX_BLOCK_LEN: usize = 64 * 1024;
 
-/// A mapping: its address and length (whole pages).
+/// A mapping: its address and length (whole pages), followed by one inaccessible guard
+/// page. The guard keeps the block a mapping of its own (the kernel merges neighbouring
+/// anonymous mappings of equal protection), so changing its protection neither splits
+/// nor merges mappings, which costs more than the change itself.
 struct Block {
     ptr: *mut u8,
     len: usize,
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(page).unwrap_or(4096).max(4096)
 }
 
 // SAFETY: a pooled block is owned by the pool alone (no code in it runs: its `ExecMem` was
@@ -33,13 +42,13 @@ impl Block {
         if let Some(block) = pooled {
             return Ok((block, true));
         }
-        // SAFETY: an anonymous private mapping of `len` bytes at an address the kernel
-        // chooses; no existing memory is affected.
+        // SAFETY: an anonymous private mapping of `len` bytes and the guard page at an
+        // address the kernel chooses, inaccessible; no existing memory is affected.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
+                len + page_size(),
+                libc::PROT_NONE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
                 -1,
                 0,
@@ -48,13 +57,21 @@ impl Block {
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok((
-            Block {
-                ptr: ptr.cast(),
-                len,
-            },
-            false,
-        ))
+        let block = Block {
+            ptr: ptr.cast(),
+            len,
+        };
+        if let Err(e) = block.protect(libc::PROT_READ | libc::PROT_WRITE) {
+            block.unmap();
+            return Err(e);
+        }
+        Ok((block, false))
+    }
+
+    fn unmap(self) {
+        // SAFETY: `ptr` and `len` plus the guard page are a mapping this block owns;
+        // nothing uses it afterwards.
+        unsafe { libc::munmap(self.ptr.cast(), self.len + page_size()) };
     }
 
     fn protect(&self, prot: libc::c_int) -> io::Result<()> {
@@ -75,8 +92,7 @@ impl Block {
             pool.push(self);
             return;
         }
-        // SAFETY: `ptr`/`len` are a mapping this block owns; nothing uses it afterwards.
-        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+        self.unmap();
     }
 }
 
@@ -98,9 +114,7 @@ impl ExecMem {
     /// Takes pages (pooled or fresh), copies `code` into them while they are read+write and
     /// makes them read+execute.
     pub fn new(code: &[u8]) -> io::Result<ExecMem> {
-        // SAFETY: sysconf has no memory-safety preconditions.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        let page = usize::try_from(page).unwrap_or(4096).max(4096);
+        let page = page_size();
         let len = code.len().max(1).div_ceil(page) * page;
         let (block, pooled) = Block::take(len)?;
         if pooled && let Err(e) = block.protect(libc::PROT_READ | libc::PROT_WRITE) {
