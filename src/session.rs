@@ -472,13 +472,7 @@ impl Session {
             env.world = std::mem::take(&mut self.world);
             env.attach_maps(&mut self.maps);
             let started = Instant::now();
-            let mut outcome = vm.run_program(index, &mut env, args);
-            for _ in 1..repeat {
-                if outcome.is_err() {
-                    break;
-                }
-                outcome = vm.run_program(index, &mut env, args);
-            }
+            let outcome = vm.run_repeated(index, &mut env, args, repeat);
             let elapsed = started.elapsed();
             self.world = std::mem::take(&mut env.world);
             (outcome, elapsed)
@@ -519,5 +513,22 @@ impl Runner<'_> {
             Runner::Interp(vm) => vm.run_program(index, env, args),
             Runner::Jit(jit) => jit.run_program(index, env, args),
         }
+    }
+
+    /// Runs the program `repeat` times (at least once), stopping at the first error; the
+    /// last outcome. The loop keeps only the small `Outcome` of each run, not a `Result`
+    /// as large as an error.
+    fn run_repeated(
+        &mut self,
+        index: usize,
+        env: &mut crate::vm::Env<'_>,
+        args: [u64; 5],
+        repeat: u32,
+    ) -> Result<crate::vm::Outcome, VmError> {
+        let mut last = self.run_program(index, env, args)?;
+        for _ in 1..repeat {
+            last = self.run_program(index, env, args)?;
+        }
+        Ok(last)
     }
 }
