@@ -284,7 +284,7 @@ impl Gen<'_> {
         for pc in 0..len {
             let op = code[pc];
             if std::mem::take(&mut fused) {
-                // The second half of a zero-extension emitted with the first.
+                // The second instruction of a pair `fuse` emitted as one.
                 self.a.bind(self.slot[pc]);
                 continue;
             }
@@ -902,12 +902,7 @@ impl Gen<'_> {
 
     /// A helper that returns a field of the world, read inline (zero-extended into r0).
     fn world_field_read(&mut self, field: WorldField) {
-        let size = match field.size {
-            1 => Size::B,
-            2 => Size::H,
-            4 => Size::W,
-            _ => Size::DW,
-        };
+        let size = Size::from_bytes(field.size as u64);
         self.a.load64(R11, CTX, field!(world));
         self.a
             .load_sized(size, false, RAX, R11, field.offset as i32);
