@@ -8,7 +8,7 @@
 //! only, bpfsim's runs are timed in CPU time of the running thread
 //! (`CLOCK_THREAD_CPUTIME_ID`), and in wall time as well (`Session::run`'s own average).
 //!
-//! `cargo run --release --example jit_vs_kernel [REPEAT]` (as root with bpftool for the
+//! `cargo run --release --example jit_vs_kernel [REPEAT] [ROUNDS]` (as root with bpftool for the
 //! kernel column; without them it prints bpfsim's numbers only).
 
 use bpfsim::engine::Engine;
@@ -19,6 +19,7 @@ use std::path::Path;
 use std::process::Command;
 
 const PROGRAMS: [&str; 4] = ["arith", "csum", "helper_loop", "local_call"];
+/// Rounds when the second argument does not say.
 const ROUNDS: usize = 5;
 
 fn frame() -> Vec<u8> {
@@ -83,6 +84,10 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1000);
+    let rounds: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(ROUNDS);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let obj = root.join("benches/fixtures/bench.o");
     let frame = frame();
@@ -108,7 +113,7 @@ fn main() {
     let mut kernel_note = None;
     let mut best = vec![[f64::INFINITY; PROGRAMS.len()]; engines.len()];
     let mut best_wall = best.clone();
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         match kernel_round(&obj, &frame_path, repeat) {
             Ok(t) => {
                 let b = best_kernel.get_or_insert_with(|| vec![f64::INFINITY; t.len()]);
@@ -172,5 +177,5 @@ fn main() {
     if let Some(note) = kernel_note.filter(|_| best_kernel.is_none()) {
         println!("kernel: not measured ({note})");
     }
-    println!("best of {ROUNDS} rounds of {repeat} runs each");
+    println!("best of {rounds} rounds of {repeat} runs each");
 }
