@@ -4,6 +4,8 @@
 //! - `raw/checksum`: `examples/checksum.bin` over a 20-byte IPv4 header;
 //! - `raw/helper_call`: 10,000 helper calls (helper 5 returns its argument; rbpf gets the
 //!   same function), so time / 10,000 is the cost of a call plus 4 instructions;
+//! - `raw/helper_free`: the same loop with `r0 = r1` instead of the call, so the difference
+//!   from `raw/helper_call`, / 10,000, is what one helper call costs;
 //! - `raw/local_call`: 10,000 bpf-to-bpf calls of a 4-instruction function, so time / 10,000
 //!   is the cost of a call and its return plus 9 instructions (rbpf 0.4.1 runs local calls
 //!   in its interpreter and its JIT, so it has both columns);
@@ -42,10 +44,19 @@ use std::time::Duration;
 
 /// r6 = n; do { r1 = r6; call 5; r6 -= 1 } while (r6); exit
 fn helper_loop(n: i32) -> Vec<Insn> {
+    with_call(n, Insn::Call(CallTarget::Helper(5)))
+}
+
+/// The same loop with `r0 = r1` where the call was: the time a call adds is the difference.
+fn helper_free_loop(n: i32) -> Vec<Insn> {
+    with_call(n, alu(AluOp::Mov, Reg::R0, Source::Reg(Reg::R1)))
+}
+
+fn with_call(n: i32, call: Insn) -> Vec<Insn> {
     vec![
         alu(AluOp::Mov, Reg::R6, Source::Imm(n)),
         alu(AluOp::Mov, Reg::R1, Source::Reg(Reg::R6)),
-        Insn::Call(CallTarget::Helper(5)),
+        call,
         alu(AluOp::Sub, Reg::R6, Source::Imm(1)),
         loop_back(Reg::R6, -4),
         Insn::Exit,
@@ -97,6 +108,7 @@ fn raw(c: &mut Criterion) {
         ("arithmetic", arithmetic_loop(100_000), vec![0u8; 64]),
         ("checksum", cks, header),
         ("helper_call", helper_loop(10_000), vec![0u8; 64]),
+        ("helper_free", helper_free_loop(10_000), vec![0u8; 64]),
         ("local_call", local_call_loop(10_000), vec![0u8; 64]),
     ];
     for (name, prog, mem) in cases {
