@@ -154,9 +154,24 @@ pub type HelperFn = fn(&mut CallEnv<'_, '_>, [u64; 5]) -> Result<u64, HelperErro
 /// A helper that reads only its arguments and the run's [`World`] (clocks, random numbers,
 /// CPU and task identity): it cannot fail, touches no program memory and calls nothing
 /// back, so the JIT calls it directly with r1..r5 where they are (the C argument registers)
-/// and the world as the sixth argument, as the kernel's JIT calls a helper. Made from a
-/// plain Rust function by [`world_helper!`](crate::world_helper).
-pub type WorldHelperFn = extern "C" fn(u64, u64, u64, u64, u64, &mut World) -> u64;
+/// and its run state as the sixth argument, whose first field is the world (a
+/// [`WorldSlot`]), as the kernel's JIT calls a helper. The sixth argument comes back with
+/// r0 ([`WorldCall`]), so the JIT has its state pointer again without reading memory. Made
+/// from a plain Rust function by [`world_helper!`](crate::world_helper).
+pub type WorldHelperFn = extern "C" fn(u64, u64, u64, u64, u64, &mut WorldSlot<'_>) -> WorldCall;
+
+/// What a world helper's sixth argument points to.
+#[repr(C)]
+pub struct WorldSlot<'w> {
+    pub world: &'w mut World,
+}
+
+/// A world helper's result: r0 in rax, and the address of its [`WorldSlot`] in rdx.
+#[repr(C)]
+pub struct WorldCall {
+    pub r0: u64,
+    pub slot: usize,
+}
 
 /// Makes a [`WorldHelperFn`] from a `fn(&mut World, [u64; 5]) -> u64`.
 #[macro_export]
@@ -168,10 +183,14 @@ macro_rules! world_helper {
             a3: u64,
             a4: u64,
             a5: u64,
-            world: &mut $crate::helpers::World,
-        ) -> u64 {
+            slot: &mut $crate::helpers::WorldSlot<'_>,
+        ) -> $crate::helpers::WorldCall {
             let f: fn(&mut $crate::helpers::World, [u64; 5]) -> u64 = $f;
-            f(world, [a1, a2, a3, a4, a5])
+            let r0 = f(slot.world, [a1, a2, a3, a4, a5]);
+            $crate::helpers::WorldCall {
+                r0,
+                slot: slot as *mut $crate::helpers::WorldSlot<'_> as usize,
+            }
         }
         shim as $crate::helpers::WorldHelperFn
     }};
@@ -210,7 +229,10 @@ impl Helper {
     pub fn call(&self, env: &mut CallEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
         match self.func {
             HelperImpl::Env(f) => f(env, a),
-            HelperImpl::World(f, _) => Ok(f(a[0], a[1], a[2], a[3], a[4], env.world())),
+            HelperImpl::World(f, _) => {
+                let mut slot = WorldSlot { world: env.world() };
+                Ok(f(a[0], a[1], a[2], a[3], a[4], &mut slot).r0)
+            }
         }
     }
 }

@@ -28,15 +28,15 @@ use super::x86::{
     Asm, Label, R8, R9, R10, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, Size,
     alu, cc, shift,
 };
-use crate::helpers::{Helper, HelperImpl, HelperTable, WorldField};
+use crate::helpers::{Helper, HelperImpl, HelperTable, WorldField, WorldHelperFn};
 use crate::vm::code::{ATOMIC_FETCH, Op, OpKind};
 use crate::vm::{MAX_CALL_FRAMES, STACK_SIZE};
 use std::mem::offset_of;
 
 /// BPF register → x86 register.
 const REG: [u8; 11] = [RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP];
-const CTX: u8 = R12;
-const BUDGET: u8 = R9;
+const CTX: u8 = R9;
+const BUDGET: u8 = R12;
 
 macro_rules! field {
     ($f:ident) => {
@@ -263,7 +263,7 @@ impl Gen<'_> {
         for (pc, op) in code.iter().enumerate().take(len) {
             // A forward conditional jump carries its count into the fall-through block
             // (only the taken edge pays it, in a stub); every other transfer ends a block.
-            if is_transfer(op.kind) && !is_forward_cond(op, pc) && self.inline_field(op).is_none() {
+            if is_transfer(op.kind) && !is_forward_cond(op, pc) && self.world_call(op).is_none() {
                 leader[pc + 1] = true;
             }
             if has_target(op.kind) {
@@ -431,13 +431,14 @@ impl Gen<'_> {
                     g.a.jmp(target);
                 }));
             }
-            CallHelper | CallX => {
-                if let Some(field) = self.inline_field(op) {
-                    return self.world_field_read(field);
+            CallHelper | CallX => match self.world_call(op) {
+                Some((_, Some(field))) => self.world_field_read(field),
+                Some((f, None)) => self.world_helper_call(f as usize as u64),
+                None => {
+                    self.flush(pending);
+                    self.helper_call(pc, op);
                 }
-                self.flush(pending);
-                self.helper_call(pc, op);
-            }
+            },
             CallLocal => {
                 self.flush(pending);
                 self.local_call(pc, op);
@@ -685,11 +686,13 @@ impl Gen<'_> {
         a.mov_imm(RCX, info);
         a.mov_imm(RAX, f);
         a.call_reg(RAX);
-        a.store64(CTX, field!(ret), RAX);
+        // CTX is caller-saved: the result waits in r11 until it is back.
+        a.mov_rr(true, R11, RAX);
         a.alu_ri(true, alu::ADD, RSP, 8);
         for r in saved.into_iter().rev() {
             a.pop(r);
         }
+        a.store64(CTX, field!(ret), R11);
         a.alu_mi(alu::CMP, CTX, field!(status), 0);
         a.jcc(cc::NE, epilogue);
     }
@@ -823,14 +826,6 @@ impl Gen<'_> {
     }
 
     fn helper_call(&mut self, pc: usize, op: &Op) {
-        if op.kind == OpKind::CallHelper
-            && let Some(Helper {
-                func: HelperImpl::World(f, None),
-                ..
-            }) = self.helpers.get(op.imm as u64)
-        {
-            return self.world_helper_call(*f as usize as u64);
-        }
         let a = &mut self.a;
         a.store64(CTX, field!(r0), RAX);
         a.store64(CTX, field!(budget), BUDGET);
@@ -850,22 +845,23 @@ impl Gen<'_> {
             a.mov_imm(R11, helper);
             a.store64(CTX, field!(helper), R11);
         }
-        for r in [RDI, RSI, RDX, RCX, R8] {
+        // r1..r5 and CTX (caller-saved) kept on the native stack: six pushes keep it
+        // 16-byte aligned.
+        for r in [RDI, RSI, RDX, RCX, R8, CTX] {
             a.push(r);
         }
-        a.alu_ri(true, alu::SUB, RSP, 8);
         // (ctx, r1, r2, r3, r4, r5) in the C argument registers, moved in an order that
-        // reads every BPF register before it is overwritten.
+        // reads every BPF register before it is overwritten (CTX is the sixth register).
+        a.mov_rr(true, R11, CTX);
         a.mov_rr(true, R9, R8);
         a.mov_rr(true, R8, RCX);
         a.mov_rr(true, RCX, RDX);
         a.mov_rr(true, RDX, RSI);
         a.mov_rr(true, RSI, RDI);
-        a.mov_rr(true, RDI, CTX);
+        a.mov_rr(true, RDI, R11);
         a.mov_imm(RAX, jit_helper as *const () as u64);
         a.call_reg(RAX);
-        a.alu_ri(true, alu::ADD, RSP, 8);
-        for r in [R8, RCX, RDX, RSI, RDI] {
+        for r in [CTX, R8, RCX, RDX, RSI, RDI] {
             a.pop(r);
         }
         a.load64(BUDGET, CTX, field!(budget));
@@ -888,14 +884,15 @@ impl Gen<'_> {
         self.a.jcc(cc::NE, status);
     }
 
-    /// The world field a `call` reads, when its helper is one (then the call is no transfer:
-    /// it cannot fail and runs no other code).
-    fn inline_field(&self, op: &Op) -> Option<WorldField> {
+    /// The function (and field) of a `call` to a helper that needs only the world: such a
+    /// call is no transfer (it cannot fail, runs no program code and reads no budget), so
+    /// the instructions around it count in one block.
+    fn world_call(&self, op: &Op) -> Option<(WorldHelperFn, Option<WorldField>)> {
         match self.helpers.get(op.imm as u64) {
             Some(Helper {
-                func: HelperImpl::World(_, field),
+                func: HelperImpl::World(f, field),
                 ..
-            }) if op.kind == OpKind::CallHelper => *field,
+            }) if op.kind == OpKind::CallHelper => Some((*f, *field)),
             _ => None,
         }
     }
@@ -909,35 +906,35 @@ impl Gen<'_> {
     }
 
     /// A helper that needs only the world, called directly as the kernel's JIT calls one:
-    /// r1..r5 already sit in the C argument registers, the world goes sixth (in the budget's
-    /// register, saved around the call), and r0 comes back in rax. It cannot fail, so there
-    /// is no status to test. In checked mode r1..r5 keep their values across the call as in
-    /// the interpreter; in verified mode the verifier proved they are not read before being
+    /// r1..r5 already sit in the C argument registers, CTX is the sixth (its first field is
+    /// the world) and comes back in rdx beside r0 in rax, so nothing passes through memory
+    /// and the budget stays in its callee-saved register. It cannot fail, so there is no
+    /// status to test. In checked mode r1..r5 keep their values across the call as in the
+    /// interpreter; in verified mode the verifier proved they are not read before being
     /// written, as the BPF calling convention has it.
     fn world_helper_call(&mut self, f: u64) {
+        const { assert!(offset_of!(JitCtx, world) == 0) };
         let keep = match self.mode {
             JitMode::Checked => &[RDI, RSI, RDX, RCX, R8][..],
             JitMode::Verified => &[],
         };
         let a = &mut self.a;
-        a.push(BUDGET);
         for &r in keep {
             a.push(r);
         }
         // The native stack stays 16-byte aligned at the call.
-        if keep.len() % 2 == 0 {
+        if keep.len() % 2 == 1 {
             a.alu_ri(true, alu::SUB, RSP, 8);
         }
-        a.load64(R9, CTX, field!(world));
         a.mov_imm(R11, f);
         a.call_reg(R11);
-        if keep.len() % 2 == 0 {
+        a.mov_rr(true, CTX, RDX);
+        if keep.len() % 2 == 1 {
             a.alu_ri(true, alu::ADD, RSP, 8);
         }
         for &r in keep.iter().rev() {
             a.pop(r);
         }
-        a.pop(BUDGET);
     }
 
     fn local_call(&mut self, pc: usize, op: &Op) {

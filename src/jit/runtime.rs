@@ -37,6 +37,9 @@ pub const ERR_KFUNC: u64 = 5;
 /// (see [`std::mem::offset_of`] in the code generator).
 #[repr(C)]
 pub struct JitCtx {
+    /// `&mut World` of the run's `Env`, first: a pointer to the `JitCtx` is the
+    /// [`WorldSlot`](crate::helpers::WorldSlot) a direct helper call passes.
+    pub world: u64,
     /// The current stack region: its first address and, per access size 1, 2, 4, 8, one
     /// more than the highest offset such an access may start at (see [`limits`]); updated at
     /// bpf-to-bpf calls and returns.
@@ -69,8 +72,6 @@ pub struct JitCtx {
     pub err_arg: u64,
     pub may_goto_left: u64,
     pub frame_top: u64,
-    /// `&mut World` of the run's `Env`: the sixth argument of a direct helper call.
-    pub world: u64,
     pub args: [u64; 5],
     // ---- Rust only ----
     pub(crate) stack_top: u64,

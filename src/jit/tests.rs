@@ -323,7 +323,12 @@ fn dump() {
     } else {
         JitMode::Checked
     };
-    let j = Jit::compile(&insns, HelperTable::kernel(), mode).unwrap();
+    let table = if std::env::var_os("JIT_CONFORMANCE").is_some() {
+        HelperTable::conformance()
+    } else {
+        HelperTable::kernel()
+    };
+    let j = Jit::compile(&insns, table, mode).unwrap();
     std::fs::write("/tmp/jit.bin", j.code(0).unwrap()).unwrap();
 }
 
