@@ -231,7 +231,7 @@ impl Jit {
         let cache = |write: bool| {
             env.mem
                 .find(args[0], 1, write)
-                .map_or((0, [0; 4]), |r| (r.start, runtime::cache_lim(r, env)))
+                .map_or((0, [0; 4]), |r| runtime::cache_for(r, args[0], env))
         };
         let ((rcache_lo, rcache_lim), (wcache_lo, wcache_lim)) = (cache(false), cache(true));
         // Generated code and the entry points reach the run's `Env` (and its world) only

@@ -118,14 +118,19 @@ pub(crate) fn limits(len: u64) -> [u64; 4] {
     [1u64, 2, 4, 8].map(|size| (len + 1).saturating_sub(size))
 }
 
-/// The limits of a region the inline checks may use, or all 0 if it cannot be cached
-/// (map values are per element, a translated context is not memory).
-pub(crate) fn cache_lim(r: &Region, env: &Env<'_>) -> [u64; 4] {
+/// What the inline checks may cache after an access at `addr` found region `r`: its first
+/// address and limits; for a region of elements (map values), the element `addr` lies in,
+/// which stays valid until the next helper call clears the cache (only helpers delete
+/// elements); nothing (limits all 0) for a translated context, which is not memory.
+pub(crate) fn cache_for(r: &Region, addr: u64, env: &Env<'_>) -> (u64, [u64; 4]) {
     let translated = r.kind == RegionKind::Context && env.ctx.is_some();
-    if r.stride != 0 || translated {
-        [0; 4]
+    if translated {
+        (0, [0; 4])
+    } else if r.stride != 0 {
+        let start = r.start + (addr - r.start) / r.stride * r.stride;
+        (start, limits(r.elem_size))
     } else {
-        limits(r.len)
+        (r.start, limits(r.len))
     }
 }
 
@@ -158,8 +163,7 @@ pub extern "C" fn jit_load(ctx: *mut JitCtx, addr: u64, _unused: u64, info: u64)
         match load_slow(pc, addr, size, stack, env) {
             Ok(v) => {
                 if let Some(r) = env.mem.find(addr, size, false) {
-                    ctx.rcache_lo = r.start;
-                    ctx.rcache_lim = cache_lim(r, env);
+                    (ctx.rcache_lo, ctx.rcache_lim) = cache_for(r, addr, env);
                 }
                 v
             }
@@ -186,8 +190,7 @@ pub extern "C" fn jit_store(ctx: *mut JitCtx, addr: u64, value: u64, info: u64) 
     match store_slow(pc, addr, size, value, stack, env) {
         Ok(()) => {
             if let Some(r) = env.mem.find(addr, size, true) {
-                ctx.wcache_lo = r.start;
-                ctx.wcache_lim = cache_lim(r, env);
+                (ctx.wcache_lo, ctx.wcache_lim) = cache_for(r, addr, env);
             }
             0
         }

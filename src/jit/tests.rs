@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::insn::asm::assemble;
+use crate::vm::memory::Region;
 
 fn interp(src: &str, mem: &[u8], budget: u64) -> (Result<Outcome, VmError>, Vec<u8>) {
     let insns = decode_program(&assemble(src).expect("assembles")).expect("decodes");
@@ -290,6 +291,52 @@ fn zero_extension_pairs_match() {
             &[],
             budget,
         );
+    }
+}
+
+/// The checked JIT caches the element of a map-values region an access found (until a
+/// helper call): an access inside it passes inline, one that crosses its end still faults
+/// as in the interpreter, and the next element is found again.
+#[test]
+fn cached_map_elements_keep_accesses_inside_one_element() {
+    for tail in [
+        "ldxh %r4, [%r1+12]\nexit",
+        "ldxw %r4, [%r1+12]\nexit",
+        "stxh [%r1+12], %r2\nldxh %r0, [%r1+12]\nexit",
+        "stxw [%r1+12], %r2\nexit",
+        "ldxb %r4, [%r1+6]\nexit",
+        "ldxb %r4, [%r1+29]\nexit",
+    ] {
+        let src = format!("ldxw %r0, [%r1+0]\nldxw %r2, [%r1+8]\nstxw [%r1+8], %r0\n{tail}");
+        let insns = decode_program(&assemble(&src).expect("assembles")).expect("decodes");
+        let run = |jit: Option<JitMode>| {
+            // Four 6-byte values at a stride of 8.
+            let mut values: Vec<u8> = (0..32).collect();
+            let mut env = Env::default();
+            let region = Region {
+                stride: 8,
+                elem_size: 6,
+                ..Region::block(
+                    RegionKind::MapValues { index: 0 },
+                    values.as_mut_ptr() as u64,
+                    32,
+                    true,
+                )
+            };
+            // SAFETY: `values` outlives the run and nothing else touches it meanwhile.
+            unsafe { env.mem.add_raw(region) };
+            let args = [region.start, 0, 0, 0, 0];
+            let out = match jit {
+                None => Interpreter::new(&insns, HelperTable::conformance())
+                    .expect("prepares")
+                    .run(&mut env, args),
+                Some(mode) => Jit::compile(&insns, HelperTable::conformance(), mode)
+                    .expect("compiles")
+                    .run(&mut env, args),
+            };
+            (norm(&out), values)
+        };
+        assert_eq!(run(Some(JitMode::Checked)), run(None), "{tail}");
     }
 }
 
