@@ -125,12 +125,11 @@ pub(crate) fn limits(len: u64) -> [u64; 4] {
 pub(crate) fn cache_for(r: &Region, addr: u64, env: &Env<'_>) -> (u64, [u64; 4]) {
     let translated = r.kind == RegionKind::Context && env.ctx.is_some();
     if translated {
-        (0, [0; 4])
-    } else if r.stride != 0 {
-        let start = r.start + (addr - r.start) / r.stride * r.stride;
-        (start, limits(r.elem_size))
-    } else {
-        (r.start, limits(r.len))
+        return (0, [0; 4]);
+    }
+    match (addr - r.start).checked_div(r.stride) {
+        Some(element) => (r.start + element * r.stride, limits(r.elem_size)),
+        None => (r.start, limits(r.len)),
     }
 }
 
