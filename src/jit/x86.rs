@@ -270,6 +270,11 @@ impl Asm {
         self.rm(false, true, false, &[0x8d], dst, base, disp);
     }
 
+    /// The `lock` prefix for the next instruction.
+    pub fn lock(&mut self) {
+        self.b(0xf0);
+    }
+
     /// `dst = base + index` (64-bit, `lea dst, [base + index]`); `index` is not rsp.
     pub fn lea_index(&mut self, dst: u8, base: u8, index: u8) {
         debug_assert_ne!(index, RSP, "rsp cannot be an index");
