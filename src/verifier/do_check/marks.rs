@@ -302,7 +302,7 @@ mod tests {
 
     fn lookup_with_key(key: i32) -> Result<(), String> {
         use crate::maps::{MapOrigin, MapType};
-        use crate::verifier::{MapRefs, preflight_insns};
+        use crate::verifier::do_check::check_insns;
         let maps = [MapDef {
             name: "arr".into(),
             map_type: MapType::Array,
@@ -327,22 +327,7 @@ mod tests {
             RawInsn::new(0xb7, 0, 0, 0, 0),
             RawInsn::new(0x95, 0, 0, 0, 0),
         ];
-        let options = PreflightOptions {
-            maps: MapRefs::Object(&maps),
-            ..PreflightOptions::default()
-        };
-        let pre = preflight_insns(&insns, Some("GPL"), &options).map_err(|e| e.to_string())?;
-        let env = CheckEnv {
-            prog_type: ProgType::SocketFilter,
-            expected_attach_type: None,
-            maps: &maps,
-            bpf_capable: true,
-            helpers: &MapHelpers,
-            gpl_compatible: true,
-        };
-        do_check(&insns, &pre, &env)
-            .0
-            .map_err(|e| e.message().to_string())
+        check_insns(&insns, ProgType::SocketFilter, &maps).map_err(|e| e.message().to_string())
     }
 
     #[test]

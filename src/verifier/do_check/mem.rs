@@ -737,7 +737,7 @@ mod tests {
     /// Cilium's `tail_srv6_encap`: the L2 header length comes from `.rodata.config`, and
     /// `data + len > data_end` then gives `data` itself a range.
     fn header_length_from_rodata(read_only: bool) -> Result<(), String> {
-        use crate::verifier::{CheckEnv, MapHelpers, MapRefs, PreflightOptions, preflight_insns};
+        use crate::verifier::do_check::check_insns;
         let maps = [rodata(&[14, 0, 0, 0], read_only)];
         let insns = [
             RawInsn::new(0xbf, 6, 1, 0, 0),  // r6 = r1
@@ -753,22 +753,7 @@ mod tests {
             RawInsn::new(0xb7, 0, 0, 0, 0),  // r0 = 0
             RawInsn::new(0x95, 0, 0, 0, 0),
         ];
-        let options = PreflightOptions {
-            maps: MapRefs::Object(&maps),
-            ..PreflightOptions::default()
-        };
-        let pre = preflight_insns(&insns, Some("GPL"), &options).map_err(|e| e.to_string())?;
-        let env = CheckEnv {
-            prog_type: ProgType::SchedCls,
-            expected_attach_type: None,
-            maps: &maps,
-            bpf_capable: true,
-            helpers: &MapHelpers,
-            gpl_compatible: true,
-        };
-        do_check(&insns, &pre, &env)
-            .0
-            .map_err(|e| e.message().to_string())
+        check_insns(&insns, ProgType::SchedCls, &maps).map_err(|e| e.message().to_string())
     }
 
     #[test]

@@ -112,35 +112,7 @@ pub struct Verification {
 /// Runs the structural passes and then `do_check` over an object's program, as
 /// `BPF_PROG_LOAD` would, with [`MapHelpers`] for helper calls.
 pub fn verify(program: &Program, options: &PreflightOptions<'_>) -> Verification {
-    let pre = match preflight(program, options) {
-        Ok(p) => p,
-        Err(e) => {
-            return Verification {
-                result: Err(e),
-                stats: Stats::default(),
-            };
-        }
-    };
-    let maps = match options.maps {
-        MapRefs::Object(m) => m,
-        MapRefs::None => &[],
-    };
-    let env = CheckEnv {
-        prog_type: program.prog_type,
-        expected_attach_type: program.expected_attach_type,
-        maps,
-        bpf_capable: options.bpf_capable,
-        helpers: &MapHelpers,
-        gpl_compatible: options
-            .license
-            .or(program.license.as_deref())
-            .is_some_and(crate::helpers::proto::license_is_gpl_compatible),
-    };
-    let (result, stats) = do_check(&program.insns, &pre, &env);
-    Verification {
-        result: result.map_err(|e| e.with_source_from(program)),
-        stats,
-    }
+    verify_program(program, options, false).0
 }
 
 /// The walk itself, over instructions that passed [`preflight`](super::preflight()).
@@ -162,23 +134,35 @@ pub fn do_check_with_log(
     check_program(insns, pre, env, true)
 }
 
-/// [`verify`] that also returns the verifier log; empty when an earlier pass refused the
-/// program (the error says why).
+/// [`verify`] that also returns the verifier log; when an earlier pass refused the program,
+/// the log is its message.
 pub fn verify_with_log(
     program: &Program,
     options: &PreflightOptions<'_>,
 ) -> (Verification, String) {
+    verify_program(program, options, true)
+}
+
+/// [`verify`] and [`verify_with_log`]: the structural passes, the environment the
+/// program and options describe, then the walk (with its log when `with_log`).
+fn verify_program(
+    program: &Program,
+    options: &PreflightOptions<'_>,
+    with_log: bool,
+) -> (Verification, String) {
     let pre = match preflight(program, options) {
         Ok(p) => p,
         Err(e) => {
-            let text = format!("{}\n", e.message());
-            return (
-                Verification {
-                    result: Err(e),
-                    stats: Stats::default(),
-                },
-                text,
-            );
+            let text = if with_log {
+                format!("{}\n", e.message())
+            } else {
+                String::new()
+            };
+            let verification = Verification {
+                result: Err(e),
+                stats: Stats::default(),
+            };
+            return (verification, text);
         }
     };
     let maps = match options.maps {
@@ -196,14 +180,36 @@ pub fn verify_with_log(
             .or(program.license.as_deref())
             .is_some_and(crate::helpers::proto::license_is_gpl_compatible),
     };
-    let (result, stats, log) = do_check_with_log(&program.insns, &pre, &env);
-    (
-        Verification {
-            result: result.map_err(|e| e.with_source_from(program)),
-            stats,
-        },
-        log,
-    )
+    let (result, stats, log) = check_program(&program.insns, &pre, &env, with_log);
+    let verification = Verification {
+        result: result.map_err(|e| e.with_source_from(program)),
+        stats,
+    };
+    (verification, log)
+}
+
+/// Preflight and walk of raw instructions as a privileged GPL program of `prog_type` with
+/// `maps`: how the unit tests beside each rule run their programs.
+#[cfg(test)]
+pub(crate) fn check_insns(
+    insns: &[RawInsn],
+    prog_type: crate::progtype::ProgType,
+    maps: &[MapDef],
+) -> Result<(), VerifierError> {
+    let options = PreflightOptions {
+        maps: MapRefs::Object(maps),
+        ..PreflightOptions::default()
+    };
+    let pre = crate::verifier::preflight_insns(insns, Some("GPL"), &options)?;
+    let env = CheckEnv {
+        prog_type,
+        expected_attach_type: None,
+        maps,
+        bpf_capable: true,
+        helpers: &MapHelpers,
+        gpl_compatible: true,
+    };
+    do_check(insns, &pre, &env).0
 }
 
 fn check_program(
@@ -739,19 +745,9 @@ impl Walker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verifier::preflight_insns;
 
     fn check(insns: &[RawInsn], t: ProgType) -> Result<(), VerifierError> {
-        let pre = preflight_insns(insns, Some("GPL"), &PreflightOptions::default())?;
-        let env = CheckEnv {
-            prog_type: t,
-            expected_attach_type: None,
-            maps: &[],
-            bpf_capable: true,
-            helpers: &MapHelpers,
-            gpl_compatible: true,
-        };
-        do_check(insns, &pre, &env).0
+        check_insns(insns, t, &[])
     }
 
     fn msg(insns: &[RawInsn]) -> String {
