@@ -488,36 +488,8 @@ fn errors_name_the_instruction() {
     assert_eq!(e.to_string(), "insn 2: unreachable insn 2");
 }
 
-/// The bpf() syscall, as root.
+/// Reading the kernel's verifier log.
 mod kernel {
-    use super::common::sys;
-
-    /// Loads `insns` as a socket filter with `license` and a log of `log_level`:
-    /// whether the kernel accepted, the errno, and the log.
-    pub fn load(insns: &[u8], license: &str, log_level: u32) -> (bool, i32, String) {
-        let r = sys::prog_load_with(
-            insns,
-            &sys::LoadOptions {
-                license,
-                log_level,
-                log_size: 4 << 20,
-                ..sys::LoadOptions::default()
-            },
-        );
-        (r.accepted(), r.errno(), r.log)
-    }
-
-    /// Whether bpf() works here (root, no sandbox forbidding it).
-    pub fn available() -> bool {
-        sys::bpf_available()
-    }
-
-    /// The verifier's error line (`sys::error_line`).
-    pub fn error_line(log: &str) -> String {
-        super::common::sys::error_line(log)
-            .unwrap_or("")
-            .to_string()
-    }
 
     /// `func#N @START` lines of a level-2 log.
     pub fn subprog_starts(log: &str) -> Vec<usize> {
@@ -563,7 +535,7 @@ fn bytes(insns: &[RawInsn]) -> Vec<u8> {
 
 #[test]
 fn kernel_agrees_with_the_recorded_verdicts() {
-    if !kernel::available() {
+    if !common::sys::bpf_available() {
         return;
     }
     let record = std::env::var_os("BPFSIM_RECORD").is_some();
@@ -571,12 +543,8 @@ fn kernel_agrees_with_the_recorded_verdicts() {
     let mut scc_checked = 0;
     for c in CASES {
         let (insns, pre) = run(c);
-        let (ok, _, log) = kernel::load(&bytes(&insns), c.license, 1);
-        let said = if ok {
-            "accept".to_string()
-        } else {
-            kernel::error_line(&log)
-        };
+        let loaded = common::sys::prog_load(1, &bytes(&insns), c.license, 1);
+        let said = loaded.verdict();
         if record {
             println!("{:?} => {said:?}", c.name);
         }
@@ -589,7 +557,7 @@ fn kernel_agrees_with_the_recorded_verdicts() {
         // Where preflight passes, the kernel's level-2 log shows the subprogram starts and
         // SCCs it computed before do_check.
         if let Ok(p) = pre {
-            let (_, _, log2) = kernel::load(&bytes(&insns), c.license, 2);
+            let log2 = common::sys::prog_load(1, &bytes(&insns), c.license, 2).log;
             let starts: Vec<_> = p.subprogs.info.iter().map(|s| s.start).collect();
             if kernel::subprog_starts(&log2) != starts {
                 bad.push(format!(
@@ -733,7 +701,7 @@ impl Gen {
 
 #[test]
 fn kernel_agrees_on_random_structural_programs() {
-    if !kernel::available() {
+    if !common::sys::bpf_available() {
         return;
     }
     // The kfunc checks look ids up in the running kernel's BTF.
@@ -754,12 +722,8 @@ fn kernel_agrees_on_random_structural_programs() {
     for n in 0..6000 {
         let insns = g.program(n % 2 == 1);
         let license = if n % 7 == 0 { "MIT" } else { "GPL" };
-        let (ok, _, log) = kernel::load(&bytes(&insns), license, 1);
-        let said = if ok {
-            "accept".to_string()
-        } else {
-            kernel::error_line(&log)
-        };
+        let loaded = common::sys::prog_load(1, &bytes(&insns), license, 1);
+        let said = loaded.verdict();
         let pre = preflight_insns(&insns, Some(license), &options);
         let agree = match &pre {
             Err(e) => e.message() == said,
@@ -777,7 +741,7 @@ fn kernel_agrees_on_random_structural_programs() {
             }
             Ok(p) => {
                 passed += 1;
-                let (_, _, log2) = kernel::load(&bytes(&insns), license, 2);
+                let log2 = common::sys::prog_load(1, &bytes(&insns), license, 2).log;
                 let starts: Vec<_> = p.subprogs.info.iter().map(|s| s.start).collect();
                 let sccs_agree = kernel::sccs(&log2).is_none_or(|k| {
                     k.iter()

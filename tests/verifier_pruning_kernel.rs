@@ -477,19 +477,16 @@ fn recorded_verdicts_and_statistics_hold() {
 
 #[test]
 fn kernel_agrees_with_the_recorded_verdicts() {
-    if !kernel::available() {
+    if !common::sys::bpf_available() {
         return;
     }
     let record = std::env::var_os("BPFSIM_RECORD").is_some();
     let mut bad = Vec::new();
     for c in CASES {
         let bytes: Vec<u8> = insns_of(c).iter().flat_map(|i| i.to_bytes()).collect();
-        let (ok, _, log) = kernel::load(&bytes, "GPL", 1);
-        let said = if ok {
-            "accept".to_string()
-        } else {
-            kernel::error_line(&log)
-        };
+        let loaded = common::sys::prog_load(1, &bytes, "GPL", 1);
+        let said = loaded.verdict();
+        let log = loaded.log;
         let stats = kernel::stats(&log);
         if record {
             if std::env::var_os("BPFSIM_RECORD_LOG").is_some() {
@@ -507,36 +504,8 @@ fn kernel_agrees_with_the_recorded_verdicts() {
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
-/// The bpf() syscall, as root.
+/// Reading the kernel's verifier log.
 mod kernel {
-    use super::common::sys;
-
-    /// Loads `insns` as a socket filter with `license` and a log of `log_level`:
-    /// whether the kernel accepted, the errno, and the log.
-    pub fn load(insns: &[u8], license: &str, log_level: u32) -> (bool, i32, String) {
-        let r = sys::prog_load_with(
-            insns,
-            &sys::LoadOptions {
-                license,
-                log_level,
-                log_size: 1 << 20,
-                ..sys::LoadOptions::default()
-            },
-        );
-        (r.accepted(), r.errno(), r.log)
-    }
-
-    /// Whether bpf() works here (root, no sandbox forbidding it).
-    pub fn available() -> bool {
-        sys::bpf_available()
-    }
-
-    /// The verifier's error line (`sys::error_line`).
-    pub fn error_line(log: &str) -> String {
-        super::common::sys::error_line(log)
-            .unwrap_or("")
-            .to_string()
-    }
 
     /// insns_processed, total_states and peak_states from the `processed ...` line.
     pub fn stats(log: &str) -> Option<[u64; 3]> {

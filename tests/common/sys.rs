@@ -205,6 +205,15 @@ impl LoadResult {
     pub fn error_line(&self) -> Option<&str> {
         error_line(&self.log)
     }
+
+    /// `accept`, or the verifier's error line: the verdict as the probe tables record it.
+    pub fn verdict(&self) -> String {
+        if self.accepted() {
+            "accept".to_string()
+        } else {
+            self.error_line().unwrap_or("").to_string()
+        }
+    }
 }
 
 /// A verifier log's last line that is not statistics or a state dump (`infinite loop
