@@ -7,6 +7,7 @@
 
 use std::io;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Blocks kept for reuse (each whole pages, read+execute), and the most the pool holds.
 static POOL: Mutex<Vec<Block>> = Mutex::new(Vec::new());
@@ -28,6 +29,74 @@ fn page_size() -> usize {
     usize::try_from(page).unwrap_or(4096).max(4096)
 }
 
+/// Where the next block is tried: the code is placed below this crate's own text, within
+/// `NEAR_SPAN` of it, where nothing else maps (the heap grows upward from above the text, other
+/// mappings come down from the top of the address space).
+static NEAR_CURSOR: AtomicUsize = AtomicUsize::new(0);
+/// Blocks start this far below the text (room for the binary's own code below the anchor)...
+const NEAR_START: usize = 64 << 20;
+/// ...and end this far below it: every block is then within a rel32 reach (±2 GiB) of the
+/// helpers and runtime functions the code calls.
+const NEAR_SPAN: usize = 1 << 30;
+/// How many occupied places are skipped before falling back to any address.
+const NEAR_TRIES: usize = 16;
+
+/// A fresh inaccessible anonymous mapping of `len` bytes, placed near this crate's code when
+/// possible. Calls from generated code to helpers (in the binary's text) run at the speed
+/// of calls within the text only when caller and callee are close: on the AMD EPYC here a
+/// call and its return cost ~0.9 ns more between a mapping at 0x7f.. and a binary at 0x55..
+/// (a `movabs`+`call` loop: 2.47 against 1.54 ns per iteration). The kernel places its JIT's
+/// code within 2 GiB of its text for the same reason.
+fn map_near_text(len: usize) -> io::Result<*mut u8> {
+    let anchor = map_near_text as *const () as usize;
+    let floor = anchor.saturating_sub(NEAR_START + NEAR_SPAN);
+    for _ in 0..NEAR_TRIES {
+        let top = match NEAR_CURSOR.load(Ordering::Relaxed) {
+            0 => anchor.saturating_sub(NEAR_START) & !0xFFFFF,
+            cursor => cursor,
+        };
+        let Some(hint) = top.checked_sub(len).filter(|&h| h > floor && h >= 1 << 20) else {
+            // The span is used up (blocks unmapped since leave holes): start again at the
+            // top, where the holes are found by trying.
+            NEAR_CURSOR.store(0, Ordering::Relaxed);
+            break;
+        };
+        NEAR_CURSOR.store(hint, Ordering::Relaxed);
+        // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping: the kernel maps
+        // `len` new inaccessible bytes at `hint` or fails (a kernel older than 4.17 takes
+        // it as a hint and may map elsewhere, which is fine: calls are absolute).
+        let ptr = unsafe {
+            libc::mmap(
+                hint as *mut libc::c_void,
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+        };
+        if ptr != libc::MAP_FAILED {
+            return Ok(ptr.cast());
+        }
+    }
+    // SAFETY: an anonymous private mapping at an address the kernel chooses, inaccessible;
+    // no existing memory is affected.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(ptr.cast())
+}
+
 // SAFETY: a pooled block is owned by the pool alone (no code in it runs: its `ExecMem` was
 // dropped), so moving its address between threads is sound.
 unsafe impl Send for Block {}
@@ -42,23 +111,8 @@ impl Block {
         if let Some(block) = pooled {
             return Ok((block, true));
         }
-        // SAFETY: an anonymous private mapping of `len` bytes and the guard page at an
-        // address the kernel chooses, inaccessible; no existing memory is affected.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len + page_size(),
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
         let block = Block {
-            ptr: ptr.cast(),
+            ptr: map_near_text(len + page_size())?,
             len,
         };
         if let Err(e) = block.protect(libc::PROT_READ | libc::PROT_WRITE) {
@@ -188,6 +242,19 @@ mod tests {
             let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(mem.addr(0) as usize) };
             assert_eq!(f(), value as u32);
             assert_eq!(mem.code(), &[0xb8, value, 0, 0, 0, 0xc3]);
+        }
+    }
+
+    #[test]
+    fn blocks_lie_within_call_reach_of_the_text() {
+        let text = blocks_lie_within_call_reach_of_the_text as *const () as u64;
+        let mems: Vec<ExecMem> = (0..4).map(|_| ExecMem::new(&[0xc3]).unwrap()).collect();
+        for mem in &mems {
+            assert!(
+                mem.addr(0).abs_diff(text) < 1 << 31,
+                "{:#x} far from {text:#x}",
+                mem.addr(0)
+            );
         }
     }
 }
