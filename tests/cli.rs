@@ -421,3 +421,32 @@ fn bench_times_the_program_on_every_engine() {
     let missing = bpfsim(&["bench", obj, "--program", "nope", "--time-ms", "1"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// A reader that goes away (`bpfsim ... | head -1`) ends the output quietly, as other Unix
+/// tools do: no panic message, exit 0.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    for args in [
+        &["disasm", "tests/fixtures/net/net.o"][..],
+        &["inspect", "tests/fixtures/net/net.o"][..],
+        &["helpers"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bpfsim"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("bpfsim starts");
+        // The reader closes before reading anything.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("bpfsim ends");
+        assert!(
+            o.status.success(),
+            "{args:?}: {:?} {}",
+            o.status,
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+    }
+}

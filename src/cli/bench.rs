@@ -105,10 +105,13 @@ fn measure(
 }
 
 fn print_table(program: &str, rows: &[Row]) {
-    println!("program {program}");
-    println!(
+    outln!("program {program}");
+    outln!(
         "{:<8} {:>12} {:>14} {:>10}",
-        "engine", "ns/run", "M insn/s", "vs interp"
+        "engine",
+        "ns/run",
+        "M insn/s",
+        "vs interp"
     );
     let base = rows
         .iter()
@@ -131,7 +134,7 @@ fn print_table(program: &str, rows: &[Row]) {
                         "-".into()
                     }
                 });
-                println!(
+                outln!(
                     "{:<8} {:>12.1} {:>14.1} {:>10}",
                     row.engine.name(),
                     secs * 1e9,
@@ -139,7 +142,7 @@ fn print_table(program: &str, rows: &[Row]) {
                     ratio
                 );
             }
-            Err(e) => println!("{:<8} {e}", row.engine.name()),
+            Err(e) => outln!("{:<8} {e}", row.engine.name()),
         }
     }
 }

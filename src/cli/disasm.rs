@@ -33,7 +33,7 @@ pub fn disasm(a: DisasmArgs) -> Result<(), CliError> {
         let bytes = read_file(raw)?;
         let text = crate::insn::disasm::disassemble(&bytes)
             .map_err(|e| CliError::Input(format!("{}: {e}", raw.display())))?;
-        print!("{text}");
+        out!("{text}");
         return Ok(());
     }
     let Some(path) = &a.object else {
@@ -53,7 +53,7 @@ pub fn disasm(a: DisasmArgs) -> Result<(), CliError> {
     for p in programs {
         listing(&mut out, &obj, p);
     }
-    print!("{out}");
+    out!("{out}");
     Ok(())
 }
 

@@ -87,13 +87,13 @@ pub fn inspect(a: InspectArgs) -> Result<(), CliError> {
             "core_relocations": obj.core_relocations,
             "warnings": obj.warnings,
         });
-        println!("{out}");
+        outln!("{out}");
         return Ok(());
     }
 
-    println!("{file}");
-    println!("  license: {}", obj.license.as_deref().unwrap_or("(none)"));
-    println!(
+    outln!("{file}");
+    outln!("  license: {}", obj.license.as_deref().unwrap_or("(none)"));
+    outln!(
         "  BTF: {}, line info: {}, CO-RE relocations: {}{}",
         if obj.btf.is_some() { "yes" } else { "no" },
         if obj.has_line_info { "yes" } else { "no" },
@@ -104,7 +104,7 @@ pub fn inspect(a: InspectArgs) -> Result<(), CliError> {
             ""
         }
     );
-    println!("programs ({}):", obj.programs.len());
+    outln!("programs ({}):", obj.programs.len());
     for p in &obj.programs {
         let subs = if p.subprogs.is_empty() {
             String::new()
@@ -123,7 +123,7 @@ pub fn inspect(a: InspectArgs) -> Result<(), CliError> {
             ProgTypeSource::Section => String::new(),
             s => format!(" [{}]", source_name(s)),
         };
-        println!(
+        outln!(
             "  {:<24} {:<28} {:<16} {} insns{subs}",
             p.name,
             p.section,
@@ -131,17 +131,17 @@ pub fn inspect(a: InspectArgs) -> Result<(), CliError> {
             p.insns.len()
         );
         for e in &p.externs {
-            println!("    insn {}: extern {} ({:?})", e.insn, e.name, e.kind);
+            outln!("    insn {}: extern {} ({:?})", e.insn, e.name, e.kind);
         }
     }
-    println!("maps ({}):", obj.maps.len());
+    outln!("maps ({}):", obj.maps.len());
     for m in &obj.maps {
         let inner = m
             .inner
             .as_ref()
             .map(|i| format!(" inner={}", i.name))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  {:<24} {:<16} key {:<4} value {:<6} max_entries {:<8} flags {:#x}{inner}",
             m.name,
             m.map_type.name(),
@@ -152,7 +152,7 @@ pub fn inspect(a: InspectArgs) -> Result<(), CliError> {
         );
     }
     for w in &obj.warnings {
-        println!("warning: {w}");
+        outln!("warning: {w}");
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! The `bpfsim` command line: argument definitions and one module per subcommand. Exit codes:
 //! 0 success, 1 the program was refused or failed at run time, 2 the input cannot be used.
 
+#[macro_use]
+mod output;
 mod asm;
 mod bench;
 mod disasm;
@@ -145,7 +147,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Test(a) => test::test(a),
         Command::Helpers => {
             for (id, h) in crate::helpers::HelperTable::kernel().iter() {
-                println!("{id:4} bpf_{}", h.name);
+                outln!("{id:4} bpf_{}", h.name);
             }
             Ok(())
         }

@@ -89,14 +89,14 @@ pub(super) fn run_pcap(
             "verdicts": counts,
             "written": a.pcap_out.as_ref().map(|_| out.packets.len()),
         });
-        println!("{v}");
+        outln!("{v}");
     } else {
-        println!("{total} packets through {program}:");
+        outln!("{total} packets through {program}:");
         for (k, n) in &counts {
-            println!("  {k:<20} {n}");
+            outln!("  {k:<20} {n}");
         }
         if let Some(o) = &a.pcap_out {
-            println!("wrote {} packets to {}", out.packets.len(), o.display());
+            outln!("wrote {} packets to {}", out.packets.len(), o.display());
         }
     }
     if a.events_json {
@@ -125,7 +125,7 @@ pub(super) fn print_events(
         None => None,
     };
     for e in events::drain(session, &|_| id) {
-        println!("{}", e.to_json());
+        outln!("{}", e.to_json());
     }
     Ok(())
 }

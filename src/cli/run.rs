@@ -169,17 +169,17 @@ fn run_object(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
             "ctx_out": result.output.ctx_out.as_deref().map(hex),
             "trace": result.trace,
         });
-        println!("{v}");
+        outln!("{v}");
     } else {
-        println!(
+        outln!(
             "Return value: {}, duration (average): {duration_ns}ns",
             result.output.retval
         );
         for line in &result.trace {
-            println!("trace: {line}");
+            outln!("trace: {line}");
         }
         if a.data_out.is_none() && !result.output.data_out.is_empty() {
-            println!("data_out: {}", hex(&result.output.data_out));
+            outln!("data_out: {}", hex(&result.output.data_out));
         }
     }
     Ok(())
@@ -255,12 +255,12 @@ fn run_raw(a: &RunArgs, path: PathBuf) -> Result<(), CliError> {
             "repeat": repeat,
             "duration_ns": avg_ns as u64,
         });
-        println!("{v}");
+        outln!("{v}");
     } else {
-        println!("Return value: {} ({:#x})", out.r0, out.r0);
-        println!("Instructions executed: {}", out.insns);
+        outln!("Return value: {} ({:#x})", out.r0, out.r0);
+        outln!("Instructions executed: {}", out.insns);
         if a.repeat > 1 {
-            println!("Duration (average of {repeat} runs): {avg_ns}ns");
+            outln!("Duration (average of {repeat} runs): {avg_ns}ns");
         }
     }
     Ok(())

@@ -66,7 +66,7 @@ pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
         let start = Instant::now();
         let v = if a.log {
             let (v, log) = verify_with_log(p, &options);
-            print!("{log}");
+            out!("{log}");
             v
         } else {
             run_verifier(p, &options)
@@ -86,7 +86,7 @@ pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
                         .map(|l| format!("{}:{}", l.file.rsplit('/').next().unwrap_or(""), l.line)),
                 ),
             };
-            println!(
+            outln!(
                 "{}",
                 json!({
                     "program": p.name,
@@ -103,19 +103,22 @@ pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
             );
         } else {
             match &v.result {
-                Ok(()) => println!(
+                Ok(()) => outln!(
                     "{} ({}): accept, processed {} insns, {} states",
-                    p.name, p.section, v.stats.insns_processed, v.stats.total_states
+                    p.name,
+                    p.section,
+                    v.stats.insns_processed,
+                    v.stats.total_states
                 ),
                 Err(e) => {
-                    println!("{} ({}): reject: {e}", p.name, p.section);
+                    outln!("{} ({}): reject: {e}", p.name, p.section);
                     if !e.path().is_empty() {
                         let path: Vec<String> = e
                             .path()
                             .iter()
                             .map(|(i, t)| format!("{i}{}", if *t { "+" } else { "-" }))
                             .collect();
-                        println!(
+                        outln!(
                             "  path (jump insn, + taken / - not taken): {}",
                             path.join(" ")
                         );
