@@ -137,8 +137,15 @@ fn loader_fixups(defs: &mut [MapDef], ncpus: usize) -> Vec<String> {
         }
         let after = (d.key_size, d.value_size, d.max_entries);
         if before != after {
+            // libbpf leaves a ring buffer's sizes alone, and BPF_MAP_CREATE refuses
+            // them with EINVAL: the object would not load there.
+            let libbpf = if d.map_type == MapType::RingBuf && (before.0, before.1) != (0, 0) {
+                " (libbpf would not load this map: a ring buffer takes no key or value type)"
+            } else {
+                ""
+            };
             notes.push(format!(
-                "map {}: key/value/max_entries {}/{}/{} -> {}/{}/{}",
+                "map {}: key/value/max_entries {}/{}/{} -> {}/{}/{}{libbpf}",
                 d.name, before.0, before.1, before.2, after.0, after.1, after.2
             ));
         }
@@ -530,5 +537,45 @@ impl Runner<'_> {
             last = self.run_program(index, env, args)?;
         }
         Ok(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::maps::MapOrigin;
+
+    fn def(name: &str, map_type: MapType, key_size: u32, value_size: u32) -> MapDef {
+        MapDef {
+            name: name.into(),
+            map_type,
+            key_size,
+            value_size,
+            max_entries: 4096,
+            map_flags: 0,
+            inner: None,
+            initial: Vec::new(),
+            read_only: false,
+            origin: MapOrigin::Btf,
+        }
+    }
+
+    #[test]
+    fn a_ring_buffer_with_a_value_type_is_fixed_and_said_to_fail_in_libbpf() {
+        let mut defs = [
+            def("events", MapType::RingBuf, 0, 20),
+            def("plain", MapType::RingBuf, 0, 0),
+            def("perf", MapType::PerfEventArray, 0, 0),
+        ];
+        let notes = loader_fixups(&mut defs, 2);
+        assert_eq!((defs[0].key_size, defs[0].value_size), (0, 0));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].starts_with("map events: key/value/max_entries 0/20/4096 -> 0/0/4096"));
+        assert!(
+            notes[0].contains("libbpf would not load this map"),
+            "{}",
+            notes[0]
+        );
+        assert!(!notes[1].contains("libbpf"), "{}", notes[1]);
     }
 }

@@ -93,6 +93,9 @@ pub(crate) fn open_session(
 ) -> Result<crate::session::Session, CliError> {
     let mut session = crate::session::Session::open(path)
         .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+    for note in session.fixups() {
+        eprintln!("bpfsim: note: {}: {note}", path.display());
+    }
     if let Some(name) = prog_type {
         let t = crate::progtype::ProgType::from_name(name)
             .ok_or_else(|| CliError::Input(format!("unknown program type \"{name}\"")))?;
