@@ -450,3 +450,20 @@ fn a_closed_pipe_ends_the_output_quietly() {
         assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
     }
 }
+
+/// Event records print their fields in the order the C struct declares them (as
+/// `bpftool map dump` does), not sorted by name.
+#[test]
+fn event_fields_keep_their_declaration_order() {
+    let o = bpfsim(&["test", "--events-json", "examples/opensnoop/opensnoop.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let first = out.lines().next().expect("an event line");
+    let at = |key: &str| {
+        first
+            .find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("{key} in {first}"))
+    };
+    let order = ["ts", "pid", "tid", "uid", "ret", "flags", "comm", "fname"].map(at);
+    assert!(order.is_sorted(), "{first}");
+}
