@@ -73,9 +73,18 @@ mod kernel {
         })
     }
 
-    /// Whether the kernel accepts `insns` as a program of type `t`.
-    pub fn loads(t: ProgType, insns: &[u8]) -> bool {
-        sys::prog_load(t.as_u32(), insns, "GPL", 0).accepted()
+    /// Whether the kernel accepts `insns` as a program of type `t` with
+    /// `expected_attach_type` `attach`.
+    pub fn loads_attached(t: ProgType, attach: Option<u32>, insns: &[u8]) -> bool {
+        sys::prog_load_with(
+            insns,
+            &sys::LoadOptions {
+                prog_type: t.as_u32(),
+                expected_attach_type: attach.unwrap_or(0),
+                ..Default::default()
+            },
+        )
+        .accepted()
     }
 
     /// Whether the bpf() syscall works here (root, not forbidden by a sandbox).
@@ -716,8 +725,8 @@ fn kernel_agrees_with_recorded_cases() {
 // ---------------------------------------------------------------------------------------
 // Access rules: every offset, size and direction of each context, asked of the verifier.
 
-/// `r0 = *(size *)(r1 + off); r0 = 0; exit`, or for a store
-/// `r2 = 0; *(size *)(r1 + off) = r2; r0 = 0; exit`.
+/// `r0 = *(size *)(r1 + off); r0 = 1; exit`, or for a store
+/// `r2 = 0; *(size *)(r1 + off) = r2; r0 = 1; exit` (1: a return value every hook takes).
 fn access_prog(off: i16, size: u32, write: bool) -> Vec<u8> {
     let sz = match size {
         4 => 0x00,
@@ -733,7 +742,7 @@ fn access_prog(off: i16, size: u32, write: bool) -> Vec<u8> {
     } else {
         p.extend_from_slice(&[0x61 | sz, 0x10, o[0], o[1], 0, 0, 0, 0]);
     }
-    p.extend_from_slice(&[0xb7, 0, 0, 0, 0, 0, 0, 0]);
+    p.extend_from_slice(&[0xb7, 0, 0, 0, 1, 0, 0, 0]);
     p.extend_from_slice(&[0x95, 0, 0, 0, 0, 0, 0, 0]);
     p
 }
@@ -744,34 +753,65 @@ fn kernel_agrees_with_context_access_rules() {
     if !kernel::available() {
         return;
     }
-    let types: [(ProgType, Vec<u32>); 14] = [
-        (SocketFilter, (0..200).collect()),
-        (SchedCls, (0..200).collect()),
-        (SchedAct, (0..200).collect()),
-        (CgroupSkb, (0..200).collect()),
-        (LwtIn, (0..200).collect()),
-        (LwtOut, (0..200).collect()),
-        (LwtXmit, (0..200).collect()),
-        (Xdp, (0..32).collect()),
-        (Kprobe, (0..176).collect()),
-        (RawTracepoint, (0..104).collect()),
-        (PerfEvent, (0..192).collect()),
-        (Tracepoint, (0..40).chain(8176..8200).collect()),
-        (SockOps, (0..232).collect()),
-        (SkMsg, (0..88).collect()),
+    use bpfsim::progtype::section::attach::*;
+    let types: Vec<(ProgType, Option<u32>, Vec<u32>)> = vec![
+        (SocketFilter, None, (0..200).collect()),
+        (SchedCls, None, (0..200).collect()),
+        (SchedAct, None, (0..200).collect()),
+        (CgroupSkb, None, (0..200).collect()),
+        (LwtIn, None, (0..200).collect()),
+        (LwtOut, None, (0..200).collect()),
+        (LwtXmit, None, (0..200).collect()),
+        (SkSkb, None, (0..200).collect()),
+        (Xdp, None, (0..32).collect()),
+        (Kprobe, None, (0..176).collect()),
+        (RawTracepoint, None, (0..104).collect()),
+        (PerfEvent, None, (0..192).collect()),
+        (Tracepoint, None, (0..40).chain(8176..8200).collect()),
+        (SockOps, None, (0..232).collect()),
+        (SkMsg, None, (0..88).collect()),
+        (SkLookup, Some(SK_LOOKUP), (0..80).collect()),
+        (CgroupSock, None, (0..88).collect()),
+        (
+            CgroupSock,
+            Some(CGROUP_INET_SOCK_RELEASE),
+            (0..88).collect(),
+        ),
+        (CgroupSock, Some(CGROUP_INET4_POST_BIND), (0..88).collect()),
+        (CgroupSock, Some(CGROUP_INET6_POST_BIND), (0..88).collect()),
+        (
+            CgroupSockAddr,
+            Some(CGROUP_INET4_CONNECT),
+            (0..80).collect(),
+        ),
+        (
+            CgroupSockAddr,
+            Some(CGROUP_INET6_CONNECT),
+            (0..80).collect(),
+        ),
+        (CgroupSockAddr, Some(CGROUP_INET4_BIND), (0..80).collect()),
+        (CgroupSockAddr, Some(CGROUP_UDP4_SENDMSG), (0..80).collect()),
+        (CgroupSockAddr, Some(CGROUP_UDP6_SENDMSG), (0..80).collect()),
+        (CgroupSockAddr, Some(CGROUP_UDP6_RECVMSG), (0..80).collect()),
+        (
+            CgroupSockAddr,
+            Some(CGROUP_INET4_GETPEERNAME),
+            (0..80).collect(),
+        ),
     ];
     let mut mismatches = Vec::new();
     let mut checked = 0;
-    for (t, offsets) in &types {
+    for (t, attach, offsets) in &types {
         for &off in offsets {
             for size in [1, 2, 4, 8] {
                 for write in [false, true] {
-                    let kernel = kernel::loads(*t, &access_prog(off as i16, size, write));
-                    let ours = ctx_access_ok(*t, off, size, write);
+                    let prog = access_prog(off as i16, size, write);
+                    let kernel = kernel::loads_attached(*t, *attach, &prog);
+                    let ours = ctx_access_ok(*t, *attach, off, size, write);
                     checked += 1;
                     if kernel != ours {
                         mismatches.push(format!(
-                            "{t}: {} of {size} at {off}: kernel {}, bpfsim {}",
+                            "{t} ({attach:?}): {} of {size} at {off}: kernel {}, bpfsim {}",
                             if write { "store" } else { "load" },
                             if kernel { "allows" } else { "refuses" },
                             if ours { "allows" } else { "refuses" },

@@ -6,8 +6,10 @@
 
 pub mod packet;
 pub mod section;
+pub mod sk_lookup;
 pub mod sk_msg;
 pub mod skb;
+pub mod sock;
 pub mod sock_ops;
 pub mod testrun;
 pub mod tracing;
@@ -20,19 +22,20 @@ pub use xdp::XdpContext;
 
 use std::fmt;
 
-/// Whether the verifier lets a program of type `t` access `size` bytes at offset `off` of
-/// its context (`write` for stores), as Linux decides for a root user.
-pub fn ctx_access_ok(t: ProgType, off: u32, size: u32, write: bool) -> bool {
-    if skb::is_skb_type(t) {
-        skb::access_ok(t, off, size, write)
-    } else if t == ProgType::Xdp {
-        xdp::access_ok(off, size, write)
-    } else if t == ProgType::SockOps {
-        sock_ops::access_ok(off, size, write)
-    } else if t == ProgType::SkMsg {
-        sk_msg::access_ok(off, size, write)
-    } else {
-        tracing::access_ok(t, off, size, write)
+/// Whether the verifier lets a program of type `t` (attached as `attach`, where the type
+/// has several hooks) access `size` bytes at offset `off` of its context (`write` for
+/// stores), as Linux decides for a root user.
+pub fn ctx_access_ok(t: ProgType, attach: Option<u32>, off: u32, size: u32, write: bool) -> bool {
+    match t {
+        _ if skb::is_skb_type(t) => skb::access_ok(t, off, size, write),
+        ProgType::SkSkb => skb::access_ok(t, off, size, write),
+        ProgType::Xdp => xdp::access_ok(off, size, write),
+        ProgType::SockOps => sock_ops::access_ok(off, size, write),
+        ProgType::SkMsg => sk_msg::access_ok(off, size, write),
+        ProgType::SkLookup => sk_lookup::access_ok(off, size, write),
+        ProgType::CgroupSock => sock::sock_access_ok(attach, off, size, write),
+        ProgType::CgroupSockAddr => sock::sock_addr_access_ok(attach, off, size, write),
+        _ => tracing::access_ok(t, off, size, write),
     }
 }
 

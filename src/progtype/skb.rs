@@ -169,6 +169,20 @@ pub fn access_ok(t: ProgType, off: u32, size: u32, write: bool) -> bool {
                 return false;
             }
         }
+        ProgType::SkSkb => {
+            // sk_skb_is_valid_access: no mark at all; writes only to tc_index and priority.
+            if denied(&[
+                (TC_CLASSID, 4),
+                (DATA_META, 4),
+                (TSTAMP, 8),
+                (WIRE_LEN, 4),
+                (HWTSTAMP, 8),
+                (MARK, 4),
+            ]) || (write && !(within(off, TC_INDEX, 4) || within(off, PRIORITY, 4)))
+            {
+                return false;
+            }
+        }
         ProgType::SchedCls | ProgType::SchedAct => {
             if write
                 && !(in_cb

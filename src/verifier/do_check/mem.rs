@@ -86,7 +86,13 @@ impl Walker<'_> {
                     || !ctx_pointer_fields_ok(self.env.prog_type, off, size_b)
                     || ctx_modelled(self.env.prog_type)
                         && (off < 0
-                            || !ctx_access_ok(self.env.prog_type, off as u32, size_b as u32, write))
+                            || !ctx_access_ok(
+                                self.env.prog_type,
+                                self.env.expected_attach_type,
+                                off as u32,
+                                size_b as u32,
+                                write,
+                            ))
                 {
                     return acces(format!(
                         "invalid bpf_context access off={off} size={size_b}"
@@ -334,6 +340,14 @@ impl Walker<'_> {
             (ProgType::SockOps, so::SKB_DATA_END)
             | (ProgType::SkMsg, 8)
             | (ProgType::CgroupSockopt, 16) => RegType::PtrToPacketEnd,
+            (ProgType::CgroupSockAddr, 64) => RegType::PtrToSocket,
+            // `bpf_sk_lookup->sk`: PTR_TO_SOCKET_OR_NULL (its id comes with the load).
+            (ProgType::SkLookup, 0) => {
+                return Some(RegState {
+                    maybe_null: true,
+                    ..RegState::pointer(RegType::PtrToSocket)
+                });
+            }
             _ => return None,
         };
         Some(RegState::pointer(ty))
@@ -376,6 +390,10 @@ pub(super) fn ctx_modelled(t: ProgType) -> bool {
             ProgType::Xdp
                 | ProgType::SockOps
                 | ProgType::SkMsg
+                | ProgType::SkSkb
+                | ProgType::SkLookup
+                | ProgType::CgroupSock
+                | ProgType::CgroupSockAddr
                 | ProgType::Kprobe
                 | ProgType::Tracepoint
                 | ProgType::RawTracepoint
