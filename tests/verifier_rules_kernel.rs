@@ -451,6 +451,35 @@ const CASES: &[Case] = &[
         "r0 = 0x7eb10000 ll\nr2 = *(u32 *)(r1 + 0)\nr3 = r2\nr3 += 8\nif r3 > 47 goto l\nr0 += r2\nr0 = *(u8 *)(r0 + 0)\nl: r0 = 0\nexit",
         "accept",
     ),
+    // fixup_kfunc_call: a kfunc call with BTF id 0 is a placeholder that dead code removal
+    // must take out; check_kfunc_call skips it.
+    sk(
+        "kfunc 0 reached",
+        "call kfunc 0\nr0 = 0\nexit",
+        "invalid kernel function call not eliminated in verifier pass",
+    ),
+    sk(
+        "kfunc 0 behind a branch never taken",
+        "r0 = 0\nif r0 == 0 goto l\ncall kfunc 0\nl: exit",
+        "accept",
+    ),
+    // check_stack_write_fixed_off: a callee may store data in its caller's stack, but no
+    // pointer to a stack.
+    sk(
+        "callee spills a stack pointer into its caller's frame",
+        "*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\ncall local f\nexit\nf: *(u64 *)(r1 + 0) = r1\nr0 = 0\nexit",
+        "cannot spill pointers to stack into stack frame of the caller",
+    ),
+    sk(
+        "callee stores a scalar into its caller's frame",
+        "*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\ncall local f\nr0 = 0\nexit\nf: r2 = 7\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit",
+        "accept",
+    ),
+    sk(
+        "callee spills a stack pointer into its own frame",
+        "*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\ncall local f\nr0 = 0\nexit\nf: r2 = r10\n*(u64 *)(r10 - 8) = r2\nr0 = 0\nexit",
+        "accept",
+    ),
 ];
 
 /// The program of a case, with map references in bpfsim's form (`MAP_IDX`, index into

@@ -59,6 +59,10 @@ impl Walker<'_> {
                 st.frame.push(f);
                 return Ok(Next::Goto(callee));
             }
+            CallTarget::Kfunc { btf_id: 0, .. } => {
+                // A placeholder: no call, no clobbering; refused after the walk.
+                self.placeholder_kfunc.get_or_insert(idx);
+            }
             CallTarget::Kfunc { .. } => {
                 self.unknown_call_marks(st);
                 clobber_caller_saved(st);

@@ -43,6 +43,7 @@ impl Walker<'_> {
                     self.grow_stack(f.subprogno, -min_off);
                 }
                 let bpf_capable = self.env.bpf_capable;
+                let caller_frame = frameno + 1 < st.frame.len();
                 let Some(frame) = st.frame.get_mut(frameno) else {
                     return Ok(None);
                 };
@@ -61,6 +62,16 @@ impl Walker<'_> {
                 let off = (reg.var.var_off.value as i64 + off as i64) as i32;
                 match access {
                     Access::Write(value) => {
+                        if caller_frame
+                            && size_b == 8
+                            && value.is_some_and(|v| v.ty == RegType::PtrToStack)
+                        {
+                            return Err((
+                                Errno::Inval,
+                                "cannot spill pointers to stack into stack frame of the caller"
+                                    .into(),
+                            ));
+                        }
                         stack_write(frame, off, size_b, value, bpf_capable)?;
                         let spilled = off.rem_euclid(8) == 0 && size_b == 8 && value.is_some();
                         self.note_stack_write(st, frameno, off, size_b, spilled);

@@ -266,6 +266,7 @@ fn check_program(
         stack_depth: vec![0; pre.subprogs.info.len()],
         inner_of,
         globals_called: Vec::new(),
+        placeholder_kfunc: None,
     };
     let r = w.run();
     let mut log = w.log.take().unwrap_or_default();
@@ -323,6 +324,10 @@ struct Walker<'a> {
     inner_of: Vec<Option<usize>>,
     /// Global functions whose call was reached, to verify after the main program.
     globals_called: Vec<usize>,
+    /// The first reachable kfunc call with BTF id 0 (`check_kfunc_call` skips it; the
+    /// kernel refuses it after the walk, in `fixup_kfunc_call`, unless dead code removal
+    /// took it out).
+    placeholder_kfunc: Option<usize>,
 }
 
 /// What one instruction leads to.
@@ -366,7 +371,16 @@ impl Walker<'_> {
             &self.stack_depth,
             self.env.prog_type,
         )
-        .map_err(|(errno, msg)| VerifierError::new(Pass::DoCheck, 0, errno, msg))
+        .map_err(|(errno, msg)| VerifierError::new(Pass::DoCheck, 0, errno, msg))?;
+        match self.placeholder_kfunc {
+            Some(at) => Err(VerifierError::new(
+                Pass::DoCheck,
+                at,
+                Errno::Inval,
+                "invalid kernel function call not eliminated in verifier pass",
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Explores every path from `start` in state `st`.
