@@ -480,6 +480,28 @@ const CASES: &[Case] = &[
         "*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\ncall local f\nr0 = 0\nexit\nf: r2 = r10\n*(u64 *)(r10 - 8) = r2\nr0 = 0\nexit",
         "accept",
     ),
+    // check_atomic_rmw: the fetched old value is a load of the slot (a fill), before the
+    // write.
+    sk(
+        "fetch_add returns the spilled constant",
+        "r0 = 0\n*(u64 *)(r10 - 8) = r0\nr1 = 1\nr1 = atomic_fetch_add((u64 *)(r10 - 8), r1)\nl: if r1 != 0 goto l\nexit",
+        "accept",
+    ),
+    sk(
+        "fetch_add returns a spilled unknown",
+        "r0 = *(u32 *)(r1 + 0)\n*(u64 *)(r10 - 8) = r0\nr1 = 1\nr1 = atomic_fetch_add((u64 *)(r10 - 8), r1)\nl: if r1 != 0 goto l\nr0 = 0\nexit",
+        "infinite loop detected at insn 4",
+    ),
+    sk(
+        "cmpxchg returns the spilled stack pointer",
+        "r0 = r10\n*(u64 *)(r10 - 8) = r0\nr1 = 0\nr0 = cmpxchg_64(r10 - 8, r0, r1)\nr1 = *(u64 *)(r0 - 8)\nr0 = 0\nexit",
+        "accept",
+    ),
+    sk(
+        "cmpxchg returns a spilled scalar",
+        "r0 = 0\n*(u64 *)(r10 - 8) = r0\nr1 = 0\nr0 = cmpxchg_64(r10 - 8, r0, r1)\nr1 = *(u64 *)(r0 - 8)\nr0 = 0\nexit",
+        "R0 invalid mem access 'scalar'",
+    ),
 ];
 
 /// The program of a case, with map references in bpfsim's form (`MAP_IDX`, index into

@@ -262,7 +262,7 @@ impl Walker<'_> {
         dst: Reg,
         off: i16,
         size: Size,
-    ) -> Res<()> {
+    ) -> Res<Option<RegState>> {
         let n = dst.index() as usize;
         let reg = st.cur().regs[n];
         if matches!(
@@ -284,9 +284,9 @@ impl Walker<'_> {
         if let Some(desc) = desc {
             check_generic_alignment(&reg, desc, off as i32, size.bytes() as i32)?;
         }
-        self.check_mem_access(st, dst, off as i32, size, Access::Read)?;
+        let old = self.check_mem_access(st, dst, off as i32, size, Access::Read)?;
         self.check_mem_access(st, dst, off as i32, size, Access::Write(None))?;
-        Ok(())
+        Ok(old)
     }
 
     /// What a context load gives: packet pointers for the `data` fields, else a scalar.

@@ -347,6 +347,34 @@ fn imm_value(imm: i32) -> u64 {
 }
 
 impl Walker<'_> {
+    /// The register a load from `base` leaves: the memory's value (`check_mem_access`'s
+    /// answer) or an unknown scalar, a fresh id for a maybe-null pointer, and a scalar cut
+    /// (or sign-extended) to the access size.
+    fn loaded(
+        &mut self,
+        base: &RegState,
+        value: Option<RegState>,
+        size: Size,
+        sign_extend: bool,
+    ) -> RegState {
+        let mut v = value.unwrap_or_else(|| RegState {
+            untracked: self.may_load_untracked_pointer(base, size),
+            ..RegState::unknown()
+        });
+        if v.maybe_null && v.id == 0 {
+            self.id_gen += 1;
+            v.id = self.id_gen;
+        }
+        if v.is_scalar() && size != Size::DW {
+            if sign_extend {
+                v.var.coerce_reg_to_size_sx(size.bytes() as u8);
+            } else {
+                v.var.coerce_reg_to_size(size.bytes() as u8);
+            }
+        }
+        v
+    }
+
     fn run(&mut self) -> Result<(), VerifierError> {
         self.walk(0, VerifierState::initial())?;
         // do_check_subprogs: the global functions called, each from its signature.
@@ -596,22 +624,7 @@ impl Walker<'_> {
                 let base = st.cur().regs[src.index() as usize];
                 let v = self.check_mem_access(st, src, off as i32, size, access)?;
                 self.save_aux_ptr_type(idx, base.ty)?;
-                let mut v = v.unwrap_or_else(|| RegState {
-                    untracked: self.may_load_untracked_pointer(&base, size),
-                    ..RegState::unknown()
-                });
-                if v.maybe_null && v.id == 0 {
-                    self.id_gen += 1;
-                    v.id = self.id_gen;
-                }
-                if v.is_scalar() && size != Size::DW {
-                    if sign_extend {
-                        v.var.coerce_reg_to_size_sx(size.bytes() as u8);
-                    } else {
-                        v.var.coerce_reg_to_size(size.bytes() as u8);
-                    }
-                }
-                st.cur_mut().regs[dst.index() as usize] = v;
+                st.cur_mut().regs[dst.index() as usize] = self.loaded(&base, v, size, sign_extend);
             }
             Insn::Store {
                 size,
@@ -648,14 +661,19 @@ impl Walker<'_> {
                 if op == AtomicOp::CmpXchg {
                     read_reg(st, Reg::R0)?;
                 }
-                let dst_ty = st.cur().regs[dst.index() as usize].ty;
-                self.check_atomic(st, dst, off, size)?;
-                self.save_aux_ptr_type(idx, dst_ty)?;
-                if op == AtomicOp::CmpXchg {
-                    st.cur_mut().regs[0] = RegState::unknown();
-                } else if fetch || op == AtomicOp::Xchg {
-                    write_check(src)?;
-                    st.cur_mut().regs[src.index() as usize] = RegState::unknown();
+                let base = st.cur().regs[dst.index() as usize];
+                let old = self.check_atomic(st, dst, off, size)?;
+                self.save_aux_ptr_type(idx, base.ty)?;
+                // The fetched old value is what a load there gives (a spilled register
+                // comes back as it was), read before the write.
+                let load_reg = match op {
+                    AtomicOp::CmpXchg => Some(Reg::R0),
+                    _ if fetch || op == AtomicOp::Xchg => Some(src),
+                    _ => None,
+                };
+                if let Some(r) = load_reg {
+                    write_check(r)?;
+                    st.cur_mut().regs[r.index() as usize] = self.loaded(&base, old, size, false);
                 }
             }
             Insn::LdAbs { .. } | Insn::LdInd { .. } => {
