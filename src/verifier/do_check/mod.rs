@@ -551,8 +551,15 @@ impl Walker<'_> {
             ));
         };
         check_fields(raw, false).map_err(|m| (Errno::Inval, m))?;
-        let insn = decode_slot(self.insns, idx)
-            .map_err(|_| (Errno::Inval, format!("unknown opcode {:02x}", raw.code)))?;
+        let insn = decode_slot(self.insns, idx).map_err(|_| {
+            // check_reg_arg: a register number past r10 (the source is checked first);
+            // check_fields has refused register fields where the opcode has none.
+            let msg = match (raw.src, raw.dst) {
+                (r, _) | (_, r) if r > 10 => format!("R{r} is invalid"),
+                _ => format!("unknown opcode {:02x}", raw.code),
+            };
+            (Errno::Inval, msg)
+        })?;
         match insn {
             Insn::Alu {
                 width,
@@ -795,6 +802,36 @@ mod tests {
     fn exit_needs_r0() {
         assert_eq!(msg(&[EXIT]), "R0 !read_ok");
         assert_eq!(msg(&[RawInsn::new(0xb7, 0, 0, 0, 0), EXIT]), "accept");
+    }
+
+    #[test]
+    fn registers_past_r10_are_invalid_source_first() {
+        // As Linux 6.18 says to the raw selftests of basic_stx_ldx.c.
+        let r0 = RawInsn::new(0xb7, 0, 0, 0, 0);
+        // *(u64 *)(r10 - 8) = r15, *(u64 *)(r14 - 8) = r15, *(u64 *)(r14 - 8) = r1
+        assert_eq!(
+            msg(&[r0, RawInsn::new(0x7b, 10, 15, -8, 0), EXIT]),
+            "R15 is invalid"
+        );
+        assert_eq!(
+            msg(&[r0, RawInsn::new(0x7b, 14, 15, -8, 0), EXIT]),
+            "R15 is invalid"
+        );
+        assert_eq!(
+            msg(&[r0, RawInsn::new(0x7b, 14, 1, -8, 0), EXIT]),
+            "R14 is invalid"
+        );
+        // r0 = *(u64 *)(r12 + 0)
+        assert_eq!(
+            msg(&[RawInsn::new(0x79, 0, 12, 0, 0), EXIT]),
+            "R12 is invalid"
+        );
+        // Behind a branch never taken, nothing is checked.
+        let skip = RawInsn::new(0x15, 0, 0, 1, 0);
+        assert_eq!(
+            msg(&[r0, skip, RawInsn::new(0x7b, 10, 15, -8, 0), EXIT]),
+            "accept"
+        );
     }
 
     #[test]
