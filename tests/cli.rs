@@ -467,3 +467,39 @@ fn event_fields_keep_their_declaration_order() {
     let order = ["ts", "pid", "tid", "uid", "ret", "flags", "comm", "fname"].map(at);
     assert!(order.is_sorted(), "{first}");
 }
+
+/// `bpfsim verify --raw`: bare instructions, as given to BPF_PROG_LOAD, with the verdict,
+/// message and exit code of an object's program.
+#[test]
+fn verify_takes_a_raw_program() {
+    let accept = temp("accept.bin");
+    let reject = temp("reject.bin");
+    // r0 = 0; exit
+    std::fs::write(
+        &accept,
+        [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0],
+    )
+    .unwrap();
+    // exit (r0 never set)
+    std::fs::write(&reject, [0x95, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+    let o = bpfsim(&[
+        "verify",
+        "--raw",
+        accept.to_str().unwrap(),
+        "--prog-type",
+        "xdp",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("raw (): accept"), "{}", stdout(&o));
+    let o = bpfsim(&["verify", "--raw", reject.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON line");
+    assert_eq!(line["verdict"], "reject");
+    assert_eq!(line["error"], "R0 !read_ok");
+    assert_eq!(line["prog_type"], "socket_filter");
+    // Not whole 8-byte slots: unusable input.
+    let partial = temp("partial.bin");
+    std::fs::write(&partial, [0x95, 0, 0]).unwrap();
+    let o = bpfsim(&["verify", "--raw", partial.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

@@ -7,7 +7,8 @@
 //! verifier log of each program first, in the kernel's style (`log_level` 1).
 
 use super::CliError;
-use crate::object::Object;
+use crate::insn::RawInsn;
+use crate::object::{Object, Program};
 use crate::progtype::ProgType;
 use crate::verifier::{MapRefs, PreflightOptions, verify as run_verifier, verify_with_log};
 use clap::Args;
@@ -17,9 +18,18 @@ use std::time::Instant;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The BPF ELF object.
-    #[arg(value_name = "OBJ")]
-    pub object: PathBuf,
+    /// The BPF ELF object (or use --raw).
+    #[arg(
+        value_name = "OBJ",
+        required_unless_present = "raw",
+        conflicts_with = "raw"
+    )]
+    pub object: Option<PathBuf>,
+    /// A raw program (little-endian 8-byte instruction slots, no maps), verified as one
+    /// program of `--prog-type` (socket_filter when not given), as bare instructions given
+    /// to `BPF_PROG_LOAD`.
+    #[arg(long, value_name = "PROG.bin")]
+    pub raw: Option<PathBuf>,
     /// Verify only this program (by function name).
     #[arg(long, value_name = "NAME")]
     pub program: Option<String>,
@@ -36,31 +46,52 @@ pub struct VerifyArgs {
 }
 
 pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
-    let mut obj = Object::from_file(&a.object)
-        .map_err(|e| CliError::Input(format!("{}: {e}", a.object.display())))?;
-    if let Some(name) = &a.prog_type {
-        let t = ProgType::from_name(name)
-            .ok_or_else(|| CliError::Input(format!("unknown program type \"{name}\"")))?;
-        for p in &mut obj.programs {
+    let prog_type = match &a.prog_type {
+        Some(name) => Some(
+            ProgType::from_name(name)
+                .ok_or_else(|| CliError::Input(format!("unknown program type \"{name}\"")))?,
+        ),
+        None => None,
+    };
+    let (mut programs, maps, source) = match (&a.raw, &a.object) {
+        (Some(raw), _) => {
+            let bytes = super::read_file(raw)?;
+            let slots = RawInsn::slots(&bytes)
+                .map_err(|e| CliError::Input(format!("{}: {e}", raw.display())))?;
+            let t = prog_type.unwrap_or(ProgType::SocketFilter);
+            (vec![Program::from_insns("raw", t, slots)], Vec::new(), raw)
+        }
+        (None, Some(path)) => {
+            let obj = Object::from_file(path)
+                .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+            (obj.programs, obj.maps, path)
+        }
+        (None, None) => return Err(CliError::Input("no object and no --raw program".into())),
+    };
+    if let Some(t) = prog_type {
+        for p in &mut programs {
             p.set_prog_type(t);
         }
     }
-    let chosen: Vec<_> = obj
-        .programs
+    let chosen: Vec<_> = programs
         .iter()
         .filter(|p| a.program.as_ref().is_none_or(|n| &p.name == n))
         .collect();
     if chosen.is_empty() {
         return Err(CliError::Input(match &a.program {
-            Some(n) => format!("{}: no program named \"{n}\"", a.object.display()),
-            None => format!("{}: no programs", a.object.display()),
+            Some(n) => format!("{}: no program named \"{n}\"", source.display()),
+            None => format!("{}: no programs", source.display()),
         }));
     }
     let mut rejected = 0;
     for p in &chosen {
         let options = PreflightOptions {
             btf_info: !p.func_info.is_empty(),
-            maps: MapRefs::Object(&obj.maps),
+            maps: if a.raw.is_some() {
+                MapRefs::None
+            } else {
+                MapRefs::Object(&maps)
+            },
             ..PreflightOptions::default()
         };
         let start = Instant::now();
