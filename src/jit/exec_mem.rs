@@ -1,12 +1,20 @@
-//! Executable memory for generated code, W^X: pages are read+write while the code is
-//! copied in, then read+execute (never writable and executable at once). Dropped blocks go
-//! back to a small process-wide pool instead of being unmapped, so the next compilation
-//! reuses pages that are already mapped and populated: two `mprotect` calls instead of
-//! `mmap`, a page fault per page, `mprotect` and `munmap` (the bulk of compiling a small
-//! program).
+//! Executable memory for generated code, W^X: a page is never writable and executable at
+//! once. Code is written into pages that stay read+execute through `/proc/self/mem` (one
+//! `pwrite`: the kernel writes through its own mapping of the page, as a debugger's
+//! breakpoint does, and this process's page tables never make the page writable); where
+//! that file cannot be written (a kernel built or booted to refuse forced writes, a
+//! sandbox without `/proc`), the pages are made read+write while the code is copied in and
+//! read+execute again (two `mprotect`s). Dropped blocks go back to a small process-wide
+//! pool instead of being unmapped, so the next compilation reuses pages that are already
+//! mapped and populated: compiling a small program costs one system call (a page fault
+//! per page, `mmap`, `mprotect` and `munmap` were the bulk of it before the pool, the two
+//! `mprotect`s with their TLB flushes after it).
 
+use std::fs::File;
 use std::io;
-use std::sync::Mutex;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once};
 
 /// Blocks kept for reuse (each whole pages, read+execute), and the most the pool holds.
 static POOL: Mutex<Vec<Block>> = Mutex::new(Vec::new());
@@ -33,14 +41,14 @@ fn page_size() -> usize {
 unsafe impl Send for Block {}
 
 impl Block {
-    /// A pooled block of exactly `len` bytes, or a fresh read+write mapping.
-    fn take(len: usize) -> io::Result<(Block, bool)> {
+    /// A pooled block of exactly `len` bytes, or a fresh mapping; read+execute either way.
+    fn take(len: usize) -> io::Result<Block> {
         let pooled = POOL.lock().ok().and_then(|mut pool| {
             let i = pool.iter().position(|b| b.len == len)?;
             Some(pool.swap_remove(i))
         });
         if let Some(block) = pooled {
-            return Ok((block, true));
+            return Ok(block);
         }
         // SAFETY: an anonymous private mapping of `len` bytes and the guard page at an
         // address the kernel chooses, inaccessible; no existing memory is affected.
@@ -61,11 +69,41 @@ impl Block {
             ptr: ptr.cast(),
             len,
         };
-        if let Err(e) = block.protect(libc::PROT_READ | libc::PROT_WRITE) {
+        if let Err(e) = block.protect(libc::PROT_READ | libc::PROT_EXEC) {
             block.unmap();
             return Err(e);
         }
-        Ok((block, false))
+        Ok(block)
+    }
+
+    /// Copies `code` to the start of the block, which is read+execute before and after
+    /// and runs nothing meanwhile.
+    fn write(&self, code: &[u8]) -> io::Result<()> {
+        if self.len < code.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "code larger than block",
+            ));
+        }
+        if proc_mem_write(self.ptr, code) {
+            return Ok(());
+        }
+        self.write_toggling(code)
+    }
+
+    /// [`Block::write`] without `/proc/self/mem`: read+write while copying.
+    fn write_toggling(&self, code: &[u8]) -> io::Result<()> {
+        if self.len < code.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "code larger than block",
+            ));
+        }
+        self.protect(libc::PROT_READ | libc::PROT_WRITE)?;
+        // SAFETY: the block is a writable mapping of `len >= code.len()` bytes, not running
+        // and not overlapping `code`.
+        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), self.ptr, code.len()) };
+        self.protect(libc::PROT_READ | libc::PROT_EXEC)
     }
 
     fn unmap(self) {
@@ -96,6 +134,52 @@ impl Block {
     }
 }
 
+/// `/proc/self/mem`, opened for writing once (`None` inside when it cannot be). An open
+/// `/proc/self/mem` keeps naming the address space of the process that opened it, so a
+/// child of `fork` (told by [`FORKED`]) opens its own.
+static PROC_MEM: Mutex<Option<Option<File>>> = Mutex::new(None);
+static FORKED: AtomicBool = AtomicBool::new(false);
+static AT_FORK: Once = Once::new();
+/// The fork handler is registered.
+static FORK_WATCHED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn after_fork_in_child() {
+    FORKED.store(true, Ordering::SeqCst);
+}
+
+/// Writes `code` at `ptr` through `/proc/self/mem`; false when that is not possible (then
+/// nothing or part of it was written).
+fn proc_mem_write(ptr: *mut u8, code: &[u8]) -> bool {
+    AT_FORK.call_once(|| {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe as a
+        // fork child handler must be.
+        let rc = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+        FORK_WATCHED.store(rc == 0, Ordering::SeqCst);
+    });
+    // Without the handler a child could write into its parent: never use the file then.
+    if !FORK_WATCHED.load(Ordering::SeqCst) {
+        return false;
+    }
+    let Ok(mut file) = PROC_MEM.lock() else {
+        return false;
+    };
+    if FORKED.swap(false, Ordering::SeqCst) {
+        *file = None;
+    }
+    let file = file.get_or_insert_with(|| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/proc/self/mem")
+            .ok()
+    });
+    let Some(f) = file.as_ref() else {
+        return false;
+    };
+    // The kernel writes the bytes through its own mapping of the pages (FOLL_FORCE, as for
+    // a debugger), so they stay read+execute in this process.
+    f.write_all_at(code, ptr as u64).is_ok()
+}
+
 /// A block of read+execute pages holding one program's code.
 pub struct ExecMem {
     ptr: *mut u8,
@@ -111,26 +195,22 @@ unsafe impl Send for ExecMem {}
 unsafe impl Sync for ExecMem {}
 
 impl ExecMem {
-    /// Takes pages (pooled or fresh), copies `code` into them while they are read+write and
-    /// makes them read+execute.
+    /// Takes read+execute pages (pooled or fresh) and writes `code` into them (see the
+    /// module documentation).
     pub fn new(code: &[u8]) -> io::Result<ExecMem> {
         let page = page_size();
         let len = code.len().max(1).div_ceil(page) * page;
-        let (block, pooled) = Block::take(len)?;
-        if pooled && let Err(e) = block.protect(libc::PROT_READ | libc::PROT_WRITE) {
-            block.release();
+        let block = Block::take(len)?;
+        if let Err(e) = block.write(code) {
+            // Its protection is unknown now: unmapped, not pooled.
+            block.unmap();
             return Err(e);
         }
-        // SAFETY: `block` is a writable mapping of `len >= code.len()` bytes, not running
-        // and not overlapping `code`.
-        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), block.ptr, code.len()) };
-        let mem = ExecMem {
+        Ok(ExecMem {
             ptr: block.ptr,
             len,
             code_len: code.len(),
-        };
-        block.protect(libc::PROT_READ | libc::PROT_EXEC)?;
-        Ok(mem)
+        })
     }
 
     /// The address of byte `offset` of the code.
@@ -188,6 +268,40 @@ mod tests {
             let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(mem.addr(0) as usize) };
             assert_eq!(f(), value as u32);
             assert_eq!(mem.code(), &[0xb8, value, 0, 0, 0, 0xc3]);
+        }
+    }
+
+    /// The permissions `/proc/self/maps` gives the mapping holding `addr`.
+    fn protection(addr: usize) -> Option<String> {
+        let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+        maps.lines().find_map(|l| {
+            let (range, rest) = l.split_once(' ')?;
+            let (lo, hi) = range.split_once('-')?;
+            let (lo, hi) = (
+                usize::from_str_radix(lo, 16).ok()?,
+                usize::from_str_radix(hi, 16).ok()?,
+            );
+            (lo <= addr && addr < hi).then(|| rest.split(' ').next().unwrap_or("").to_string())
+        })
+    }
+
+    #[test]
+    fn both_ways_of_writing_leave_runnable_code() {
+        let page = page_size();
+        for (value, through_proc_mem) in [(7u8, true), (9, false)] {
+            let block = Block::take(page).unwrap();
+            let code = [0xb8, value, 0, 0, 0, 0xc3];
+            if through_proc_mem {
+                block.write(&code).unwrap();
+            } else {
+                block.write_toggling(&code).unwrap();
+            }
+            // SAFETY: the block holds a complete function with the C ABI that takes
+            // nothing and returns in eax, and stays mapped until `unmap` below.
+            let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(block.ptr) };
+            assert_eq!(f(), value as u32);
+            assert_eq!(protection(block.ptr as usize).as_deref(), Some("r-xp"));
+            block.unmap();
         }
     }
 }
