@@ -177,7 +177,13 @@ fn proc_mem_write(ptr: *mut u8, code: &[u8]) -> bool {
     };
     // The kernel writes the bytes through its own mapping of the pages (FOLL_FORCE, as for
     // a debugger), so they stay read+execute in this process.
-    f.write_all_at(code, ptr as u64).is_ok()
+    if f.write_all_at(code, ptr as u64).is_ok() {
+        return true;
+    }
+    // Forced writes are refused here (`proc_mem.force_override`, a security module): the
+    // file is not tried again.
+    *file = None;
+    false
 }
 
 /// A block of read+execute pages holding one program's code.
@@ -269,6 +275,37 @@ mod tests {
             assert_eq!(f(), value as u32);
             assert_eq!(mem.code(), &[0xb8, value, 0, 0, 0, 0xc3]);
         }
+    }
+
+    #[test]
+    fn a_forked_child_writes_its_own_pages() {
+        // An open /proc/self/mem names the address space that opened it: after a fork the
+        // child must not write into its parent's copy of the pages.
+        let block = Block::take(page_size()).unwrap();
+        block.write(&[0xb8, 1, 0, 0, 0, 0xc3]).unwrap();
+        // SAFETY: the block holds a complete function with the C ABI that takes nothing and
+        // returns in eax, and stays mapped until `unmap` below (in both processes).
+        let f: extern "C" fn() -> u32 = unsafe { std::mem::transmute(block.ptr) };
+        // Held across the fork so that no other test thread holds it then: the child's
+        // copy is released by the child's only thread.
+        let guard = PROC_MEM.lock().unwrap();
+        // SAFETY: the child only writes and runs the block, then leaves with `_exit`.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            drop(guard);
+            let ok = block.write(&[0xb8, 2, 0, 0, 0, 0xc3]).is_ok() && f() == 2;
+            // SAFETY: ends the child without running the parent's exit handlers.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        drop(guard);
+        assert!(pid > 0, "fork failed");
+        let mut status = 0;
+        // SAFETY: waits for the child this test forked.
+        let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(waited, pid);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+        assert_eq!(f(), 1, "the child wrote into the parent's pages");
+        block.unmap();
     }
 
     /// The permissions `/proc/self/maps` gives the mapping holding `addr`.
