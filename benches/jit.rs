@@ -12,7 +12,8 @@
 //! - `object/*`: `benches/fixtures/bench.o` (XDP programs, `local_call` with a static
 //!   function in `.text`, the ones `examples/jit_vs_kernel.rs`
 //!   also runs in the kernel) through a `Session`, as `bpfsim run` runs them;
-//! - `compile/*`: verification plus JIT compilation of a small program;
+//! - `compile/*`: verification plus JIT compilation of a small program, and for `classify`
+//!   each of the two stages alone (`verify classify`, `jit classify`);
 //! - `load/*`: from an object's bytes to a compiled JIT (`elf to jit`), and each stage
 //!   alone: `parse` (`Object::parse`), `maps` (`Session::new` creates the object's maps),
 //!   `verify` (`testing::verify_program`, as `bpfsim run` verifies first) and `link+jit`
@@ -240,6 +241,27 @@ fn compile(c: &mut Criterion) {
                 black_box(Jit::compile(&insns, helpers.clone(), JitMode::Verified).expect("ok"))
             })
         });
+        if name == "classify" {
+            // Each stage of the line above alone.
+            g.bench_function(format!("verify {name}"), |b| {
+                b.iter(|| {
+                    let options = PreflightOptions {
+                        btf_info: !program.func_info.is_empty(),
+                        maps: MapRefs::Object(&maps),
+                        ..PreflightOptions::default()
+                    };
+                    black_box(verify(black_box(&program), &options))
+                })
+            });
+            g.bench_function(format!("jit {name}"), |b| {
+                b.iter(|| {
+                    black_box(
+                        Jit::compile(black_box(&insns), helpers.clone(), JitMode::Verified)
+                            .expect("ok"),
+                    )
+                })
+            });
+        }
     }
     // A 30-instruction program: the checksum (29) and a first `r2 = len`.
     let (cks, _) = checksum();

@@ -86,8 +86,14 @@ pub struct Asm {
 }
 
 impl Asm {
+    /// An empty assembler with room for a small program's code (about 100 instructions),
+    /// so that it is not reallocated while it grows.
     pub fn new() -> Self {
-        Self::default()
+        Asm {
+            buf: Vec::with_capacity(4096),
+            labels: Vec::with_capacity(128),
+            fixups: Vec::with_capacity(64),
+        }
     }
 
     pub fn pos(&self) -> usize {

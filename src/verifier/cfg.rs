@@ -410,7 +410,8 @@ pub fn check_cfg(
         subprogs,
         bpf_capable,
         state: vec![0; n],
-        stack: Vec::new(),
+        // A slot is on the stack at most once: no reallocation while it grows.
+        stack: Vec::with_capacity(n),
         aux: vec![InsnAux::default(); n],
     };
     walk.walk_from(0)?;
@@ -488,7 +489,7 @@ pub fn compute_postorder(insns: &[RawInsn], subprogs: &mut Subprogs) -> Vec<usiz
     let n = insns.len();
     let mut postorder = Vec::with_capacity(n);
     let mut state = vec![0u8; n];
-    let mut stack = Vec::new();
+    let mut stack = Vec::with_capacity(n);
     for s in subprogs.info.iter_mut() {
         s.postorder_start = postorder.len();
         if s.start >= n {
@@ -524,8 +525,9 @@ pub fn compute_scc(insns: &[RawInsn], aux: &mut [InsnAux]) -> u32 {
     let n = insns.len().min(aux.len());
     let mut pre = vec![0u32; n];
     let mut low = vec![0u32; n];
-    let mut stack: Vec<usize> = Vec::new();
-    let mut dfs: Vec<usize> = Vec::new();
+    // Each slot is pushed on either stack at most once per DFS: sized once.
+    let mut stack: Vec<usize> = Vec::with_capacity(n);
+    let mut dfs: Vec<usize> = Vec::with_capacity(n);
     let mut next_preorder = 1u32;
     let mut next_scc = 1u32;
     for i in 0..n {

@@ -21,12 +21,8 @@ fn bit(r: u8) -> RegMask {
 
 /// (use, def) of one instruction; `helper_args` gives a helper's argument count where its
 /// prototype is known (`get_call_summary`), and then the call reads only those.
-fn use_def(
-    insns: &[RawInsn],
-    idx: usize,
-    helper_args: &dyn Fn(u32) -> Option<usize>,
-) -> (RegMask, RegMask) {
-    let Ok(insn) = decode_slot(insns, idx) else {
+fn use_def(insn: Option<Insn>, helper_args: &dyn Fn(u32) -> Option<usize>) -> (RegMask, RegMask) {
+    let Some(insn) = insn else {
         return (0, 0);
     };
     let src_bit = |s: Source| match s {
@@ -86,8 +82,23 @@ pub fn compute_live_registers_with(
     insns: &[RawInsn],
     helper_args: impl Fn(u32) -> Option<usize>,
 ) -> Vec<RegMask> {
+    let decoded: Vec<Option<Insn>> = (0..insns.len())
+        .map(|i| decode_slot(insns, i).ok())
+        .collect();
+    compute_live_registers_decoded(insns, &decoded, helper_args)
+}
+
+/// [`compute_live_registers_with`] over slots already decoded: `decoded[i]` is
+/// `decode_slot(insns, i).ok()`.
+pub fn compute_live_registers_decoded(
+    insns: &[RawInsn],
+    decoded: &[Option<Insn>],
+    helper_args: impl Fn(u32) -> Option<usize>,
+) -> Vec<RegMask> {
     let n = insns.len();
-    let ud: Vec<(RegMask, RegMask)> = (0..n).map(|i| use_def(insns, i, &helper_args)).collect();
+    let ud: Vec<(RegMask, RegMask)> = (0..n)
+        .map(|i| use_def(decoded.get(i).copied().flatten(), &helper_args))
+        .collect();
     let mut live = vec![0 as RegMask; n];
     let mut changed = true;
     while changed {

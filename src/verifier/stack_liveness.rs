@@ -80,19 +80,35 @@ pub struct StackLiveness {
     query_insn: usize,
 }
 
-/// The call chain of `st` seen from frame `frameno` (`compute_callchain`).
-fn callchain(st: &VerifierState, frameno: usize, subprogs: &Subprogs) -> Vec<usize> {
-    let mut c: Vec<usize> = (0..frameno)
-        .map(|i| st.frame[i + 1].callsite.saturating_sub(1))
-        .collect();
+/// The call chain of `st` seen from frame `frameno` (`compute_callchain`), in `buf` when
+/// it fits (it does within `MAX_CALL_FRAMES`), so that looking up a known chain allocates
+/// nothing.
+fn callchain<'b>(
+    st: &VerifierState,
+    frameno: usize,
+    subprogs: &Subprogs,
+    buf: &'b mut [usize; MAX_CALL_FRAMES + 1],
+    spill: &'b mut Vec<usize>,
+) -> &'b [usize] {
     let sp = st.frame[frameno].subprogno;
-    c.push(subprogs.info.get(sp).map_or(0, |s| s.start));
-    c
+    let start = subprogs.info.get(sp).map_or(0, |s| s.start);
+    let site = |i: usize| st.frame[i + 1].callsite.saturating_sub(1);
+    if frameno < buf.len() {
+        for (i, b) in buf.iter_mut().enumerate().take(frameno) {
+            *b = site(i);
+        }
+        buf[frameno] = start;
+        return &buf[..=frameno];
+    }
+    spill.clear();
+    spill.extend((0..frameno).map(site));
+    spill.push(start);
+    spill
 }
 
 impl StackLiveness {
-    fn lookup_chain(&mut self, chain: Vec<usize>, subprogs: &Subprogs) -> usize {
-        if let Some(&i) = self.by_chain.get(&chain) {
+    fn lookup_chain(&mut self, chain: &[usize], subprogs: &Subprogs) -> usize {
+        if let Some(&i) = self.by_chain.get(chain) {
             return i;
         }
         let start = *chain.last().unwrap_or(&0);
@@ -103,19 +119,21 @@ impl StackLiveness {
         let frames = vec![None; chain.len()];
         let i = self.instances.len();
         self.instances.push(Instance {
-            callchain: chain.clone(),
+            callchain: chain.to_vec(),
             start,
             frames,
             must_write_set: vec![false; len],
             updated: false,
             must_write_dropped: false,
         });
-        self.by_chain.insert(chain, i);
+        self.by_chain.insert(chain.to_vec(), i);
         i
     }
 
     fn lookup(&mut self, st: &VerifierState, frameno: usize, subprogs: &Subprogs) -> usize {
-        let chain = callchain(st, frameno, subprogs);
+        let mut buf = [0; MAX_CALL_FRAMES + 1];
+        let mut spill = Vec::new();
+        let chain = callchain(st, frameno, subprogs, &mut buf, &mut spill);
         self.lookup_chain(chain, subprogs)
     }
 
@@ -272,7 +290,7 @@ impl StackLiveness {
             .and_then(|s| subprogs.info.get(s))
             .map_or(0, |s| s.start);
         outer_chain[cur - 1] = outer_start;
-        let outer = self.lookup_chain(outer_chain, subprogs);
+        let outer = self.lookup_chain(&outer_chain, subprogs);
         let saved = (self.write_insn, self.write_acc);
         self.reset_write_marks(callsite);
         for (f, m) in per_frame.into_iter().enumerate() {
@@ -297,9 +315,12 @@ impl StackLiveness {
 
     /// `bpf_live_stack_query_init`: answer [`Self::slot_alive`] for `st`.
     pub fn query_init(&mut self, st: &VerifierState, subprogs: &Subprogs) {
-        self.query = (0..st.frame.len())
-            .map(|f| self.lookup(st, f, subprogs))
-            .collect();
+        let mut query = std::mem::take(&mut self.query);
+        query.clear();
+        for f in 0..st.frame.len() {
+            query.push(self.lookup(st, f, subprogs));
+        }
+        self.query = query;
         self.query_insn = st.insn_idx;
     }
 

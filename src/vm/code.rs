@@ -252,11 +252,11 @@ pub fn lower(insns: &[Insn]) -> Result<Vec<Op>, PrepareError> {
     if insns.is_empty() {
         return Err(PrepareError::Empty);
     }
-    let mut code = insns
-        .iter()
-        .enumerate()
-        .map(|(pc, i)| lower_one(pc, i))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Room for the usual padding (one slot, then up to a power of two) from the start.
+    let mut code = Vec::with_capacity((insns.len() + 1).next_power_of_two());
+    for (pc, i) in insns.iter().enumerate() {
+        code.push(lower_one(pc, i)?);
+    }
     let len = code.len();
     let padding = |target: i64| Op {
         kind: OpKind::OutOfRange,

@@ -241,7 +241,10 @@ impl Walker<'_> {
     /// `save_aux_ptr_type`: one memory instruction may not see the context on one path and
     /// another pointer type on another (the kernel rewrites context accesses in place).
     pub(super) fn save_aux_ptr_type(&mut self, idx: usize, ty: RegType) -> Res<()> {
-        let prev = *self.ptr_types.entry(idx).or_insert(ty);
+        let prev = self
+            .ptr_types
+            .get_mut(idx)
+            .map_or(ty, |t| *t.get_or_insert(ty));
         // reg_type_mismatch_ok: the types whose accesses are rewritten (ctx; sockets and BTF
         // pointers are not told apart from other pointers here yet).
         let rewritten = |t: RegType| t == RegType::PtrToCtx;

@@ -232,6 +232,10 @@ fn check_program(
             used.push(inner);
         }
     }
+    // Every slot decoded once, for the walk and the register liveness.
+    let decoded: Vec<Option<Insn>> = (0..insns.len())
+        .map(|i| decode_slot(insns, i).ok())
+        .collect();
     let mut w = Walker {
         insns,
         pre,
@@ -241,13 +245,14 @@ fn check_program(
         pending: Vec::new(),
         explored: HashMap::new(),
         id_gen: 0,
-        live: super::liveness::compute_live_registers_with(insns, |func_id| {
+        live: super::liveness::compute_live_registers_decoded(insns, &decoded, |func_id| {
             proto::proto_for(
                 func_id,
                 &ProgSpec::new(env.prog_type, env.expected_attach_type),
             )
             .map(|p| p.arg_count())
         }),
+        decoded,
         kept: Vec::new(),
         insn_idx: 0,
         prev_insn_idx: None,
@@ -262,7 +267,7 @@ fn check_program(
         stack_live: StackLiveness::default(),
         log: with_log.then(String::new),
         max_states_per_insn: 0,
-        ptr_types: HashMap::new(),
+        ptr_types: vec![None; insns.len()],
         stack_depth: vec![0; pre.subprogs.info.len()],
         inner_of,
         globals_called: Vec::new(),
@@ -297,8 +302,10 @@ struct Walker<'a> {
     id_gen: u32,
     live: Vec<super::liveness::RegMask>,
     /// The pointer type each load, store and atomic was first verified with
-    /// (`insn_aux_data[].ptr_type`).
-    ptr_types: HashMap<usize, RegType>,
+    /// (`insn_aux_data[].ptr_type`), by instruction.
+    ptr_types: Vec<Option<RegType>>,
+    /// `decode_slot` of every slot (`None` where it fails).
+    decoded: Vec<Option<Insn>>,
     /// Every checkpoint ever made; `VerifierState::parent` indexes it.
     kept: Vec<prune::Kept>,
     /// The instruction being checked and the one before it on this path.
@@ -551,15 +558,15 @@ impl Walker<'_> {
             ));
         };
         check_fields(raw, false).map_err(|m| (Errno::Inval, m))?;
-        let insn = decode_slot(self.insns, idx).map_err(|_| {
+        let Some(insn) = self.decoded.get(idx).copied().flatten() else {
             // check_reg_arg: a register number past r10 (the source is checked first);
             // check_fields has refused register fields where the opcode has none.
             let msg = match (raw.src, raw.dst) {
                 (r, _) | (_, r) if r > 10 => format!("R{r} is invalid"),
                 _ => format!("unknown opcode {:02x}", raw.code),
             };
-            (Errno::Inval, msg)
-        })?;
+            return Err((Errno::Inval, msg));
+        };
         match insn {
             Insn::Alu {
                 width,
