@@ -57,10 +57,12 @@ pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
         }));
     }
     let mut rejected = 0;
+    let map_records = obj.map_records();
     for p in &chosen {
         let options = PreflightOptions {
             btf_info: !p.func_info.is_empty(),
             maps: MapRefs::Object(&obj.maps),
+            map_records: &map_records,
             ..PreflightOptions::default()
         };
         let start = Instant::now();

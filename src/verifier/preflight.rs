@@ -32,7 +32,9 @@ use super::resolve::{self, MapRefs, Resolved};
 use super::subprog::{self, KfuncEnv, Subprogs, license_is_gpl_compatible};
 use crate::insn::RawInsn;
 use crate::object::btf::BtfTypes;
+use crate::object::map_fields::{FieldKind, MapField};
 use crate::object::{FuncInfo, LineInfo, Program};
+use crate::progtype::ProgType;
 
 /// `BPF_COMPLEXITY_LIMIT_INSNS`: the most instructions a privileged program may have.
 pub const BPF_COMPLEXITY_LIMIT_INSNS: usize = 1_000_000;
@@ -57,6 +59,10 @@ pub struct PreflightOptions<'a> {
     pub license: Option<&'a str>,
     /// An fd array comes with the program (module kfuncs need one).
     pub has_fd_array: bool,
+    /// The special fields of each map's value (spin locks, timers, kptrs), indexed like
+    /// the maps [`MapRefs::Object`] gives ([`crate::object::Object::map_records`]); `None`
+    /// for a map without BTF. Empty (the default): not known, and not checked.
+    pub map_records: &'a [Option<Vec<MapField>>],
 }
 
 impl Default for PreflightOptions<'_> {
@@ -68,6 +74,7 @@ impl Default for PreflightOptions<'_> {
             kernel_btf: None,
             license: None,
             has_fd_array: false,
+            map_records: &[],
         }
     }
 }
@@ -84,6 +91,9 @@ pub struct Preflight {
     /// Per subprogram: its BTF signature when it is a global function (verified on its
     /// own, `subprog_is_global`), from the func_info passed.
     pub globals: Vec<Option<FuncInfo>>,
+    /// The special fields of each used map's value (indexed like `resolved.used_maps`;
+    /// `None` for a map without BTF); empty when the options gave none.
+    pub map_fields: Vec<Option<Vec<MapField>>>,
 }
 
 /// Runs the passes before `do_check` over an object's program, as `bpf_check` would for
@@ -98,8 +108,15 @@ pub fn preflight(
     } else {
         (&[], &[])
     };
-    let mut pre = run(&program.insns, license, func_info, line_info, options)
-        .map_err(|e| e.with_source_from(program))?;
+    let mut pre = run(
+        &program.insns,
+        license,
+        func_info,
+        line_info,
+        options,
+        Some(program.prog_type),
+    )
+    .map_err(|e| e.with_source_from(program))?;
     if func_info.len() == pre.subprogs.len() {
         pre.globals = func_info
             .iter()
@@ -125,7 +142,7 @@ pub fn preflight_insns(
     license: Option<&str>,
     options: &PreflightOptions<'_>,
 ) -> Result<Preflight, VerifierError> {
-    run(insns, options.license.or(license), &[], &[], options)
+    run(insns, options.license.or(license), &[], &[], options, None)
 }
 
 fn run(
@@ -134,6 +151,7 @@ fn run(
     func_info: &[FuncInfo],
     line_info: &[LineInfo],
     options: &PreflightOptions<'_>,
+    prog_type: Option<ProgType>,
 ) -> Result<Preflight, VerifierError> {
     let limit = if options.bpf_capable {
         BPF_COMPLEXITY_LIMIT_INSNS
@@ -161,6 +179,18 @@ fn run(
         subprog::check_abnormal_return(&subprogs)?;
     }
     let resolved = resolve::resolve_pseudo_ldimm64(insns, options.maps, options.kernel_btf)?;
+    let map_fields: Vec<Option<Vec<MapField>>> = if options.map_records.is_empty() {
+        Vec::new()
+    } else {
+        resolved
+            .used_maps
+            .iter()
+            .map(|&m| options.map_records.get(m).cloned().flatten())
+            .collect()
+    };
+    if let Some(t) = prog_type {
+        check_map_fields_compatibility(&resolved, &map_fields, t)?;
+    }
     let mut aux = cfg::check_cfg(insns, &mut subprogs, options.bpf_capable)?;
     let postorder = cfg::compute_postorder(insns, &mut subprogs);
     let scc_count = cfg::compute_scc(insns, &mut aux);
@@ -179,7 +209,55 @@ fn run(
             might_sleep,
         },
         globals: Vec::new(),
+        map_fields,
     })
+}
+
+/// `is_tracing_prog_type`.
+fn is_tracing_prog_type(t: ProgType) -> bool {
+    matches!(
+        t,
+        ProgType::Kprobe
+            | ProgType::Tracepoint
+            | ProgType::PerfEvent
+            | ProgType::RawTracepoint
+            | ProgType::RawTracepointWritable
+    )
+}
+
+/// The record part of `check_map_prog_compatibility` (run by `resolve_pseudo_ldimm64` for
+/// each map, in the order the program first uses them): tracing programs may not use maps
+/// with locks, timers, workqueues or graph roots, socket filters none with locks.
+fn check_map_fields_compatibility(
+    resolved: &Resolved,
+    map_fields: &[Option<Vec<MapField>>],
+    prog_type: ProgType,
+) -> Result<(), VerifierError> {
+    let tracing = is_tracing_prog_type(prog_type);
+    for (k, fields) in map_fields.iter().enumerate() {
+        let Some(fields) = fields else {
+            continue;
+        };
+        let has = |kinds: &[FieldKind]| fields.iter().any(|f| kinds.contains(&f.kind));
+        let msg = if tracing && has(&[FieldKind::ListHead, FieldKind::RbRoot]) {
+            "tracing progs cannot use bpf_{list_head,rb_root} yet"
+        } else if prog_type == ProgType::SocketFilter
+            && has(&[FieldKind::SpinLock, FieldKind::ResSpinLock])
+        {
+            "socket filter progs cannot use bpf_spin_lock yet"
+        } else if tracing && has(&[FieldKind::SpinLock, FieldKind::ResSpinLock]) {
+            "tracing progs cannot use bpf_spin_lock yet"
+        } else if tracing && has(&[FieldKind::Timer]) {
+            "tracing progs cannot use bpf_timer yet"
+        } else if tracing && has(&[FieldKind::Workqueue]) {
+            "tracing progs cannot use bpf_wq yet"
+        } else {
+            continue;
+        };
+        let at = resolved.first_use(k).unwrap_or(0);
+        return Err(VerifierError::inval(Pass::ResolvePseudoLdimm64, at, msg));
+    }
+    Ok(())
 }
 
 fn btf_err(pass: Pass, insn: usize, msg: String) -> VerifierError {
@@ -377,7 +455,7 @@ mod tests {
         let insns = assemble("call local f\nexit\nf: r0 = 0\nexit").unwrap();
         let opts = PreflightOptions::default();
         let run = |funcs: &[FuncInfo], lines: &[LineInfo]| {
-            super::run(&insns, Some("GPL"), funcs, lines, &opts)
+            super::run(&insns, Some("GPL"), funcs, lines, &opts, None)
                 .map(|_| "ok".to_string())
                 .unwrap_or_else(|e| e.message().to_string())
         };

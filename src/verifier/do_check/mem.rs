@@ -128,6 +128,7 @@ impl Walker<'_> {
                         "R{n} max value is outside of the allowed memory range"
                     ));
                 }
+                self.check_map_fields(&reg, off, size_b as i64, true)?;
                 if !write && v.var_off.is_const() {
                     // bpf_map_direct_read, sign-extended for BPF_MEMSX.
                     let at = off64 + v.var_off.value as i64;
@@ -468,6 +469,53 @@ pub(super) fn check_stack_access_within_bounds(
         });
     }
     Ok(min_off)
+}
+
+impl Walker<'_> {
+    /// The record part of `check_map_access`: no load, store or helper access may touch a
+    /// special field of the map value (`bpf_spin_lock`, `bpf_timer`, ...); kptrs only by
+    /// exact, constant-offset, 8-byte loads and stores (`direct`).
+    pub(super) fn check_map_fields(
+        &self,
+        reg: &RegState,
+        off: i32,
+        size: i64,
+        direct: bool,
+    ) -> Res<()> {
+        let Some(Some(fields)) = self.pre.map_fields.get(reg.map) else {
+            return Ok(());
+        };
+        for f in fields {
+            let p = f.offset as i64;
+            let lo_hits = reg.var.smin_value.saturating_add(off as i64) < p + f.kind.size() as i64;
+            let hi = reg
+                .var
+                .umax_value
+                .wrapping_add(off as i64 as u64)
+                .wrapping_add(size as u64);
+            if !(lo_hits && (p as u64) < hi) {
+                continue;
+            }
+            let name = f.kind.name();
+            if !f.kind.is_kptr() {
+                return acces(format!("{name} cannot be accessed directly by load/store"));
+            }
+            if !direct {
+                return acces(format!("{name} cannot be accessed indirectly by helper"));
+            }
+            if !reg.var.var_off.is_const() {
+                return acces(format!("{name} access cannot have variable offset"));
+            }
+            let at = (off as i64 as u64).wrapping_add(reg.var.var_off.value);
+            if p as u64 != at {
+                return acces(format!("{name} access misaligned expected={p} off={at}"));
+            }
+            if size != 8 {
+                return acces(format!("{name} access size must be BPF_DW"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `check_map_access_type`: `BPF_F_RDONLY_PROG` maps refuse writes, `BPF_F_WRONLY_PROG`

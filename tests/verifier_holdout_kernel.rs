@@ -1,0 +1,286 @@
+//! Verifier rules the kernel's own selftests exercise, against Linux 6.18: the return-value
+//! range at exit by program and attach type (`check_return_code`), the special fields of
+//! map values (`bpf_spin_lock`, `bpf_timer`: `check_map_access`, `process_spin_lock`,
+//! `check_map_prog_compatibility`), map access flags through helper arguments, and more.
+//!
+//! The probes are the naked BPF programs of `tests/fixtures/verifier_holdout/*.c` (built by
+//! `build.sh` there, objects committed), mostly accepted and rejected twins. Each one's
+//! expectation in [`CASES`] is what the running kernel said when it loaded the object with
+//! libbpf as root (`$BPFSIM_SHARED/tools/kernel_verdicts.py`): `accept`, or the last line
+//! of the verifier log.
+//!
+//! `recorded_verdicts_hold` runs bpfsim's verifier over every probe (with the objects' map
+//! records, as `bpfsim verify` does) and requires the same verdict and, for a reject, the
+//! same message. `kernel_agrees_with_the_recorded_verdicts` asks the kernel again (root
+//! and the shared tools needed, else it prints `skipped`).
+
+mod common;
+
+use bpfsim::object::Object;
+use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
+use std::path::{Path, PathBuf};
+
+/// (fixture object without `.o`, program, the kernel's verdict or error line).
+const CASES: &[(&str, &str, &str)] = &[
+    ("fields", "load_next_to_lock", "accept"),
+    (
+        "fields",
+        "load_of_lock",
+        "bpf_spin_lock cannot be accessed directly by load/store",
+    ),
+    (
+        "fields",
+        "wide_load_over_lock",
+        "bpf_spin_lock cannot be accessed directly by load/store",
+    ),
+    (
+        "fields",
+        "store_to_lock",
+        "bpf_spin_lock cannot be accessed directly by load/store",
+    ),
+    (
+        "fields",
+        "load_of_nested_lock",
+        "bpf_spin_lock cannot be accessed directly by load/store",
+    ),
+    (
+        "fields",
+        "helper_reads_over_lock",
+        "bpf_spin_lock cannot be accessed directly by load/store",
+    ),
+    ("fields", "helper_reads_past_lock", "accept"),
+    ("fields", "lock_at_its_offset", "accept"),
+    (
+        "fields",
+        "lock_at_wrong_offset",
+        "off 0 doesn't point to 'struct bpf_spin_lock' that is at 4",
+    ),
+    (
+        "fields",
+        "lock_in_map_without_lock",
+        "map 'no_lock' has no valid bpf_spin_lock",
+    ),
+    (
+        "fields",
+        "lock_at_variable_offset",
+        "R1 doesn't have constant offset. bpf_spin_lock has to be at the constant offset",
+    ),
+    (
+        "fields",
+        "load_of_timer",
+        "bpf_timer cannot be accessed directly by load/store",
+    ),
+    ("fields", "load_before_timer", "accept"),
+    (
+        "fields",
+        "timer_map_in_kprobe",
+        "tracing progs cannot use bpf_timer yet",
+    ),
+    (
+        "fields",
+        "lock_map_in_kprobe",
+        "tracing progs cannot use bpf_spin_lock yet",
+    ),
+    ("fields", "plain_map_in_kprobe", "accept"),
+    (
+        "fields",
+        "lock_map_in_socket_filter",
+        "socket filter progs cannot use bpf_spin_lock yet",
+    ),
+    (
+        "map_flags",
+        "helper_writes_rdonly",
+        "write into map forbidden, value_size=8 off=0 size=8",
+    ),
+    ("map_flags", "helper_reads_rdonly", "accept"),
+    (
+        "map_flags",
+        "helper_reads_wronly",
+        "read from map forbidden, value_size=8 off=0 size=8",
+    ),
+    ("map_flags", "helper_writes_wronly", "accept"),
+    ("returns", "bind4_ret3", "accept"),
+    (
+        "returns",
+        "bind4_ret4",
+        "At program exit the register R0 has smin=4 smax=4 should have been in [0, 3]",
+    ),
+    (
+        "returns",
+        "bind6_ret_neg",
+        "At program exit the register R0 has smin=-1 smax=-1 should have been in [0, 3]",
+    ),
+    ("returns", "connect4_ret1", "accept"),
+    (
+        "returns",
+        "connect4_ret2",
+        "At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]",
+    ),
+    ("returns", "recvmsg4_ret1", "accept"),
+    (
+        "returns",
+        "recvmsg4_ret0",
+        "At program exit the register R0 has smin=0 smax=0 should have been in [1, 1]",
+    ),
+    (
+        "returns",
+        "getpeername6_ret0",
+        "At program exit the register R0 has smin=0 smax=0 should have been in [1, 1]",
+    ),
+    ("returns", "getsockname4_ret1", "accept"),
+    (
+        "returns",
+        "sendmsg6_ret2",
+        "At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]",
+    ),
+    ("returns", "egress_ret3", "accept"),
+    (
+        "returns",
+        "egress_ret4",
+        "At program exit the register R0 has smin=4 smax=4 should have been in [0, 3]",
+    ),
+    (
+        "returns",
+        "ingress_ret2",
+        "At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]",
+    ),
+    (
+        "returns",
+        "sk_lookup_ret2",
+        "At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]",
+    ),
+    ("returns", "tp_btf_any", "accept"),
+    ("returns", "raw_tp_any", "accept"),
+    ("returns", "kprobe_any", "accept"),
+    ("returns", "xdp_any", "accept"),
+    (
+        "returns",
+        "connect6_ret_unknown",
+        "At program exit the register R0 has smin=0 smax=4294967295 should have been in [0, 1]",
+    ),
+    (
+        "returns",
+        "connect6_ret_pointer",
+        "At program exit the register R0 is not a known value (fp)",
+    ),
+];
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verifier_holdout")
+}
+
+/// bpfsim's verdict on one probe: `accept` or the error message.
+fn bpfsim_verdict(obj: &Object, program: &str) -> String {
+    let Some(prog) = obj.programs.iter().find(|p| p.name == program) else {
+        return format!("no program {program}");
+    };
+    let records = obj.map_records();
+    let options = PreflightOptions {
+        btf_info: !prog.func_info.is_empty(),
+        maps: MapRefs::Object(&obj.maps),
+        map_records: &records,
+        ..PreflightOptions::default()
+    };
+    match verify(prog, &options).result {
+        Ok(()) => "accept".to_string(),
+        Err(e) => e.message().to_string(),
+    }
+}
+
+#[test]
+fn recorded_verdicts_hold() {
+    let mut objects = std::collections::BTreeMap::new();
+    let mut wrong = Vec::new();
+    for &(file, program, kernel) in CASES {
+        let obj = objects.entry(file).or_insert_with(|| {
+            Object::from_file(fixture_dir().join(format!("{file}.o"))).expect("fixture parses")
+        });
+        let got = bpfsim_verdict(obj, program);
+        if got != kernel {
+            wrong.push(format!(
+                "{file}/{program}: kernel {kernel:?}, bpfsim {got:?}"
+            ));
+        }
+    }
+    println!(
+        "{}/{} probes agree with the kernel",
+        CASES.len() - wrong.len(),
+        CASES.len()
+    );
+    assert!(wrong.is_empty(), "disagreements:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn kernel_agrees_with_the_recorded_verdicts() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        println!("skipped: not root");
+        return;
+    }
+    let tool = common::shared_dir().join("tools/kernel_verdicts.py");
+    if !tool.is_file() {
+        println!("skipped: {} not found", tool.display());
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("bpfsim-vho-{}.jsonl", std::process::id()));
+    let status = std::process::Command::new("python3")
+        .arg(&tool)
+        .arg(fixture_dir())
+        .arg("-o")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    let Ok(text) = status.and_then(|_| std::fs::read_to_string(&out)) else {
+        println!("skipped: kernel_verdicts.py did not run");
+        return;
+    };
+    let _ = std::fs::remove_file(&out);
+    let mut wrong = Vec::new();
+    let mut seen = 0;
+    for line in text.lines() {
+        let rec: serde_json::Value = serde_json::from_str(line).expect("jsonl line is JSON");
+        let (Some(file), Some(program)) = (rec["file"].as_str(), rec["program"].as_str()) else {
+            continue;
+        };
+        let said = match rec["kernel_verdict"].as_str() {
+            Some("accept") => "accept".to_string(),
+            _ => rec["error_line"].as_str().unwrap_or("").to_string(),
+        };
+        let file = file.trim_end_matches(".o");
+        match CASES.iter().find(|c| c.0 == file && c.1 == program) {
+            Some(c) => {
+                seen += 1;
+                if c.2 != said {
+                    wrong.push(format!(
+                        "{file}/{program}: recorded {:?}, kernel now {said:?}",
+                        c.2
+                    ));
+                }
+            }
+            None => wrong.push(format!("{file}/{program}: not recorded (kernel: {said:?})")),
+        }
+    }
+    println!("kernel re-checked {seen} probes");
+    assert_eq!(seen, CASES.len(), "some probes were not loaded");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn map_records_come_from_the_value_btf() {
+    use bpfsim::object::map_fields::{FieldKind, MapField};
+    let obj = Object::from_file(fixture_dir().join("fields.o")).expect("fixture parses");
+    let record = |name: &str| {
+        let i = obj.map_index(name).expect("map exists");
+        obj.map_record(i)
+    };
+    let field = |kind, offset| MapField { kind, offset };
+    assert_eq!(record("locked"), Some(vec![field(FieldKind::SpinLock, 4)]));
+    // A lock inside a struct member: its offset in the outer value.
+    assert_eq!(
+        record("nested_lock"),
+        Some(vec![field(FieldKind::SpinLock, 12)])
+    );
+    assert_eq!(record("timers"), Some(vec![field(FieldKind::Timer, 8)]));
+    assert_eq!(record("no_lock"), Some(Vec::new()));
+}
