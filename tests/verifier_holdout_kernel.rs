@@ -1,7 +1,9 @@
 //! Verifier rules the kernel's own selftests exercise, against Linux 6.18: the return-value
 //! range at exit by program and attach type (`check_return_code`), the special fields of
 //! map values (`bpf_spin_lock`, `bpf_timer`: `check_map_access`, `process_spin_lock`,
-//! `check_map_prog_compatibility`), map access flags through helper arguments, and more.
+//! `check_map_prog_compatibility`), map access flags through helper arguments, legacy packet
+//! loads in subprograms (their failure returns 0; `check_btf_func`), pruning that compares
+//! the locks and references held (`refsafe`), and more.
 //!
 //! The probes are the naked BPF programs of `tests/fixtures/verifier_holdout/*.c` (built by
 //! `build.sh` there, objects committed), mostly accepted and rejected twins. Each one's
@@ -163,6 +165,27 @@ const CASES: &[(&str, &str, &str)] = &[
         "connect6_ret_pointer",
         "At program exit the register R0 is not a known value (fp)",
     ),
+    ("ld_abs", "ldabs_zero_return_seen", "R9 !read_ok"),
+    ("ld_abs", "ldind_zero_return_seen", "R9 !read_ok"),
+    ("ld_abs", "ldabs_two_never_returned", "accept"),
+    (
+        "ld_abs",
+        "ldabs_in_void_subprog",
+        "LD_ABS is only allowed in functions that return 'int'.",
+    ),
+    ("ld_abs", "ldabs_in_main", "accept"),
+    (
+        "prune_refs",
+        "unlock_on_one_branch",
+        "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region",
+    ),
+    ("prune_refs", "unlock_on_both_branches", "accept"),
+    (
+        "prune_refs",
+        "release_on_one_branch",
+        "BPF_EXIT instruction in main prog would lead to reference leak",
+    ),
+    ("prune_refs", "release_on_both_branches", "accept"),
 ];
 
 fn fixture_dir() -> PathBuf {

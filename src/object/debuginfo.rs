@@ -47,6 +47,9 @@ pub struct FuncSig {
     /// `BTF_FUNC_GLOBAL` linkage.
     pub global: bool,
     pub params: Vec<FuncParam>,
+    /// Returns an integer of at most 8 bytes or an enum (`btf_type_is_small_int`,
+    /// `btf_is_any_enum`): what `LD_ABS` and tail calls in subprograms need.
+    pub scalar_return: bool,
 }
 
 /// A parameter as `btf_prepare_func_args` sorts it.
@@ -119,9 +122,16 @@ fn func_sig(btf: &BtfTypes, type_id: u32) -> Option<FuncSig> {
             }
         })
         .collect();
+    let ret = btf.skip_mods(proto.size_or_type).and_then(|id| btf.get(id));
+    let scalar_return = ret.is_some_and(|t| match t.kind {
+        BtfKind::Int => t.size_or_type <= 8,
+        BtfKind::Enum | BtfKind::Enum64 => true,
+        _ => false,
+    });
     Some(FuncSig {
         global: func.vlen == 1,
         params,
+        scalar_return,
     })
 }
 

@@ -303,12 +303,29 @@ fn check_btf_func(func_info: &[FuncInfo], subprogs: &Subprogs) -> Result<(), Ver
             "number of funcs in func_info doesn't match number of subprogs".into(),
         ));
     }
-    for (f, s) in func_info.iter().zip(&subprogs.info) {
+    for (i, (f, s)) in func_info.iter().zip(&subprogs.info).enumerate() {
         if f.insn != s.start {
             return Err(btf_err(
                 Pass::CheckBtfInfo,
                 f.insn,
                 "func_info BTF section doesn't match subprog layout in BPF program".into(),
+            ));
+        }
+        // A failing LD_ABS or tail call returns 0 from the subprogram: it must return an
+        // integer.
+        let scalar_return = f.signature.as_ref().is_none_or(|sig| sig.scalar_return);
+        if i > 0 && !scalar_return && s.has_ld_abs {
+            return Err(btf_err(
+                Pass::CheckBtfInfo,
+                f.insn,
+                "LD_ABS is only allowed in functions that return 'int'.".into(),
+            ));
+        }
+        if i > 0 && !scalar_return && s.has_tail_call {
+            return Err(btf_err(
+                Pass::CheckBtfInfo,
+                f.insn,
+                "tail_call is only allowed in functions that return 'int'.".into(),
             ));
         }
     }

@@ -321,6 +321,9 @@ pub fn states_equal(
         return false;
     }
     let mut idmap = IdMap::new(id_gen);
+    if !refsafe(old, cur, &mut idmap) {
+        return false;
+    }
     for i in 0..old.frame.len() {
         if old.frame[i].callsite != cur.frame[i].callsite {
             return false;
@@ -331,6 +334,27 @@ pub fn states_equal(
         }
     }
     true
+}
+
+/// `refsafe`: the same references held (ids matched up to renaming) and the same
+/// `bpf_spin_lock` (same map, matching ids).
+fn refsafe(old: &VerifierState, cur: &VerifierState, idmap: &mut IdMap) -> bool {
+    if old.refs.len() != cur.refs.len() {
+        return false;
+    }
+    match (old.active_lock, cur.active_lock) {
+        (None, None) => {}
+        (Some((om, oid)), Some((cm, cid))) => {
+            if om != cm || !idmap.check_ids(oid, cid) {
+                return false;
+            }
+        }
+        _ => return false,
+    }
+    old.refs
+        .iter()
+        .zip(&cur.refs)
+        .all(|(o, c)| idmap.check_ids(o.id, c.id))
 }
 
 /// `states_maybe_looping`: the innermost frames' registers are byte-for-byte equal (up to

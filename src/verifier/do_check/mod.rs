@@ -501,6 +501,22 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// A legacy packet load that fails returns 0 from the function at once (the code
+    /// `gen_ld_abs` emits has a hidden exit): in a called subprogram, that return is a path
+    /// of its own, back at the caller with R0 = 0.
+    fn ld_abs_failure_return(&mut self, idx: usize, st: &VerifierState) -> Res<()> {
+        if st.frame.len() < 2 || st.cur().callback_ret.is_some() {
+            return Ok(());
+        }
+        let mut fail = st.clone();
+        fail.path.push((idx, true));
+        let Some(callee) = fail.frame.pop() else {
+            return Ok(());
+        };
+        fail.cur_mut().regs[0] = RegState::known(0);
+        self.push_stack(callee.callsite, fail)
+    }
+
     fn step(&mut self, idx: usize, st: &mut VerifierState) -> Res<Next> {
         let Some(raw) = self.insns.get(idx) else {
             return acces(format!(
@@ -658,6 +674,7 @@ impl Walker<'_> {
                 refs::check_resource_leak(st, "BPF_LD_[ABS|IND]")?;
                 clobber_caller_saved(st);
                 st.cur_mut().regs[0] = RegState::unknown();
+                self.ld_abs_failure_return(idx, st)?;
             }
             Insn::Ja { off, .. } => {
                 return Ok(Next::Goto((idx as i64 + 1 + off as i64) as usize));
