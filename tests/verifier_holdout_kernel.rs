@@ -3,7 +3,7 @@
 //! map values (`bpf_spin_lock`, `bpf_timer`: `check_map_access`, `process_spin_lock`,
 //! `check_map_prog_compatibility`), map access flags through helper arguments, legacy packet
 //! loads in subprograms (their failure returns 0; `check_btf_func`), pruning that compares
-//! the locks and references held (`refsafe`), and more.
+//! the locks and references held (`refsafe`), flow keys and writable tracepoint buffers.
 //!
 //! The probes are the naked BPF programs of `tests/fixtures/verifier_holdout/*.c` (built by
 //! `build.sh` there, objects committed), mostly accepted and rejected twins. Each one's
@@ -186,6 +186,38 @@ const CASES: &[(&str, &str, &str)] = &[
         "BPF_EXIT instruction in main prog would lead to reference leak",
     ),
     ("prune_refs", "release_on_both_branches", "accept"),
+    ("ctx_pointers", "flow_keys_read", "accept"),
+    (
+        "ctx_pointers",
+        "flow_keys_read_past_end",
+        "invalid access to flow keys off=53 size=4",
+    ),
+    ("ctx_pointers", "flow_keys_write", "accept"),
+    ("ctx_pointers", "flow_keys_constant_add", "accept"),
+    (
+        "ctx_pointers",
+        "flow_keys_constant_add_past_end",
+        "invalid access to flow keys off=50 size=8",
+    ),
+    (
+        "ctx_pointers",
+        "flow_keys_variable_add",
+        "R7 pointer arithmetic on flow_keys prohibited",
+    ),
+    ("ctx_pointers", "tp_buffer_write", "accept"),
+    (
+        "ctx_pointers",
+        "tp_buffer_negative",
+        "R6 invalid tracepoint buffer access: off=-8, size=8",
+    ),
+    ("ctx_pointers", "tp_buffer_constant_add", "accept"),
+    (
+        "ctx_pointers",
+        "tp_buffer_variable_add",
+        "R6 invalid variable buffer offset: off=0, var_off=(0x0; 0x8)",
+    ),
+    ("linked", "stale_delta_dropped", "div by zero"),
+    ("linked", "linked_distance_kept", "accept"),
 ];
 
 fn fixture_dir() -> PathBuf {

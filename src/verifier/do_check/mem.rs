@@ -5,6 +5,9 @@
 //! use, and `save_aux_ptr_type`.
 
 use super::alu::BPF_MAX_VAR_OFF;
+
+/// `sizeof(struct bpf_flow_keys)`.
+const BPF_FLOW_KEYS_SIZE: i64 = 56;
 use super::*;
 use crate::verifier::tnum::Tnum;
 
@@ -211,6 +214,35 @@ impl Walker<'_> {
                 }
                 Ok(None)
             }
+            RegType::PtrToFlowKeys => {
+                // check_flow_keys_access: within struct bpf_flow_keys.
+                if matches!(access, Access::Write(Some(v)) if !v.is_scalar())
+                    && !self.env.bpf_capable
+                {
+                    return acces(format!("R{n} leaks addr into flow keys"));
+                }
+                if off < 0 || off as i64 + size_b as i64 > BPF_FLOW_KEYS_SIZE {
+                    return acces(format!(
+                        "invalid access to flow keys off={off} size={size_b}"
+                    ));
+                }
+                Ok(None)
+            }
+            RegType::PtrToTpBuffer => {
+                // check_tp_buffer_access: a constant, non-negative offset.
+                if off < 0 {
+                    return acces(format!(
+                        "R{n} invalid tracepoint buffer access: off={off}, size={size_b}"
+                    ));
+                }
+                if !reg.var.var_off.is_const() || reg.var.var_off.value != 0 {
+                    return acces(format!(
+                        "R{n} invalid variable buffer offset: off={off}, var_off={}",
+                        reg.var.var_off
+                    ));
+                }
+                Ok(None)
+            }
             RegType::ConstPtrToMap | RegType::PtrToPacketEnd | RegType::PtrToFunc => {
                 acces(format!("R{n} invalid mem access '{}'", reg.type_str()))
             }
@@ -324,6 +356,19 @@ impl Walker<'_> {
 impl Walker<'_> {
     /// Context loads of 8-byte pointer fields.
     fn ctx_load_dw(&self, off: i32, size: Size) -> Option<RegState> {
+        if size == Size::DW {
+            match (self.env.prog_type, off) {
+                // `__sk_buff->flow_keys`.
+                (ProgType::FlowDissector, 144) => {
+                    return Some(RegState::pointer(RegType::PtrToFlowKeys));
+                }
+                // The writable tracepoint's buffer.
+                (ProgType::RawTracepointWritable, 0) => {
+                    return Some(RegState::pointer(RegType::PtrToTpBuffer));
+                }
+                _ => {}
+            }
+        }
         use crate::progtype::sock_ops::off as so;
         if size != Size::DW {
             return None;
