@@ -3,7 +3,8 @@
 //! map values (`bpf_spin_lock`, `bpf_timer`: `check_map_access`, `process_spin_lock`,
 //! `check_map_prog_compatibility`), map access flags through helper arguments, legacy packet
 //! loads in subprograms (their failure returns 0; `check_btf_func`), pruning that compares
-//! the locks and references held (`refsafe`), flow keys and writable tracepoint buffers.
+//! the locks and references held (`refsafe`), flow keys and writable tracepoint buffers,
+//! `may_goto` loops (the jump first, the next iteration deeper and widened).
 //!
 //! The probes are the naked BPF programs of `tests/fixtures/verifier_holdout/*.c` (built by
 //! `build.sh` there, objects committed), mostly accepted and rejected twins. Each one's
@@ -218,6 +219,15 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     ("linked", "stale_delta_dropped", "div by zero"),
     ("linked", "linked_distance_kept", "accept"),
+    ("may_goto", "counter_loop", "accept"),
+    ("may_goto", "counter_loop_two_vars", "accept"),
+    (
+        "may_goto",
+        "pointer_walks_off_value",
+        "R7 min value is outside of the allowed memory range",
+    ),
+    ("may_goto", "pointer_walk_bounded", "accept"),
+    ("may_goto", "fallthrough_checked", "R9 !read_ok"),
 ];
 
 fn fixture_dir() -> PathBuf {

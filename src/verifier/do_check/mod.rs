@@ -680,11 +680,20 @@ impl Walker<'_> {
                 return Ok(Next::Goto((idx as i64 + 1 + off as i64) as usize));
             }
             Insn::MayGoto { off } => {
+                // The jump is taken now; the fall-through (one more iteration) is explored
+                // later, one level deeper, with the scalars that changed since the loop's
+                // previous visit here widened.
                 let target = (idx as i64 + 1 + off as i64) as usize;
+                let prev = self.find_prev_entry(st, idx);
                 let mut other = st.clone();
-                other.path.push((idx, true));
-                self.push_stack(target, other)?;
-                st.path.push((idx, false));
+                other.path.push((idx, false));
+                other.may_goto_depth += 1;
+                if let Some(k) = prev {
+                    equiv::widen_imprecise_scalars(&self.kept[k].st, &mut other, self.id_gen);
+                }
+                self.push_stack(idx + 1, other)?;
+                st.path.push((idx, true));
+                return Ok(Next::Goto(target));
             }
             Insn::Jump {
                 width,
