@@ -4,7 +4,8 @@
 //! `check_map_prog_compatibility`), map access flags through helper arguments, legacy packet
 //! loads in subprograms (their failure returns 0; `check_btf_func`), pruning that compares
 //! the locks and references held (`refsafe`), flow keys and writable tracepoint buffers,
-//! `may_goto` loops (the jump first, the next iteration deeper and widened).
+//! `may_goto` loops (the jump first, the next iteration deeper and widened), scalar spills
+//! narrower than 8 bytes.
 //!
 //! The probes are the naked BPF programs of `tests/fixtures/verifier_holdout/*.c` (built by
 //! `build.sh` there, objects committed), mostly accepted and rejected twins. Each one's
@@ -228,6 +229,12 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     ("may_goto", "pointer_walk_bounded", "accept"),
     ("may_goto", "fallthrough_checked", "R9 !read_ok"),
+    ("spills", "narrow_spill_keeps_constant", "accept"),
+    ("spills", "narrow_spill_other_bytes_unknown", "R9 !read_ok"),
+    ("spills", "narrow_st_imm_keeps_constant", "accept"),
+    ("spills", "narrow_spill_links_register", "accept"),
+    ("spills", "narrowing_spill_breaks_link", "R9 !read_ok"),
+    ("spills", "narrow_fill_of_wide_spill", "accept"),
 ];
 
 fn fixture_dir() -> PathBuf {

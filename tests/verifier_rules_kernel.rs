@@ -524,10 +524,7 @@ fn bpfsim_verdict(c: &Case, maps: &[MapDef]) -> String {
 
 /// Cases where bpfsim knowingly differs from the kernel, with the reason; they are still
 /// checked against the live kernel.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "partial scalar spill keeps the value",
-    "spills narrower than 8 bytes are kept as data until precision tracking lands",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn recorded_verdicts_hold() {

@@ -64,21 +64,14 @@ impl Walker<'_> {
                 let off = (reg.var.var_off.value as i64 + off as i64) as i32;
                 match access {
                     Access::Write(value) => {
-                        stack_write(frame, off, size_b, value, bpf_capable)?;
-                        let spilled = off.rem_euclid(8) == 0 && size_b == 8 && value.is_some();
+                        let spilled = stack_write(frame, off, size_b, value, bpf_capable)?;
                         self.note_stack_write(st, frameno, off, size_b, spilled);
                         Ok(None)
                     }
                     _ => {
-                        let fill = off.rem_euclid(8) == 0
-                            && size_b == 8
-                            && frame
-                                .stack
-                                .get(((-off - 1) / 8) as usize)
-                                .is_some_and(|s| s.spilled.is_some());
-                        let v = stack_read(frame, off, size_b, bpf_capable);
+                        let (v, fill) = stack_read(frame, off, size_b, bpf_capable)?;
                         self.note_stack_read(st, frameno, off, fill);
-                        v
+                        Ok(v)
                     }
                 }
             }
@@ -650,18 +643,21 @@ pub(super) fn stack_write(
     size: i32,
     value: Option<RegState>,
     bpf_capable: bool,
-) -> Res<()> {
+) -> Res<bool> {
     let slot_start = off.rem_euclid(8) == 0;
-    if let Some(v) = value {
-        // The kernel also keeps scalar spills narrower than 8 bytes (bpf_capable), but
-        // without precision tracking their exact values stop pruning (Cilium programs then
-        // run into the complexity limit): they stay data bytes until precision lands.
+    if let Some(mut v) = value {
+        // check_stack_write_fixed_off: scalars are spilled whatever their size (as root),
+        // pointers only whole.
         let spill = if v.is_scalar() {
-            bpf_capable && size == 8
+            bpf_capable
         } else {
             size == 8
         };
         if slot_start && spill {
+            if v.is_scalar() && reg_width(&v) > 8 * size as u32 {
+                // A narrowing spill breaks the link with the register.
+                v.id = 0;
+            }
             // save_register_state: the spill covers the low `size` bytes of the slot.
             let slot = frame.slot_mut(off);
             slot.spilled = Some(v);
@@ -672,7 +668,7 @@ pub(super) fn stack_write(
                     mark_misc(t);
                 }
             }
-            return Ok(());
+            return Ok(true);
         }
         if !v.is_scalar() && v.ty != RegType::NotInit {
             return acces("invalid size of register spill".into());
@@ -685,7 +681,12 @@ pub(super) fn stack_write(
         let byte = (off + i).rem_euclid(8) as usize;
         slot.slot_type[byte] = if zero { SlotType::Zero } else { SlotType::Misc };
     }
-    Ok(())
+    Ok(false)
+}
+
+/// `get_reg_width`: the bits the unsigned maximum needs.
+fn reg_width(r: &RegState) -> u32 {
+    64 - r.var.umax_value.leading_zeros()
 }
 
 /// `check_stack_write_var_off` as root: every byte of `[lo, hi)` may be written.
@@ -734,7 +735,7 @@ pub(super) fn stack_read(
     off: i32,
     size: i32,
     allow_uninit: bool,
-) -> Res<Option<RegState>> {
+) -> Res<(Option<RegState>, bool)> {
     let slot = frame.stack.get(((-off - 1) / 8) as usize).copied();
     if let Some(slot) = slot.filter(|s| s.slot_type[0] == SlotType::Spill)
         && let Some(sp) = slot.spilled
@@ -745,7 +746,7 @@ pub(super) fn stack_read(
             .take_while(|t| **t == SlotType::Spill)
             .count() as i32;
         if size == 8 && spill_size == 8 {
-            return Ok(Some(sp));
+            return Ok((Some(sp), true));
         }
         if !sp.is_scalar() {
             return acces("invalid size of register fill".into());
@@ -753,10 +754,10 @@ pub(super) fn stack_read(
         if size <= spill_size && off.rem_euclid(8) == 0 {
             // A narrowing fill: coerce_reg_to_size (by the caller) adjusts the bounds.
             let mut v = sp;
-            if size < 8 && sp.var.umax_value >= 1u64 << (8 * size) {
+            if reg_width(&sp) > 8 * size as u32 {
                 v.id = 0;
             }
-            return Ok(Some(v));
+            return Ok((Some(v), true));
         }
         let (mut spill_cnt, mut zero_cnt) = (0, 0);
         for i in 0..size {
@@ -771,13 +772,14 @@ pub(super) fn stack_read(
             }
         }
         let zero_spill = sp.var.var_off.is_const() && sp.var.var_off.value == 0;
-        return Ok(Some(
-            if (spill_cnt == size && zero_spill) || zero_cnt == size {
-                RegState::known(0)
-            } else {
-                RegState::unknown()
-            },
-        ));
+        // Only zeroes read back from the spill itself are a register fill.
+        return Ok(if spill_cnt == size && zero_spill {
+            (Some(RegState::known(0)), true)
+        } else if zero_cnt == size {
+            (Some(RegState::known(0)), false)
+        } else {
+            (Some(RegState::unknown()), false)
+        });
     }
     let mut all_zero = true;
     for i in 0..size {
@@ -789,11 +791,14 @@ pub(super) fn stack_read(
             _ => all_zero = false,
         }
     }
-    Ok(Some(if all_zero {
-        RegState::known(0)
-    } else {
-        RegState::unknown()
-    }))
+    Ok((
+        Some(if all_zero {
+            RegState::known(0)
+        } else {
+            RegState::unknown()
+        }),
+        false,
+    ))
 }
 
 #[cfg(test)]
