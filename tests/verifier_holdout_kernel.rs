@@ -5,7 +5,7 @@
 //! loads in subprograms (their failure returns 0; `check_btf_func`), pruning that compares
 //! the locks and references held (`refsafe`), flow keys and writable tracepoint buffers,
 //! `may_goto` loops (the jump first, the next iteration deeper and widened), scalar spills
-//! narrower than 8 bytes.
+//! narrower than 8 bytes, sleepable sections and `arg:trusted` global function parameters.
 //!
 //! The probes are the naked BPF programs of `tests/fixtures/verifier_holdout/*.c` (built by
 //! `build.sh` there, objects committed), mostly accepted and rejected twins. Each one's
@@ -235,6 +235,24 @@ const CASES: &[(&str, &str, &str)] = &[
     ("spills", "narrow_spill_links_register", "accept"),
     ("spills", "narrowing_spill_breaks_link", "R9 !read_ok"),
     ("spills", "narrow_fill_of_wide_spill", "accept"),
+    ("sleep_trusted", "sleepable_copy", "accept"),
+    (
+        "sleep_trusted",
+        "not_sleepable_copy",
+        "helper call might sleep in a non-sleepable prog",
+    ),
+    ("sleep_trusted", "trusted_gets_task", "accept"),
+    (
+        "sleep_trusted",
+        "trusted_gets_null",
+        "Caller passes invalid args into func#1 ('take_task')",
+    ),
+    ("sleep_trusted", "trusted_nullable_gets_null", "accept"),
+    (
+        "sleep_trusted",
+        "trusted_gets_scalar",
+        "Caller passes invalid args into func#1 ('take_task')",
+    ),
 ];
 
 fn fixture_dir() -> PathBuf {

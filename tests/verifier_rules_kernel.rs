@@ -515,6 +515,7 @@ fn bpfsim_verdict(c: &Case, maps: &[MapDef]) -> String {
         bpf_capable: true,
         helpers: &MapHelpers,
         gpl_compatible: true,
+        sleepable: false,
     };
     match do_check(&insns, &pre, &env).0 {
         Ok(()) => "accept".to_string(),

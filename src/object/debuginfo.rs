@@ -67,7 +67,10 @@ pub enum FuncParam {
     },
     /// Tagged `arg:ctx` (`__arg_ctx`): the program's context, whatever its C type.
     Ctx,
-    /// Anything else (also `arg:trusted`, `arg:arena`, ... tagged pointers).
+    /// Tagged `arg:trusted` (`__arg_trusted`): a trusted BTF pointer, maybe NULL when also
+    /// tagged `arg:nullable`.
+    Trusted { nullable: bool },
+    /// Anything else (also `arg:arena`, ... tagged pointers).
     Other,
 }
 
@@ -92,13 +95,19 @@ fn func_sig(btf: &BtfTypes, type_id: u32) -> Option<FuncSig> {
         .enumerate()
         .map(|(i, m)| {
             let mut nonnull = false;
+            let (mut trusted, mut nullable) = (false, false);
             for tag in tags(i) {
                 match tag {
                     "arg:ctx" => return FuncParam::Ctx,
                     "arg:nonnull" => nonnull = true,
+                    "arg:trusted" => trusted = true,
+                    "arg:nullable" => nullable = true,
                     t if t.starts_with("arg:") => return FuncParam::Other,
                     _ => {}
                 }
+            }
+            if trusted {
+                return FuncParam::Trusted { nullable };
             }
             let Some(t) = btf.skip_mods(m.type_id).and_then(|id| btf.get(id)) else {
                 return FuncParam::Other;

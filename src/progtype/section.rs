@@ -501,6 +501,16 @@ pub fn from_section(name: &str) -> Option<(ProgType, Option<u32>)> {
         .map(|&(_, t, a)| (t, a))
 }
 
+/// Whether libbpf loads a program of this section sleepable (`BPF_F_SLEEPABLE`: its
+/// `SEC_SLEEPABLE` sections, the `.s` variants and `syscall`).
+pub fn is_sleepable(name: &str) -> bool {
+    let name = name.strip_prefix('?').unwrap_or(name);
+    SECTION_DEFS
+        .iter()
+        .find(|(p, _, _)| matches(p, name))
+        .is_some_and(|(p, _, _)| p.ends_with(".s+") || *p == "syscall")
+}
+
 /// Program type by the plain-prefix rules of pre-1.0 loaders (`socket1` → socket filter,
 /// `xdp_prog` → XDP, `kprobe/x` → kprobe); `None` when no prefix matches.
 pub fn from_section_legacy(name: &str) -> Option<(ProgType, Option<u32>)> {
@@ -533,6 +543,11 @@ mod tests {
             Some((P::Tracing, Some(A::TRACE_RAW_TP)))
         );
         assert_eq!(from_section("?"), None);
+        assert!(is_sleepable("uprobe.s/lib:f"));
+        assert!(is_sleepable("?lsm.s/bpf"));
+        assert!(is_sleepable("syscall"));
+        assert!(!is_sleepable("uprobe/lib:f"));
+        assert!(!is_sleepable("kprobe/f"));
         assert_eq!(
             from_section("xdp/devmap"),
             Some((P::Xdp, Some(A::XDP_DEVMAP)))

@@ -285,7 +285,7 @@ impl Walker<'_> {
         let spec = ProgSpec {
             prog_type: self.env.prog_type,
             expected_attach_type: self.env.expected_attach_type,
-            sleepable: false,
+            sleepable: self.env.sleepable,
             attach_func: None,
         };
         let fp = self

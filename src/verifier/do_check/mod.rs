@@ -98,6 +98,8 @@ pub struct CheckEnv<'a> {
     pub helpers: &'a dyn HelperModel,
     /// Whether the license lets the program call GPL-only helpers.
     pub gpl_compatible: bool,
+    /// Loaded with `BPF_F_SLEEPABLE` (libbpf does for its `.s` sections and `syscall`).
+    pub sleepable: bool,
 }
 
 /// The verdict of [`verify`]: the statistics, and the error when the program is refused.
@@ -179,6 +181,7 @@ fn verify_program(
             .license
             .or(program.license.as_deref())
             .is_some_and(crate::helpers::proto::license_is_gpl_compatible),
+        sleepable: crate::progtype::section::is_sleepable(&program.section),
     };
     let (result, stats, log) = check_program(&program.insns, &pre, &env, with_log);
     let verification = Verification {
@@ -208,6 +211,7 @@ pub(crate) fn check_insns(
         bpf_capable: true,
         helpers: &MapHelpers,
         gpl_compatible: true,
+        sleepable: false,
     };
     do_check(insns, &pre, &env).0
 }
@@ -244,7 +248,8 @@ fn check_program(
         live: super::liveness::compute_live_registers_with(insns, |func_id| {
             proto::proto_for(
                 func_id,
-                &ProgSpec::new(env.prog_type, env.expected_attach_type),
+                &ProgSpec::new(env.prog_type, env.expected_attach_type)
+                    .with_sleepable(env.sleepable),
             )
             .map(|p| p.arg_count())
         }),
