@@ -5,7 +5,8 @@
 //! loads in subprograms (their failure returns 0; `check_btf_func`), pruning that compares
 //! the locks and references held (`refsafe`), flow keys and writable tracepoint buffers,
 //! `may_goto` loops (the jump first, the next iteration deeper and widened), scalar spills
-//! narrower than 8 bytes, sleepable sections and `arg:trusted` global function parameters.
+//! narrower than 8 bytes, sleepable sections, `arg:trusted` global function parameters and
+//! the pointers a comparison with 0 decides.
 //!
 //! The probes are the naked BPF programs of `tests/fixtures/verifier_holdout/*.c` (built by
 //! `build.sh` there, objects committed), mostly accepted and rejected twins. Each one's
@@ -253,6 +254,10 @@ const CASES: &[(&str, &str, &str)] = &[
         "trusted_gets_scalar",
         "Caller passes invalid args into func#1 ('take_task')",
     ),
+    ("not_null", "socket_checked_twice", "accept"),
+    ("not_null", "map_pointer_never_null", "accept"),
+    ("not_null", "stack_pointer_not_decided", "R9 !read_ok"),
+    ("not_null", "ctx_pointer_not_decided", "R9 !read_ok"),
 ];
 
 fn fixture_dir() -> PathBuf {
