@@ -6,7 +6,7 @@
 //! the locks and references held (`refsafe`), flow keys and writable tracepoint buffers,
 //! `may_goto` loops (the jump first, the next iteration deeper and widened), scalar spills
 //! narrower than 8 bytes, sleepable sections, `arg:trusted` global function parameters and
-//! the pointers a comparison with 0 decides.
+//! the pointers a comparison with 0 decides, callbacks called again from a widened state.
 //!
 //! The probes are the naked BPF programs of `tests/fixtures/verifier_holdout/*.c` (built by
 //! `build.sh` there, objects committed), mostly accepted and rejected twins. Each one's
@@ -258,6 +258,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("not_null", "map_pointer_never_null", "accept"),
     ("not_null", "stack_pointer_not_decided", "R9 !read_ok"),
     ("not_null", "ctx_pointer_not_decided", "R9 !read_ok"),
+    ("callbacks", "loop_bumps_counter", "accept"),
+    ("callbacks", "loop_counter_indexes", "accept"),
 ];
 
 fn fixture_dir() -> PathBuf {
