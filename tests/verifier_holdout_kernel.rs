@@ -6,7 +6,8 @@
 //! the locks and references held (`refsafe`), flow keys and writable tracepoint buffers,
 //! `may_goto` loops (the jump first, the next iteration deeper and widened), scalar spills
 //! narrower than 8 bytes, sleepable sections, `arg:trusted` global function parameters and
-//! the pointers a comparison with 0 decides, callbacks called again from a widened state.
+//! the pointers a comparison with 0 decides, callbacks called again from a widened state,
+//! loads through map pointers.
 //!
 //! The probes are the naked BPF programs of `tests/fixtures/verifier_holdout/*.c` (built by
 //! `build.sh` there, objects committed), mostly accepted and rejected twins. Each one's
@@ -260,6 +261,27 @@ const CASES: &[(&str, &str, &str)] = &[
     ("not_null", "ctx_pointer_not_decided", "R9 !read_ok"),
     ("callbacks", "loop_bumps_counter", "accept"),
     ("callbacks", "loop_counter_indexes", "accept"),
+    ("map_ptr", "array_struct_read", "accept"),
+    (
+        "map_ptr",
+        "array_struct_negative",
+        "R1 is bpf_array invalid negative access: off=-8",
+    ),
+    (
+        "map_ptr",
+        "array_struct_write",
+        "only read from bpf_array is supported",
+    ),
+    (
+        "map_ptr",
+        "hash_struct_negative",
+        "R1 is bpf_htab invalid negative access: off=-4",
+    ),
+    (
+        "map_ptr",
+        "hash_struct_write",
+        "only read from bpf_htab is supported",
+    ),
 ];
 
 fn fixture_dir() -> PathBuf {

@@ -236,7 +236,30 @@ impl Walker<'_> {
                 }
                 Ok(None)
             }
-            RegType::ConstPtrToMap | RegType::PtrToPacketEnd | RegType::PtrToFunc => {
+            RegType::ConstPtrToMap => {
+                // check_ptr_to_map_access: reads of the map's kernel struct.
+                let name = self
+                    .maps
+                    .get(reg.map)
+                    .map_or("bpf_map", |m| map_struct_name(m.map_type));
+                if !self.env.bpf_capable {
+                    return acces(format!(
+                        "'struct {name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN"
+                    ));
+                }
+                if off < 0 {
+                    return acces(format!("R{n} is {name} invalid negative access: off={off}"));
+                }
+                if write {
+                    return acces(format!("only read from {name} is supported"));
+                }
+                // btf_struct_access: a field of the struct (BTF pointers are untracked).
+                Ok(Some(RegState {
+                    untracked: true,
+                    ..RegState::unknown()
+                }))
+            }
+            RegType::PtrToPacketEnd | RegType::PtrToFunc => {
                 acces(format!("R{n} invalid mem access '{}'", reg.type_str()))
             }
             RegType::NotInit => acces(format!("R{n} !read_ok")),
@@ -553,6 +576,36 @@ impl Walker<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The kernel struct behind a map of type `t` (its ops' `map_btf_id`).
+fn map_struct_name(t: crate::maps::MapType) -> &'static str {
+    use crate::maps::MapType as M;
+    match t {
+        M::Array
+        | M::PercpuArray
+        | M::ProgArray
+        | M::PerfEventArray
+        | M::CgroupArray
+        | M::ArrayOfMaps => "bpf_array",
+        M::Hash | M::PercpuHash | M::LruHash | M::LruPercpuHash | M::HashOfMaps => "bpf_htab",
+        M::StackTrace => "bpf_stack_map",
+        M::LpmTrie => "lpm_trie",
+        M::DevMap | M::DevMapHash => "bpf_dtab",
+        M::SockMap => "bpf_stab",
+        M::SockHash => "bpf_shtab",
+        M::CpuMap => "bpf_cpu_map",
+        M::XskMap => "xsk_map",
+        M::Queue | M::Stack => "bpf_queue_stack",
+        M::RingBuf | M::UserRingBuf => "bpf_ringbuf_map",
+        M::BloomFilter => "bpf_bloom_filter",
+        M::ReuseportSockarray => "reuseport_array",
+        M::CgroupStorage | M::PercpuCgroupStorage => "bpf_cgroup_storage_map",
+        M::SkStorage | M::InodeStorage | M::TaskStorage | M::CgrpStorage => "bpf_local_storage_map",
+        M::Arena => "bpf_arena",
+        M::StructOps => "bpf_struct_ops_map",
+        M::Unspec | M::Other(_) => "bpf_map",
     }
 }
 
