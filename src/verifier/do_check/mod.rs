@@ -342,6 +342,22 @@ fn acces<T>(msg: String) -> Res<T> {
     Err((Errno::Acces, msg))
 }
 
+/// Why a slot the opcode table knows does not decode: a register number past R10
+/// (`check_reg_arg`: `R%d is invalid`; jumps read their destination first, the other
+/// classes their source), else the opcode.
+fn invalid_reg_or_opcode(raw: &RawInsn) -> (Errno, String) {
+    let class = raw.code & 0x07;
+    let order = if class == 0x05 || class == 0x06 {
+        [raw.dst, raw.src]
+    } else {
+        [raw.src, raw.dst]
+    };
+    match order.into_iter().find(|&r| r > 10) {
+        Some(r) => (Errno::Inval, format!("R{r} is invalid")),
+        None => (Errno::Inval, format!("unknown opcode {:02x}", raw.code)),
+    }
+}
+
 fn imm_value(imm: i32) -> u64 {
     imm as i64 as u64
 }
@@ -530,8 +546,7 @@ impl Walker<'_> {
             ));
         };
         check_fields(raw, false).map_err(|m| (Errno::Inval, m))?;
-        let insn = decode_slot(self.insns, idx)
-            .map_err(|_| (Errno::Inval, format!("unknown opcode {:02x}", raw.code)))?;
+        let insn = decode_slot(self.insns, idx).map_err(|_| invalid_reg_or_opcode(raw))?;
         match insn {
             Insn::Alu {
                 width,
@@ -794,6 +809,19 @@ mod tests {
     fn exit_needs_r0() {
         assert_eq!(msg(&[EXIT]), "R0 !read_ok");
         assert_eq!(msg(&[RawInsn::new(0xb7, 0, 0, 0, 0), EXIT]), "accept");
+    }
+
+    #[test]
+    fn registers_past_r10_are_invalid() {
+        // r0 = r15: the source is read first; a jump reads its destination first.
+        assert_eq!(
+            msg(&[RawInsn::new(0xbf, 0, 15, 0, 0), EXIT]),
+            "R15 is invalid"
+        );
+        assert_eq!(
+            msg(&[RawInsn::new(0x1d, 12, 11, 0, 0), EXIT]),
+            "R12 is invalid"
+        );
     }
 
     #[test]
