@@ -7,7 +7,7 @@
 //! `may_goto` loops (the jump first, the next iteration deeper and widened), scalar spills
 //! narrower than 8 bytes, sleepable sections, `arg:trusted` global function parameters and
 //! the pointers a comparison with 0 decides, callbacks called again from a widened state,
-//! loads through map pointers.
+//! loads through map pointers, the maps sleepable programs may use.
 //!
 //! The probes are the naked BPF programs of `tests/fixtures/verifier_holdout/*.c` (built by
 //! `build.sh` there, objects committed), mostly accepted and rejected twins. Each one's
@@ -282,6 +282,13 @@ const CASES: &[(&str, &str, &str)] = &[
         "hash_struct_write",
         "only read from bpf_htab is supported",
     ),
+    ("sleepable_maps", "sleepable_uses_array", "accept"),
+    (
+        "sleepable_maps",
+        "sleepable_uses_perf_array",
+        "Sleepable programs can only use array, hash, ringbuf and local storage maps",
+    ),
+    ("sleepable_maps", "not_sleepable_uses_perf_array", "accept"),
 ];
 
 fn fixture_dir() -> PathBuf {

@@ -108,13 +108,14 @@ pub fn preflight(
     } else {
         (&[], &[])
     };
+    let sleepable = crate::progtype::section::is_sleepable(&program.section);
     let mut pre = run(
         &program.insns,
         license,
         func_info,
         line_info,
         options,
-        Some(program.prog_type),
+        Some((program.prog_type, sleepable)),
     )
     .map_err(|e| e.with_source_from(program))?;
     if func_info.len() == pre.subprogs.len() {
@@ -151,7 +152,7 @@ fn run(
     func_info: &[FuncInfo],
     line_info: &[LineInfo],
     options: &PreflightOptions<'_>,
-    prog_type: Option<ProgType>,
+    prog: Option<(ProgType, bool)>,
 ) -> Result<Preflight, VerifierError> {
     let limit = if options.bpf_capable {
         BPF_COMPLEXITY_LIMIT_INSNS
@@ -188,8 +189,11 @@ fn run(
             .map(|&m| options.map_records.get(m).cloned().flatten())
             .collect()
     };
-    if let Some(t) = prog_type {
+    if let Some((t, sleepable)) = prog {
         check_map_fields_compatibility(&resolved, &map_fields, t)?;
+        if sleepable && let MapRefs::Object(defs) = options.maps {
+            check_sleepable_maps(&resolved, defs)?;
+        }
     }
     let mut aux = cfg::check_cfg(insns, &mut subprogs, options.bpf_capable)?;
     let postorder = cfg::compute_postorder(insns, &mut subprogs);
@@ -211,6 +215,47 @@ fn run(
         globals: Vec::new(),
         map_fields,
     })
+}
+
+/// The map part of `check_map_prog_compatibility` for sleepable programs: only arrays,
+/// hashes, ring buffers, local storage, queues, stacks and arenas.
+fn check_sleepable_maps(
+    resolved: &Resolved,
+    defs: &[crate::maps::MapDef],
+) -> Result<(), VerifierError> {
+    use crate::maps::MapType as M;
+    for (k, &m) in resolved.used_maps.iter().enumerate() {
+        let Some(def) = defs.get(m) else { continue };
+        let ok = matches!(
+            def.map_type,
+            M::Hash
+                | M::LruHash
+                | M::Array
+                | M::PercpuHash
+                | M::PercpuArray
+                | M::LruPercpuHash
+                | M::ArrayOfMaps
+                | M::HashOfMaps
+                | M::RingBuf
+                | M::UserRingBuf
+                | M::InodeStorage
+                | M::SkStorage
+                | M::TaskStorage
+                | M::CgrpStorage
+                | M::Queue
+                | M::Stack
+                | M::Arena
+        );
+        if !ok {
+            let at = resolved.first_use(k).unwrap_or(0);
+            return Err(VerifierError::inval(
+                Pass::ResolvePseudoLdimm64,
+                at,
+                "Sleepable programs can only use array, hash, ringbuf and local storage maps",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `is_tracing_prog_type`.
