@@ -239,6 +239,7 @@ mod fuzz {
                     bpf_capable: true,
                     helpers: &MapHelpers,
                     gpl_compatible: true,
+                    sleepable: false,
                 };
                 let (_, stats) = do_check(&insns, &pre, &env);
                 prop_assert!(stats.insns_processed <= BPF_COMPLEXITY_LIMIT_INSNS + 1);

@@ -444,6 +444,7 @@ fn bpfsim(c: &Case) -> (String, Stats) {
         bpf_capable: true,
         helpers: &MapHelpers,
         gpl_compatible: true,
+        sleepable: false,
     };
     let (r, stats) = do_check(&insns, &pre, &env);
     let said = match r {

@@ -566,6 +566,7 @@ fn bpfsim_verdict(c: &Case, maps: &[MapDef]) -> String {
         bpf_capable: true,
         helpers: &MapHelpers,
         gpl_compatible: true,
+        sleepable: false,
     };
     match do_check(&insns, &pre, &env).0 {
         Ok(()) => "accept".to_string(),
@@ -575,10 +576,7 @@ fn bpfsim_verdict(c: &Case, maps: &[MapDef]) -> String {
 
 /// Cases where bpfsim knowingly differs from the kernel, with the reason; they are still
 /// checked against the live kernel.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "partial scalar spill keeps the value",
-    "spills narrower than 8 bytes are kept as data until precision tracking lands",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn recorded_verdicts_hold() {

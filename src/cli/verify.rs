@@ -53,18 +53,20 @@ pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
         ),
         None => None,
     };
-    let (mut programs, maps, source) = match (&a.raw, &a.object) {
+    let (mut programs, maps, map_records, source) = match (&a.raw, &a.object) {
         (Some(raw), _) => {
             let bytes = super::read_file(raw)?;
             let slots = RawInsn::slots(&bytes)
                 .map_err(|e| CliError::Input(format!("{}: {e}", raw.display())))?;
             let t = prog_type.unwrap_or(ProgType::SocketFilter);
-            (vec![Program::from_insns("raw", t, slots)], Vec::new(), raw)
+            let program = Program::from_insns("raw", t, slots);
+            (vec![program], Vec::new(), Vec::new(), raw)
         }
         (None, Some(path)) => {
             let obj = Object::from_file(path)
                 .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
-            (obj.programs, obj.maps, path)
+            let map_records = obj.map_records();
+            (obj.programs, obj.maps, map_records, path)
         }
         (None, None) => return Err(CliError::Input("no object and no --raw program".into())),
     };
@@ -92,6 +94,7 @@ pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
             } else {
                 MapRefs::Object(&maps)
             },
+            map_records: &map_records,
             ..PreflightOptions::default()
         };
         let start = Instant::now();

@@ -47,6 +47,9 @@ pub struct FuncSig {
     /// `BTF_FUNC_GLOBAL` linkage.
     pub global: bool,
     pub params: Vec<FuncParam>,
+    /// Returns an integer of at most 8 bytes or an enum (`btf_type_is_small_int`,
+    /// `btf_is_any_enum`): what `LD_ABS` and tail calls in subprograms need.
+    pub scalar_return: bool,
 }
 
 /// A parameter as `btf_prepare_func_args` sorts it.
@@ -64,7 +67,10 @@ pub enum FuncParam {
     },
     /// Tagged `arg:ctx` (`__arg_ctx`): the program's context, whatever its C type.
     Ctx,
-    /// Anything else (also `arg:trusted`, `arg:arena`, ... tagged pointers).
+    /// Tagged `arg:trusted` (`__arg_trusted`): a trusted BTF pointer, maybe NULL when also
+    /// tagged `arg:nullable`.
+    Trusted { nullable: bool },
+    /// Anything else (also `arg:arena`, ... tagged pointers).
     Other,
 }
 
@@ -89,13 +95,19 @@ fn func_sig(btf: &BtfTypes, type_id: u32) -> Option<FuncSig> {
         .enumerate()
         .map(|(i, m)| {
             let mut nonnull = false;
+            let (mut trusted, mut nullable) = (false, false);
             for tag in tags(i) {
                 match tag {
                     "arg:ctx" => return FuncParam::Ctx,
                     "arg:nonnull" => nonnull = true,
+                    "arg:trusted" => trusted = true,
+                    "arg:nullable" => nullable = true,
                     t if t.starts_with("arg:") => return FuncParam::Other,
                     _ => {}
                 }
+            }
+            if trusted {
+                return FuncParam::Trusted { nullable };
             }
             let Some(t) = btf.skip_mods(m.type_id).and_then(|id| btf.get(id)) else {
                 return FuncParam::Other;
@@ -119,9 +131,16 @@ fn func_sig(btf: &BtfTypes, type_id: u32) -> Option<FuncSig> {
             }
         })
         .collect();
+    let ret = btf.skip_mods(proto.size_or_type).and_then(|id| btf.get(id));
+    let scalar_return = ret.is_some_and(|t| match t.kind {
+        BtfKind::Int => t.size_or_type <= 8,
+        BtfKind::Enum | BtfKind::Enum64 => true,
+        _ => false,
+    });
     Some(FuncSig {
         global: func.vlen == 1,
         params,
+        scalar_return,
     })
 }
 

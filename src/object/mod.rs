@@ -12,7 +12,7 @@
 //! One module per job: `elf` (ELF tables), `btf` / `btf_ext` (panic-free BTF readers),
 //! `functions` (functions and entry points), `maps` (map definitions), `link` (subprogram
 //! appending and relocations), `debuginfo` (line and func info), `core` (CO-RE through
-//! aya-obj), `error`.
+//! aya-obj), `map_fields` (the special fields of map values), `error`.
 //!
 //! No input makes this module panic: every index into input-derived data is checked, and the
 //! calls into aya-obj run under `catch_unwind`.
@@ -27,6 +27,7 @@ mod link;
 mod maps;
 
 pub mod btf;
+pub mod map_fields;
 
 use std::path::{Path, PathBuf};
 
@@ -453,24 +454,41 @@ impl Object {
         self.maps.iter().position(|m| m.name == name)
     }
 
-    /// The byte offset of the `struct bpf_spin_lock` in map `index`'s value, from BTF (a
-    /// top-level member of the value's struct, as the kernel looks for it).
+    /// The byte offset of the `struct bpf_spin_lock` in map `index`'s value, from BTF (see
+    /// [`Object::map_fields`]).
     pub fn spin_lock_offset(&self, index: usize) -> Option<u32> {
-        let types = &self.btf.as_ref()?.types;
-        let value = self.map_sources.get(index)?.btf_value_type_id;
-        let st = types.get(types.skip_mods(value)?)?;
-        if !matches!(st.kind, btf::BtfKind::Struct) {
+        self.map_fields(index)
+            .iter()
+            .find(|f| f.kind == map_fields::FieldKind::SpinLock)
+            .map(|f| f.offset)
+    }
+
+    /// The special fields (`bpf_spin_lock`, `bpf_timer`, kptrs, ...) of map `index`'s value,
+    /// as the kernel records them from the map's BTF at creation; `None` when the map has
+    /// no BTF value type.
+    pub fn map_record(&self, index: usize) -> Option<Vec<map_fields::MapField>> {
+        let btf = self.btf.as_ref()?;
+        let src = self.map_sources.get(index)?;
+        let def = self.maps.get(index)?;
+        if src.btf_value_type_id == 0 {
             return None;
         }
-        st.members.iter().find_map(|m| {
-            let t = types.get(types.skip_mods(m.type_id)?)?;
-            let bit_off = if st.kind_flag {
-                m.offset & 0x00ff_ffff
-            } else {
-                m.offset
-            };
-            (t.kind == btf::BtfKind::Struct && t.name == "bpf_spin_lock").then_some(bit_off / 8)
-        })
+        Some(map_fields::parse_fields(
+            &btf.types,
+            src.btf_value_type_id,
+            def.value_size,
+        ))
+    }
+
+    /// The special fields of map `index`'s value (empty without BTF).
+    pub fn map_fields(&self, index: usize) -> Vec<map_fields::MapField> {
+        self.map_record(index).unwrap_or_default()
+    }
+
+    /// [`Object::map_record`] of every map, in map order (what
+    /// [`PreflightOptions::map_records`](crate::verifier::PreflightOptions) takes).
+    pub fn map_records(&self) -> Vec<Option<Vec<map_fields::MapField>>> {
+        (0..self.maps.len()).map(|i| self.map_record(i)).collect()
     }
 }
 

@@ -491,12 +491,24 @@ fn matches(pattern: &str, name: &str) -> bool {
 }
 
 /// Program type and expected attach type for a section name, as libbpf 1.x maps it; `None`
-/// when libbpf does not know the name (the caller then needs a `--prog-type`).
+/// when libbpf does not know the name (the caller then needs a `--prog-type`). A leading `?`
+/// only marks a program libbpf does not load by default: the type comes from the rest.
 pub fn from_section(name: &str) -> Option<(ProgType, Option<u32>)> {
+    let name = name.strip_prefix('?').unwrap_or(name);
     SECTION_DEFS
         .iter()
         .find(|(p, _, _)| matches(p, name))
         .map(|&(_, t, a)| (t, a))
+}
+
+/// Whether libbpf loads a program of this section sleepable (`BPF_F_SLEEPABLE`: its
+/// `SEC_SLEEPABLE` sections, the `.s` variants and `syscall`).
+pub fn is_sleepable(name: &str) -> bool {
+    let name = name.strip_prefix('?').unwrap_or(name);
+    SECTION_DEFS
+        .iter()
+        .find(|(p, _, _)| matches(p, name))
+        .is_some_and(|(p, _, _)| p.ends_with(".s+") || *p == "syscall")
 }
 
 /// Program type by the plain-prefix rules of pre-1.0 loaders (`socket1` → socket filter,
@@ -524,6 +536,18 @@ mod tests {
             Some((P::Kprobe, Some(A::TRACE_KPROBE_MULTI)))
         );
         assert_eq!(from_section("xdp"), Some((P::Xdp, Some(A::XDP))));
+        // `?`: not autoloaded, same type.
+        assert_eq!(from_section("?xdp"), Some((P::Xdp, Some(A::XDP))));
+        assert_eq!(
+            from_section("?tp_btf/sys_enter"),
+            Some((P::Tracing, Some(A::TRACE_RAW_TP)))
+        );
+        assert_eq!(from_section("?"), None);
+        assert!(is_sleepable("uprobe.s/lib:f"));
+        assert!(is_sleepable("?lsm.s/bpf"));
+        assert!(is_sleepable("syscall"));
+        assert!(!is_sleepable("uprobe/lib:f"));
+        assert!(!is_sleepable("kprobe/f"));
         assert_eq!(
             from_section("xdp/devmap"),
             Some((P::Xdp, Some(A::XDP_DEVMAP)))

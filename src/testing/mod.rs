@@ -644,9 +644,11 @@ pub fn verify_program(session: &Session, name: &str) -> Result<(), TestError> {
                 available: obj.programs.iter().map(|p| p.name.clone()).collect(),
             })
         })?;
+    let map_records = obj.map_records();
     let options = PreflightOptions {
         btf_info: !p.func_info.is_empty(),
         maps: MapRefs::Object(&obj.maps),
+        map_records: &map_records,
         ..PreflightOptions::default()
     };
     match crate::verifier::verify(p, &options).result {

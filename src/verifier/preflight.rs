@@ -32,7 +32,9 @@ use super::resolve::{self, MapRefs, Resolved};
 use super::subprog::{self, KfuncEnv, Subprogs, license_is_gpl_compatible};
 use crate::insn::RawInsn;
 use crate::object::btf::BtfTypes;
+use crate::object::map_fields::{FieldKind, MapField};
 use crate::object::{FuncInfo, LineInfo, Program};
+use crate::progtype::ProgType;
 
 /// `BPF_COMPLEXITY_LIMIT_INSNS`: the most instructions a privileged program may have.
 pub const BPF_COMPLEXITY_LIMIT_INSNS: usize = 1_000_000;
@@ -57,6 +59,10 @@ pub struct PreflightOptions<'a> {
     pub license: Option<&'a str>,
     /// An fd array comes with the program (module kfuncs need one).
     pub has_fd_array: bool,
+    /// The special fields of each map's value (spin locks, timers, kptrs), indexed like
+    /// the maps [`MapRefs::Object`] gives ([`crate::object::Object::map_records`]); `None`
+    /// for a map without BTF. Empty (the default): not known, and not checked.
+    pub map_records: &'a [Option<Vec<MapField>>],
 }
 
 impl Default for PreflightOptions<'_> {
@@ -68,6 +74,7 @@ impl Default for PreflightOptions<'_> {
             kernel_btf: None,
             license: None,
             has_fd_array: false,
+            map_records: &[],
         }
     }
 }
@@ -84,6 +91,9 @@ pub struct Preflight {
     /// Per subprogram: its BTF signature when it is a global function (verified on its
     /// own, `subprog_is_global`), from the func_info passed.
     pub globals: Vec<Option<FuncInfo>>,
+    /// The special fields of each used map's value (indexed like `resolved.used_maps`;
+    /// `None` for a map without BTF); empty when the options gave none.
+    pub map_fields: Vec<Option<Vec<MapField>>>,
 }
 
 /// Runs the passes before `do_check` over an object's program, as `bpf_check` would for
@@ -98,8 +108,16 @@ pub fn preflight(
     } else {
         (&[], &[])
     };
-    let mut pre = run(&program.insns, license, func_info, line_info, options)
-        .map_err(|e| e.with_source_from(program))?;
+    let sleepable = crate::progtype::section::is_sleepable(&program.section);
+    let mut pre = run(
+        &program.insns,
+        license,
+        func_info,
+        line_info,
+        options,
+        Some((program.prog_type, sleepable)),
+    )
+    .map_err(|e| e.with_source_from(program))?;
     if func_info.len() == pre.subprogs.len() {
         pre.globals = func_info
             .iter()
@@ -125,7 +143,7 @@ pub fn preflight_insns(
     license: Option<&str>,
     options: &PreflightOptions<'_>,
 ) -> Result<Preflight, VerifierError> {
-    run(insns, options.license.or(license), &[], &[], options)
+    run(insns, options.license.or(license), &[], &[], options, None)
 }
 
 fn run(
@@ -134,6 +152,7 @@ fn run(
     func_info: &[FuncInfo],
     line_info: &[LineInfo],
     options: &PreflightOptions<'_>,
+    prog: Option<(ProgType, bool)>,
 ) -> Result<Preflight, VerifierError> {
     let limit = if options.bpf_capable {
         BPF_COMPLEXITY_LIMIT_INSNS
@@ -161,6 +180,21 @@ fn run(
         subprog::check_abnormal_return(&subprogs)?;
     }
     let resolved = resolve::resolve_pseudo_ldimm64(insns, options.maps, options.kernel_btf)?;
+    let map_fields: Vec<Option<Vec<MapField>>> = if options.map_records.is_empty() {
+        Vec::new()
+    } else {
+        resolved
+            .used_maps
+            .iter()
+            .map(|&m| options.map_records.get(m).cloned().flatten())
+            .collect()
+    };
+    if let Some((t, sleepable)) = prog {
+        check_map_fields_compatibility(&resolved, &map_fields, t)?;
+        if sleepable && let MapRefs::Object(defs) = options.maps {
+            check_sleepable_maps(&resolved, defs)?;
+        }
+    }
     let mut aux = cfg::check_cfg(insns, &mut subprogs, options.bpf_capable)?;
     let postorder = cfg::compute_postorder(insns, &mut subprogs);
     let scc_count = cfg::compute_scc(insns, &mut aux);
@@ -179,7 +213,96 @@ fn run(
             might_sleep,
         },
         globals: Vec::new(),
+        map_fields,
     })
+}
+
+/// The map part of `check_map_prog_compatibility` for sleepable programs: only arrays,
+/// hashes, ring buffers, local storage, queues, stacks and arenas.
+fn check_sleepable_maps(
+    resolved: &Resolved,
+    defs: &[crate::maps::MapDef],
+) -> Result<(), VerifierError> {
+    use crate::maps::MapType as M;
+    for (k, &m) in resolved.used_maps.iter().enumerate() {
+        let Some(def) = defs.get(m) else { continue };
+        let ok = matches!(
+            def.map_type,
+            M::Hash
+                | M::LruHash
+                | M::Array
+                | M::PercpuHash
+                | M::PercpuArray
+                | M::LruPercpuHash
+                | M::ArrayOfMaps
+                | M::HashOfMaps
+                | M::RingBuf
+                | M::UserRingBuf
+                | M::InodeStorage
+                | M::SkStorage
+                | M::TaskStorage
+                | M::CgrpStorage
+                | M::Queue
+                | M::Stack
+                | M::Arena
+        );
+        if !ok {
+            let at = resolved.first_use(k).unwrap_or(0);
+            return Err(VerifierError::inval(
+                Pass::ResolvePseudoLdimm64,
+                at,
+                "Sleepable programs can only use array, hash, ringbuf and local storage maps",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `is_tracing_prog_type`.
+fn is_tracing_prog_type(t: ProgType) -> bool {
+    matches!(
+        t,
+        ProgType::Kprobe
+            | ProgType::Tracepoint
+            | ProgType::PerfEvent
+            | ProgType::RawTracepoint
+            | ProgType::RawTracepointWritable
+    )
+}
+
+/// The record part of `check_map_prog_compatibility` (run by `resolve_pseudo_ldimm64` for
+/// each map, in the order the program first uses them): tracing programs may not use maps
+/// with locks, timers, workqueues or graph roots, socket filters none with locks.
+fn check_map_fields_compatibility(
+    resolved: &Resolved,
+    map_fields: &[Option<Vec<MapField>>],
+    prog_type: ProgType,
+) -> Result<(), VerifierError> {
+    let tracing = is_tracing_prog_type(prog_type);
+    for (k, fields) in map_fields.iter().enumerate() {
+        let Some(fields) = fields else {
+            continue;
+        };
+        let has = |kinds: &[FieldKind]| fields.iter().any(|f| kinds.contains(&f.kind));
+        let msg = if tracing && has(&[FieldKind::ListHead, FieldKind::RbRoot]) {
+            "tracing progs cannot use bpf_{list_head,rb_root} yet"
+        } else if prog_type == ProgType::SocketFilter
+            && has(&[FieldKind::SpinLock, FieldKind::ResSpinLock])
+        {
+            "socket filter progs cannot use bpf_spin_lock yet"
+        } else if tracing && has(&[FieldKind::SpinLock, FieldKind::ResSpinLock]) {
+            "tracing progs cannot use bpf_spin_lock yet"
+        } else if tracing && has(&[FieldKind::Timer]) {
+            "tracing progs cannot use bpf_timer yet"
+        } else if tracing && has(&[FieldKind::Workqueue]) {
+            "tracing progs cannot use bpf_wq yet"
+        } else {
+            continue;
+        };
+        let at = resolved.first_use(k).unwrap_or(0);
+        return Err(VerifierError::inval(Pass::ResolvePseudoLdimm64, at, msg));
+    }
+    Ok(())
 }
 
 fn btf_err(pass: Pass, insn: usize, msg: String) -> VerifierError {
@@ -225,12 +348,29 @@ fn check_btf_func(func_info: &[FuncInfo], subprogs: &Subprogs) -> Result<(), Ver
             "number of funcs in func_info doesn't match number of subprogs".into(),
         ));
     }
-    for (f, s) in func_info.iter().zip(&subprogs.info) {
+    for (i, (f, s)) in func_info.iter().zip(&subprogs.info).enumerate() {
         if f.insn != s.start {
             return Err(btf_err(
                 Pass::CheckBtfInfo,
                 f.insn,
                 "func_info BTF section doesn't match subprog layout in BPF program".into(),
+            ));
+        }
+        // A failing LD_ABS or tail call returns 0 from the subprogram: it must return an
+        // integer.
+        let scalar_return = f.signature.as_ref().is_none_or(|sig| sig.scalar_return);
+        if i > 0 && !scalar_return && s.has_ld_abs {
+            return Err(btf_err(
+                Pass::CheckBtfInfo,
+                f.insn,
+                "LD_ABS is only allowed in functions that return 'int'.".into(),
+            ));
+        }
+        if i > 0 && !scalar_return && s.has_tail_call {
+            return Err(btf_err(
+                Pass::CheckBtfInfo,
+                f.insn,
+                "tail_call is only allowed in functions that return 'int'.".into(),
             ));
         }
     }
@@ -377,7 +517,7 @@ mod tests {
         let insns = assemble("call local f\nexit\nf: r0 = 0\nexit").unwrap();
         let opts = PreflightOptions::default();
         let run = |funcs: &[FuncInfo], lines: &[LineInfo]| {
-            super::run(&insns, Some("GPL"), funcs, lines, &opts)
+            super::run(&insns, Some("GPL"), funcs, lines, &opts, None)
                 .map(|_| "ok".to_string())
                 .unwrap_or_else(|e| e.message().to_string())
         };

@@ -99,6 +99,15 @@ pub struct Resolved {
     pub used_maps: Vec<usize>,
 }
 
+impl Resolved {
+    /// The slot of the first `lddw` that names used map `k`.
+    pub fn first_use(&self, k: usize) -> Option<usize> {
+        self.ld_imm64.iter().position(|l| {
+            matches!(l, Some(LdImm64::Map { map } | LdImm64::MapValue { map, .. }) if *map == k)
+        })
+    }
+}
+
 fn err(at: usize, errno: Errno, msg: impl Into<String>) -> VerifierError {
     VerifierError::new(Pass::ResolvePseudoLdimm64, at, errno, msg)
 }

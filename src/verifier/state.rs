@@ -61,6 +61,10 @@ pub enum RegType {
     PtrToTcpSock,
     /// `PTR_TO_FUNC`: the address of subprogram `subprogno` (`ld_imm64` of a function).
     PtrToFunc,
+    /// `PTR_TO_FLOW_KEYS`: `__sk_buff->flow_keys` in a flow dissector.
+    PtrToFlowKeys,
+    /// `PTR_TO_TP_BUFFER`: a writable raw tracepoint's buffer (its context's first field).
+    PtrToTpBuffer,
 }
 
 /// One register (`struct bpf_reg_state`).
@@ -191,6 +195,8 @@ impl RegState {
             RegType::PtrToSockCommon => "sock_common",
             RegType::PtrToTcpSock => "tcp_sock",
             RegType::PtrToFunc => "func",
+            RegType::PtrToFlowKeys => "flow_keys",
+            RegType::PtrToTpBuffer => "tp_buffer",
         };
         let mut s = String::new();
         if self.ty == RegType::PtrToMem {

@@ -5,6 +5,7 @@
 //! verdicts, `benches/verifier.rs` times them.
 
 use super::shared_dir;
+use bpfsim::object::map_fields::MapField;
 use bpfsim::object::{Object, Program};
 use bpfsim::progtype::ProgType;
 use bpfsim::verifier::{MapRefs, PreflightOptions};
@@ -14,6 +15,8 @@ use std::collections::BTreeMap;
 pub struct Corpus {
     /// Parsed objects by file name (relative to `ebpf-samples/`).
     pub objects: BTreeMap<String, Object>,
+    /// Each object's map records (`Object::map_records`), by file name.
+    pub records: BTreeMap<String, Vec<Option<Vec<MapField>>>>,
     pub cases: Vec<Case>,
 }
 
@@ -51,6 +54,7 @@ impl Case {
                 .get(&self.file)
                 .map_or(MapRefs::None, |o| MapRefs::Object(&o.maps)),
             license: self.license,
+            map_records: corpus.records.get(&self.file).map_or(&[], |r| r.as_slice()),
             ..PreflightOptions::default()
         }
     }
@@ -109,9 +113,17 @@ pub fn verifier_cases() -> Option<Corpus> {
             record,
         });
     }
-    let objects = parsed
+    let objects: BTreeMap<String, Object> = parsed
         .into_iter()
         .filter_map(|(f, o)| o.map(|o| (f, o)))
         .collect();
-    Some(Corpus { objects, cases })
+    let records = objects
+        .iter()
+        .map(|(f, o)| (f.clone(), o.map_records()))
+        .collect();
+    Some(Corpus {
+        objects,
+        records,
+        cases,
+    })
 }

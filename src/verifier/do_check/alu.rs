@@ -111,7 +111,10 @@ impl Walker<'_> {
                         v.off = k.value as i32;
                     }
                 } else {
+                    // A cleared id takes its delta along: a stale one would reach the next
+                    // id this register gets (assign_scalar_id_before_mov).
                     v.id = 0;
+                    v.off = 0;
                 }
                 st.cur_mut().regs[d] = v;
                 Ok(())
@@ -180,8 +183,12 @@ impl Walker<'_> {
             | RegType::PtrToMapKey
             | RegType::PtrToMem
             | RegType::PtrToFunc
+            | RegType::PtrToTpBuffer
             | RegType::Other => true,
-            RegType::ConstPtrToMap => known && val == 0 && op == AluOp::Add,
+            RegType::PtrToFlowKeys if known => true,
+            RegType::ConstPtrToMap | RegType::PtrToFlowKeys => {
+                known && val == 0 && op == AluOp::Add
+            }
             _ => false,
         };
         if !ok {
@@ -261,6 +268,7 @@ pub(super) fn assign_scalar_id_before_mov(src: &mut RegState, id_gen: &mut u32) 
     if src.id == 0 && !src.var.var_off.is_const() {
         *id_gen += 1;
         src.id = *id_gen;
+        src.off = 0;
     }
 }
 

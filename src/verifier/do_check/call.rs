@@ -104,6 +104,10 @@ impl Walker<'_> {
             return self.callback_exit(st, range);
         }
         let r0 = st.cur().regs[0];
+        if !self.env.bpf_capable && !r0.is_scalar() {
+            // is_pointer_value without allow_ptr_leaks.
+            return Err((Errno::Acces, "R0 leaks addr as return value".into()));
+        }
         if st.cur().subprogno != 0 {
             // A global function's exit: any scalar.
             if !r0.is_scalar() {
@@ -117,17 +121,7 @@ impl Walker<'_> {
             }
             return Ok(Next::PathDone);
         }
-        let range = match self.env.prog_type {
-            ProgType::CgroupSkb if self.env.expected_attach_type == Some(1) => Some((0, 3)),
-            ProgType::CgroupSkb
-            | ProgType::CgroupSock
-            | ProgType::SockOps
-            | ProgType::CgroupDevice
-            | ProgType::CgroupSysctl
-            | ProgType::CgroupSockopt
-            | ProgType::SkLookup => Some((0i64, 1i64)),
-            _ => None,
-        };
+        let range = return_range(self.env.prog_type, self.env.expected_attach_type);
         if let Some((lo, hi)) = range {
             if !r0.is_scalar() {
                 return Err((
@@ -144,6 +138,50 @@ impl Walker<'_> {
             }
         }
         Ok(Next::PathDone)
+    }
+}
+
+/// The range `check_return_code` enforces on R0 at the main program's exit, by program
+/// type and expected attach type; `None` where any value goes. LSM hooks' ranges (from the
+/// hook's BTF) and struct_ops returns are not modelled (any value).
+fn return_range(prog_type: ProgType, attach: Option<u32>) -> Option<(i64, i64)> {
+    use crate::progtype::section::attach as a;
+    let attach = attach.unwrap_or(0);
+    match prog_type {
+        ProgType::CgroupSockAddr => Some(match attach {
+            a::CGROUP_UDP4_RECVMSG
+            | a::CGROUP_UDP6_RECVMSG
+            | a::CGROUP_UNIX_RECVMSG
+            | a::CGROUP_INET4_GETPEERNAME
+            | a::CGROUP_INET6_GETPEERNAME
+            | a::CGROUP_UNIX_GETPEERNAME
+            | a::CGROUP_INET4_GETSOCKNAME
+            | a::CGROUP_INET6_GETSOCKNAME
+            | a::CGROUP_UNIX_GETSOCKNAME => (1, 1),
+            a::CGROUP_INET4_BIND | a::CGROUP_INET6_BIND => (0, 3),
+            _ => (0, 1),
+        }),
+        ProgType::CgroupSkb if attach == a::CGROUP_INET_EGRESS => Some((0, 3)),
+        ProgType::CgroupSkb
+        | ProgType::CgroupSock
+        | ProgType::SockOps
+        | ProgType::CgroupDevice
+        | ProgType::CgroupSysctl
+        | ProgType::CgroupSockopt
+        | ProgType::SkLookup
+        // NF_DROP..NF_ACCEPT
+        | ProgType::Netfilter => Some((0, 1)),
+        ProgType::Tracing => match attach {
+            a::TRACE_FENTRY | a::TRACE_FEXIT => Some((0, 0)),
+            a::TRACE_ITER => Some((0, 1)),
+            _ => None,
+        },
+        ProgType::Kprobe
+            if attach == a::TRACE_KPROBE_SESSION || attach == a::TRACE_UPROBE_SESSION =>
+        {
+            Some((0, 1))
+        }
+        _ => None,
     }
 }
 

@@ -143,6 +143,12 @@ impl Walker<'_> {
         // Back to the helper call, with the caller's arguments as they were: it decides
         // whether the callback runs once more (push_callback_call) and goes on after it.
         let callee = st.frame.pop().expect("a callback frame");
+        // prepare_func_exit: the next call of the callback starts from the caller's state
+        // with the imprecise scalars that changed since the previous call widened, so
+        // that the iterations converge.
+        if let Some(k) = self.find_prev_entry(st, callee.callsite) {
+            super::equiv::widen_imprecise_scalars(&self.kept[k].st, st, self.id_gen);
+        }
         Ok(Next::Goto(callee.callsite))
     }
 }

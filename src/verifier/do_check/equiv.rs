@@ -321,6 +321,9 @@ pub fn states_equal(
         return false;
     }
     let mut idmap = IdMap::new(id_gen);
+    if !refsafe(old, cur, &mut idmap) {
+        return false;
+    }
     for i in 0..old.frame.len() {
         if old.frame[i].callsite != cur.frame[i].callsite {
             return false;
@@ -331,6 +334,62 @@ pub fn states_equal(
         }
     }
     true
+}
+
+/// `refsafe`: the same references held (ids matched up to renaming) and the same
+/// `bpf_spin_lock` (same map, matching ids).
+fn refsafe(old: &VerifierState, cur: &VerifierState, idmap: &mut IdMap) -> bool {
+    if old.refs.len() != cur.refs.len() {
+        return false;
+    }
+    match (old.active_lock, cur.active_lock) {
+        (None, None) => {}
+        (Some((om, oid)), Some((cm, cid))) => {
+            if om != cm || !idmap.check_ids(oid, cid) {
+                return false;
+            }
+        }
+        _ => return false,
+    }
+    old.refs
+        .iter()
+        .zip(&cur.refs)
+        .all(|(o, c)| idmap.check_ids(o.id, c.id))
+}
+
+/// `maybe_widen_reg`: an imprecise scalar that differs from the one of the state the loop
+/// came around from forgets its value.
+fn maybe_widen_reg(o: &RegState, c: &mut RegState, idmap: &mut IdMap) {
+    if o.ty != RegType::Scalar || c.ty != RegType::Scalar {
+        return;
+    }
+    if o.precise || c.precise || regs_exact(o, c, idmap) {
+        return;
+    }
+    *c = RegState {
+        untracked: c.untracked,
+        ..RegState::unknown()
+    };
+}
+
+/// `widen_imprecise_scalars`: the next iteration of a loop (a `may_goto`, a callback run
+/// again) keeps only the scalars it must, so that its states converge.
+pub fn widen_imprecise_scalars(old: &VerifierState, cur: &mut VerifierState, id_gen: u32) {
+    let mut idmap = IdMap::new(id_gen);
+    for fr in (0..old.frame.len().min(cur.frame.len())).rev() {
+        let (fo, fc) = (&old.frame[fr], &mut cur.frame[fr]);
+        for (o, c) in fo.regs.iter().zip(fc.regs.iter_mut()) {
+            maybe_widen_reg(o, c, &mut idmap);
+        }
+        for (so, sc) in fo.stack.iter().zip(fc.stack.iter_mut()) {
+            if !is_spilled_reg(so) || !is_spilled_reg(sc) {
+                continue;
+            }
+            if let (Some(o), Some(c)) = (so.spilled.as_ref(), sc.spilled.as_mut()) {
+                maybe_widen_reg(o, c, &mut idmap);
+            }
+        }
+    }
 }
 
 /// `states_maybe_looping`: the innermost frames' registers are byte-for-byte equal (up to

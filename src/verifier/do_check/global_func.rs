@@ -19,6 +19,8 @@ enum Param {
     Ctx,
     /// `size` bytes of memory, maybe NULL unless tagged `arg:nonnull`.
     Mem(u64, bool),
+    /// A trusted BTF pointer (`arg:trusted`), maybe NULL when `arg:nullable`.
+    Trusted(bool),
     Untracked,
 }
 
@@ -73,6 +75,7 @@ impl Walker<'_> {
             .map(|p| match p {
                 FuncParam::Scalar => Param::Scalar,
                 FuncParam::Ctx => Param::Ctx,
+                FuncParam::Trusted { nullable } => Param::Trusted(*nullable),
                 FuncParam::Ptr { name, .. } if !name.is_empty() => {
                     let ctx = ctx_struct(self.env.prog_type);
                     if ctx.contains(&name.as_str()) {
@@ -136,6 +139,21 @@ impl Walker<'_> {
             if reg.ty == RegType::NotInit {
                 return false;
             }
+            if let Param::Trusted(nullable) = p {
+                // ARG_PTR_TO_BTF_ID | PTR_TRUSTED: NULL only when nullable, never another
+                // scalar or a pointer that may be NULL (BTF types are not compared here).
+                let null =
+                    reg.is_scalar() && reg.var.var_off.is_const() && reg.var.var_off.value == 0;
+                let ok = if reg.is_scalar() {
+                    reg.untracked || (*nullable && null)
+                } else {
+                    reg.ty == RegType::Other && (*nullable || !reg.maybe_null)
+                };
+                if !ok {
+                    return false;
+                }
+                continue;
+            }
             if reg.ty == RegType::Other || (reg.is_scalar() && reg.untracked) {
                 continue;
             }
@@ -157,7 +175,7 @@ impl Walker<'_> {
                         res.is_ok()
                     }
                 }
-                Param::Untracked => true,
+                Param::Trusted(_) | Param::Untracked => true,
             };
             if !ok {
                 return false;
@@ -192,7 +210,7 @@ impl Walker<'_> {
                         ..RegState::pointer(RegType::PtrToMem)
                     }
                 }
-                Param::Untracked => RegState::pointer(RegType::Other),
+                Param::Trusted(_) | Param::Untracked => RegState::pointer(RegType::Other),
             };
         }
         let start = self.pre.subprogs.info.get(subprogno).map_or(0, |s| s.start);

@@ -17,6 +17,7 @@
 use super::*;
 use crate::helpers::proto::{ArgBase, ArgType, HelperId, HelperProto, RetBase, TypeFlags};
 use crate::maps::MapType;
+use crate::object::map_fields::FieldKind;
 use crate::verifier::state::{AUX_SOCKET, INNER_MAP_UNKNOWN};
 
 /// `BPF_MAX_VAR_SIZ`: the largest size a helper may be given.
@@ -284,7 +285,7 @@ impl Walker<'_> {
         let spec = ProgSpec {
             prog_type: self.env.prog_type,
             expected_attach_type: self.env.expected_attach_type,
-            sleepable: false,
+            sleepable: self.env.sleepable,
             attach_func: None,
         };
         let fp = self
@@ -539,6 +540,7 @@ impl Walker<'_> {
             ArgBase::PtrToFunc => meta.callback = Some(reg.aux as usize),
             ArgBase::PtrToConstStr => self.check_reg_const_str(&reg, regno)?,
             ArgBase::PtrToSpinLock if reg.ty == RegType::PtrToMapValue => {
+                self.check_spin_lock_field(&reg, regno)?;
                 process_spin_lock(st, &reg, fp.id == HelperId::SpinLock)?;
             }
             _ => {}
@@ -666,16 +668,18 @@ impl Walker<'_> {
                 let Some(map) = self.maps.get(reg.map).copied() else {
                     return Ok(());
                 };
-                if write && map.read_only {
-                    return err(
-                        Errno::Acces,
-                        format!(
-                            "write into map forbidden, value_size={} off={} size={size}",
-                            map.value_size, reg.off
-                        ),
-                    );
-                }
-                check_mem_region_access(&reg, regno, reg.off, size, map.value_size as u64, zero_ok)
+                // check_map_access_type with the helper's access type: BPF_F_RDONLY_PROG
+                // maps refuse writes, BPF_F_WRONLY_PROG maps reads.
+                super::mem::check_map_access_type(map, reg.off, size as i32, write)?;
+                check_mem_region_access(
+                    &reg,
+                    regno,
+                    reg.off,
+                    size,
+                    map.value_size as u64,
+                    zero_ok,
+                )?;
+                self.check_map_fields(&reg, reg.off, size, false)
             }
             RegType::PtrToMem => {
                 if reg.mem_rdonly && write {
@@ -1187,8 +1191,55 @@ pub(super) fn sock_access_ok(ty: RegType, off: i32, size: i32) -> bool {
     }
 }
 
+impl Walker<'_> {
+    /// The first checks of `process_spin_lock`: a constant offset, to the map value's
+    /// `bpf_spin_lock` (where the map's BTF records one; unchecked when the records were not
+    /// given).
+    fn check_spin_lock_field(&self, reg: &RegState, regno: usize) -> Res<()> {
+        if !reg.var.var_off.is_const() {
+            return err(
+                Errno::Inval,
+                format!(
+                    "R{regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset"
+                ),
+            );
+        }
+        let Some(record) = self.pre.map_fields.get(reg.map) else {
+            return Ok(());
+        };
+        let name: String = self
+            .maps
+            .get(reg.map)
+            .map(|m| m.name.chars().take(15).collect())
+            .unwrap_or_default();
+        let Some(fields) = record else {
+            return err(
+                Errno::Inval,
+                format!("map '{name}' has to have BTF in order to use bpf_spin_lock"),
+            );
+        };
+        let Some(lock) = fields.iter().find(|f| f.kind == FieldKind::SpinLock) else {
+            return err(
+                Errno::Inval,
+                format!("map '{name}' has no valid bpf_spin_lock"),
+            );
+        };
+        let at = reg.var.var_off.value.wrapping_add(reg.off as i64 as u64) as i64;
+        if lock.offset as i64 != at {
+            return err(
+                Errno::Inval,
+                format!(
+                    "off {at} doesn't point to 'struct bpf_spin_lock' that is at {}",
+                    lock.offset
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// `process_spin_lock`: take the lock in a map value, or release the one held through the
-/// same map value. (Where the lock lies in the value needs the map's BTF: not checked.)
+/// same map value.
 fn process_spin_lock(st: &mut VerifierState, reg: &RegState, lock: bool) -> Res<()> {
     if lock {
         if st.active_lock.is_some() {

@@ -209,9 +209,21 @@ impl Walker<'_> {
 }
 
 /// `reg_not_null`: pointer types that are never NULL once null-checked (of those this
-/// slice tells apart; the untracked ones are taken as such).
+/// slice tells apart; the untracked ones are taken as such). Stack, context and packet
+/// pointers are not among them.
 fn reg_not_null(r: &RegState) -> bool {
-    !r.maybe_null && matches!(r.ty, RegType::PtrToMapValue | RegType::Other)
+    !r.maybe_null
+        && matches!(
+            r.ty,
+            RegType::PtrToMapValue
+                | RegType::PtrToMapKey
+                | RegType::PtrToSocket
+                | RegType::PtrToSockCommon
+                | RegType::PtrToTcpSock
+                | RegType::PtrToMem
+                | RegType::ConstPtrToMap
+                | RegType::Other
+        )
 }
 
 /// A scalar whose (32-bit, for `jmp32`) value is known to be 0.

@@ -187,6 +187,7 @@ mod tests {
             bpf_capable: true,
             helpers: &MapHelpers,
             gpl_compatible: true,
+            sleepable: false,
         };
         do_check_with_log(insns, &pre, &env).2
     }

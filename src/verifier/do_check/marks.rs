@@ -160,7 +160,7 @@ impl Walker<'_> {
 
     /// A scalar spilled whole to the stack keeps a link with its register: both get the
     /// same id first (`assign_scalar_id_before_mov` in `check_stack_write_fixed_off`), so
-    /// bounds learnt on either reach the other (bpfsim spills 8-byte stores only).
+    /// bounds learnt on either reach the other (when the value fits the store's size).
     pub(super) fn link_spilled_scalar(
         &mut self,
         st: &mut VerifierState,
@@ -170,11 +170,7 @@ impl Walker<'_> {
         src: Reg,
     ) {
         let ptr = st.cur().regs[dst.index() as usize];
-        if !self.env.bpf_capable
-            || size != Size::DW
-            || ptr.ty != RegType::PtrToStack
-            || !ptr.var.var_off.is_const()
-        {
+        if !self.env.bpf_capable || ptr.ty != RegType::PtrToStack || !ptr.var.var_off.is_const() {
             return;
         }
         let at = off as i64 + ptr.off as i64 + ptr.var.var_off.value as i64;
@@ -182,6 +178,11 @@ impl Walker<'_> {
             return;
         }
         let reg = &mut st.cur_mut().regs[src.index() as usize];
+        // reg_value_fits: a narrowing spill keeps no link.
+        let width = 64 - reg.var.umax_value.leading_zeros();
+        if width > 8 * size.bytes() as u32 {
+            return;
+        }
         super::alu::assign_scalar_id_before_mov(reg, &mut self.id_gen);
     }
 

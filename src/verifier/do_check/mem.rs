@@ -5,6 +5,9 @@
 //! use, and `save_aux_ptr_type`.
 
 use super::alu::BPF_MAX_VAR_OFF;
+
+/// `sizeof(struct bpf_flow_keys)`.
+const BPF_FLOW_KEYS_SIZE: i64 = 56;
 use super::*;
 use crate::verifier::tnum::Tnum;
 
@@ -72,21 +75,14 @@ impl Walker<'_> {
                                     .into(),
                             ));
                         }
-                        stack_write(frame, off, size_b, value, bpf_capable)?;
-                        let spilled = off.rem_euclid(8) == 0 && size_b == 8 && value.is_some();
+                        let spilled = stack_write(frame, off, size_b, value, bpf_capable)?;
                         self.note_stack_write(st, frameno, off, size_b, spilled);
                         Ok(None)
                     }
                     _ => {
-                        let fill = off.rem_euclid(8) == 0
-                            && size_b == 8
-                            && frame
-                                .stack
-                                .get(((-off - 1) / 8) as usize)
-                                .is_some_and(|s| s.spilled.is_some());
-                        let v = stack_read(frame, off, size_b, bpf_capable);
+                        let (v, fill) = stack_read(frame, off, size_b, bpf_capable)?;
                         self.note_stack_read(st, frameno, off, fill);
-                        v
+                        Ok(v)
                     }
                 }
             }
@@ -145,6 +141,7 @@ impl Walker<'_> {
                         "R{n} max value is outside of the allowed memory range"
                     ));
                 }
+                self.check_map_fields(&reg, off, size_b as i64, true)?;
                 if !write && v.var_off.is_const() {
                     // bpf_map_direct_read, sign-extended for BPF_MEMSX.
                     let at = off64 + v.var_off.value as i64;
@@ -227,7 +224,59 @@ impl Walker<'_> {
                 }
                 Ok(None)
             }
-            RegType::ConstPtrToMap | RegType::PtrToPacketEnd | RegType::PtrToFunc => {
+            RegType::PtrToFlowKeys => {
+                // check_flow_keys_access: within struct bpf_flow_keys.
+                if matches!(access, Access::Write(Some(v)) if !v.is_scalar())
+                    && !self.env.bpf_capable
+                {
+                    return acces(format!("R{n} leaks addr into flow keys"));
+                }
+                if off < 0 || off as i64 + size_b as i64 > BPF_FLOW_KEYS_SIZE {
+                    return acces(format!(
+                        "invalid access to flow keys off={off} size={size_b}"
+                    ));
+                }
+                Ok(None)
+            }
+            RegType::PtrToTpBuffer => {
+                // check_tp_buffer_access: a constant, non-negative offset.
+                if off < 0 {
+                    return acces(format!(
+                        "R{n} invalid tracepoint buffer access: off={off}, size={size_b}"
+                    ));
+                }
+                if !reg.var.var_off.is_const() || reg.var.var_off.value != 0 {
+                    return acces(format!(
+                        "R{n} invalid variable buffer offset: off={off}, var_off={}",
+                        reg.var.var_off
+                    ));
+                }
+                Ok(None)
+            }
+            RegType::ConstPtrToMap => {
+                // check_ptr_to_map_access: reads of the map's kernel struct.
+                let name = self
+                    .maps
+                    .get(reg.map)
+                    .map_or("bpf_map", |m| map_struct_name(m.map_type));
+                if !self.env.bpf_capable {
+                    return acces(format!(
+                        "'struct {name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN"
+                    ));
+                }
+                if off < 0 {
+                    return acces(format!("R{n} is {name} invalid negative access: off={off}"));
+                }
+                if write {
+                    return acces(format!("only read from {name} is supported"));
+                }
+                // btf_struct_access: a field of the struct (BTF pointers are untracked).
+                Ok(Some(RegState {
+                    untracked: true,
+                    ..RegState::unknown()
+                }))
+            }
+            RegType::PtrToPacketEnd | RegType::PtrToFunc => {
                 acces(format!("R{n} invalid mem access '{}'", reg.type_str()))
             }
             RegType::NotInit => acces(format!("R{n} !read_ok")),
@@ -343,6 +392,19 @@ impl Walker<'_> {
 impl Walker<'_> {
     /// Context loads of 8-byte pointer fields.
     fn ctx_load_dw(&self, off: i32, size: Size) -> Option<RegState> {
+        if size == Size::DW {
+            match (self.env.prog_type, off) {
+                // `__sk_buff->flow_keys`.
+                (ProgType::FlowDissector, 144) => {
+                    return Some(RegState::pointer(RegType::PtrToFlowKeys));
+                }
+                // The writable tracepoint's buffer.
+                (ProgType::RawTracepointWritable, 0) => {
+                    return Some(RegState::pointer(RegType::PtrToTpBuffer));
+                }
+                _ => {}
+            }
+        }
         use crate::progtype::sock_ops::off as so;
         if size != Size::DW {
             return None;
@@ -502,6 +564,83 @@ pub(super) fn check_stack_access_within_bounds(
     Ok(min_off)
 }
 
+impl Walker<'_> {
+    /// The record part of `check_map_access`: no load, store or helper access may touch a
+    /// special field of the map value (`bpf_spin_lock`, `bpf_timer`, ...); kptrs only by
+    /// exact, constant-offset, 8-byte loads and stores (`direct`).
+    pub(super) fn check_map_fields(
+        &self,
+        reg: &RegState,
+        off: i32,
+        size: i64,
+        direct: bool,
+    ) -> Res<()> {
+        let Some(Some(fields)) = self.pre.map_fields.get(reg.map) else {
+            return Ok(());
+        };
+        for f in fields {
+            let p = f.offset as i64;
+            let lo_hits = reg.var.smin_value.saturating_add(off as i64) < p + f.kind.size() as i64;
+            let hi = reg
+                .var
+                .umax_value
+                .wrapping_add(off as i64 as u64)
+                .wrapping_add(size as u64);
+            if !(lo_hits && (p as u64) < hi) {
+                continue;
+            }
+            let name = f.kind.name();
+            if !f.kind.is_kptr() {
+                return acces(format!("{name} cannot be accessed directly by load/store"));
+            }
+            if !direct {
+                return acces(format!("{name} cannot be accessed indirectly by helper"));
+            }
+            if !reg.var.var_off.is_const() {
+                return acces(format!("{name} access cannot have variable offset"));
+            }
+            let at = (off as i64 as u64).wrapping_add(reg.var.var_off.value);
+            if p as u64 != at {
+                return acces(format!("{name} access misaligned expected={p} off={at}"));
+            }
+            if size != 8 {
+                return acces(format!("{name} access size must be BPF_DW"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The kernel struct behind a map of type `t` (its ops' `map_btf_id`).
+fn map_struct_name(t: crate::maps::MapType) -> &'static str {
+    use crate::maps::MapType as M;
+    match t {
+        M::Array
+        | M::PercpuArray
+        | M::ProgArray
+        | M::PerfEventArray
+        | M::CgroupArray
+        | M::ArrayOfMaps => "bpf_array",
+        M::Hash | M::PercpuHash | M::LruHash | M::LruPercpuHash | M::HashOfMaps => "bpf_htab",
+        M::StackTrace => "bpf_stack_map",
+        M::LpmTrie => "lpm_trie",
+        M::DevMap | M::DevMapHash => "bpf_dtab",
+        M::SockMap => "bpf_stab",
+        M::SockHash => "bpf_shtab",
+        M::CpuMap => "bpf_cpu_map",
+        M::XskMap => "xsk_map",
+        M::Queue | M::Stack => "bpf_queue_stack",
+        M::RingBuf | M::UserRingBuf => "bpf_ringbuf_map",
+        M::BloomFilter => "bpf_bloom_filter",
+        M::ReuseportSockarray => "reuseport_array",
+        M::CgroupStorage | M::PercpuCgroupStorage => "bpf_cgroup_storage_map",
+        M::SkStorage | M::InodeStorage | M::TaskStorage | M::CgrpStorage => "bpf_local_storage_map",
+        M::Arena => "bpf_arena",
+        M::StructOps => "bpf_struct_ops_map",
+        M::Unspec | M::Other(_) => "bpf_map",
+    }
+}
+
 /// `check_map_access_type`: `BPF_F_RDONLY_PROG` maps refuse writes, `BPF_F_WRONLY_PROG`
 /// maps reads.
 pub(super) fn check_map_access_type(map: &MapDef, off: i32, size: i32, write: bool) -> Res<()> {
@@ -589,18 +728,21 @@ pub(super) fn stack_write(
     size: i32,
     value: Option<RegState>,
     bpf_capable: bool,
-) -> Res<()> {
+) -> Res<bool> {
     let slot_start = off.rem_euclid(8) == 0;
-    if let Some(v) = value {
-        // The kernel also keeps scalar spills narrower than 8 bytes (bpf_capable), but
-        // without precision tracking their exact values stop pruning (Cilium programs then
-        // run into the complexity limit): they stay data bytes until precision lands.
+    if let Some(mut v) = value {
+        // check_stack_write_fixed_off: scalars are spilled whatever their size (as root),
+        // pointers only whole.
         let spill = if v.is_scalar() {
-            bpf_capable && size == 8
+            bpf_capable
         } else {
             size == 8
         };
         if slot_start && spill {
+            if v.is_scalar() && reg_width(&v) > 8 * size as u32 {
+                // A narrowing spill breaks the link with the register.
+                v.id = 0;
+            }
             // save_register_state: the spill covers the low `size` bytes of the slot.
             let slot = frame.slot_mut(off);
             slot.spilled = Some(v);
@@ -611,7 +753,7 @@ pub(super) fn stack_write(
                     mark_misc(t);
                 }
             }
-            return Ok(());
+            return Ok(true);
         }
         if !v.is_scalar() && v.ty != RegType::NotInit {
             return acces("invalid size of register spill".into());
@@ -624,7 +766,12 @@ pub(super) fn stack_write(
         let byte = (off + i).rem_euclid(8) as usize;
         slot.slot_type[byte] = if zero { SlotType::Zero } else { SlotType::Misc };
     }
-    Ok(())
+    Ok(false)
+}
+
+/// `get_reg_width`: the bits the unsigned maximum needs.
+fn reg_width(r: &RegState) -> u32 {
+    64 - r.var.umax_value.leading_zeros()
 }
 
 /// `check_stack_write_var_off` as root: every byte of `[lo, hi)` may be written.
@@ -673,7 +820,7 @@ pub(super) fn stack_read(
     off: i32,
     size: i32,
     allow_uninit: bool,
-) -> Res<Option<RegState>> {
+) -> Res<(Option<RegState>, bool)> {
     let slot = frame.stack.get(((-off - 1) / 8) as usize).copied();
     if let Some(slot) = slot.filter(|s| s.slot_type[0] == SlotType::Spill)
         && let Some(sp) = slot.spilled
@@ -684,7 +831,7 @@ pub(super) fn stack_read(
             .take_while(|t| **t == SlotType::Spill)
             .count() as i32;
         if size == 8 && spill_size == 8 {
-            return Ok(Some(sp));
+            return Ok((Some(sp), true));
         }
         if !sp.is_scalar() {
             return acces("invalid size of register fill".into());
@@ -692,10 +839,10 @@ pub(super) fn stack_read(
         if size <= spill_size && off.rem_euclid(8) == 0 {
             // A narrowing fill: coerce_reg_to_size (by the caller) adjusts the bounds.
             let mut v = sp;
-            if size < 8 && sp.var.umax_value >= 1u64 << (8 * size) {
+            if reg_width(&sp) > 8 * size as u32 {
                 v.id = 0;
             }
-            return Ok(Some(v));
+            return Ok((Some(v), true));
         }
         let (mut spill_cnt, mut zero_cnt) = (0, 0);
         for i in 0..size {
@@ -710,13 +857,14 @@ pub(super) fn stack_read(
             }
         }
         let zero_spill = sp.var.var_off.is_const() && sp.var.var_off.value == 0;
-        return Ok(Some(
-            if (spill_cnt == size && zero_spill) || zero_cnt == size {
-                RegState::known(0)
-            } else {
-                RegState::unknown()
-            },
-        ));
+        // Only zeroes read back from the spill itself are a register fill.
+        return Ok(if spill_cnt == size && zero_spill {
+            (Some(RegState::known(0)), true)
+        } else if zero_cnt == size {
+            (Some(RegState::known(0)), false)
+        } else {
+            (Some(RegState::unknown()), false)
+        });
     }
     let mut all_zero = true;
     for i in 0..size {
@@ -728,11 +876,14 @@ pub(super) fn stack_read(
             _ => all_zero = false,
         }
     }
-    Ok(Some(if all_zero {
-        RegState::known(0)
-    } else {
-        RegState::unknown()
-    }))
+    Ok((
+        Some(if all_zero {
+            RegState::known(0)
+        } else {
+            RegState::unknown()
+        }),
+        false,
+    ))
 }
 
 #[cfg(test)]

@@ -98,6 +98,8 @@ pub struct CheckEnv<'a> {
     pub helpers: &'a dyn HelperModel,
     /// Whether the license lets the program call GPL-only helpers.
     pub gpl_compatible: bool,
+    /// Loaded with `BPF_F_SLEEPABLE` (libbpf does for its `.s` sections and `syscall`).
+    pub sleepable: bool,
 }
 
 /// The verdict of [`verify`]: the statistics, and the error when the program is refused.
@@ -179,6 +181,7 @@ fn verify_program(
             .license
             .or(program.license.as_deref())
             .is_some_and(crate::helpers::proto::license_is_gpl_compatible),
+        sleepable: crate::progtype::section::is_sleepable(&program.section),
     };
     let (result, stats, log) = check_program(&program.insns, &pre, &env, with_log);
     let verification = Verification {
@@ -208,6 +211,7 @@ pub(crate) fn check_insns(
         bpf_capable: true,
         helpers: &MapHelpers,
         gpl_compatible: true,
+        sleepable: false,
     };
     do_check(insns, &pre, &env).0
 }
@@ -248,7 +252,8 @@ fn check_program(
         live: super::liveness::compute_live_registers_decoded(insns, &decoded, |func_id| {
             proto::proto_for(
                 func_id,
-                &ProgSpec::new(env.prog_type, env.expected_attach_type),
+                &ProgSpec::new(env.prog_type, env.expected_attach_type)
+                    .with_sleepable(env.sleepable),
             )
             .map(|p| p.arg_count())
         }),
@@ -347,6 +352,22 @@ type Res<T> = Result<T, (Errno, String)>;
 
 fn acces<T>(msg: String) -> Res<T> {
     Err((Errno::Acces, msg))
+}
+
+/// Why a slot the opcode table knows does not decode: a register number past R10
+/// (`check_reg_arg`: `R%d is invalid`; jumps read their destination first, the other
+/// classes their source), else the opcode.
+fn invalid_reg_or_opcode(raw: &RawInsn) -> (Errno, String) {
+    let class = raw.code & 0x07;
+    let order = if class == 0x05 || class == 0x06 {
+        [raw.dst, raw.src]
+    } else {
+        [raw.src, raw.dst]
+    };
+    match order.into_iter().find(|&r| r > 10) {
+        Some(r) => (Errno::Inval, format!("R{r} is invalid")),
+        None => (Errno::Inval, format!("unknown opcode {:02x}", raw.code)),
+    }
 }
 
 fn imm_value(imm: i32) -> u64 {
@@ -550,6 +571,22 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// A legacy packet load that fails returns 0 from the function at once (the code
+    /// `gen_ld_abs` emits has a hidden exit): in a called subprogram, that return is a path
+    /// of its own, back at the caller with R0 = 0.
+    fn ld_abs_failure_return(&mut self, idx: usize, st: &VerifierState) -> Res<()> {
+        if st.frame.len() < 2 || st.cur().callback_ret.is_some() {
+            return Ok(());
+        }
+        let mut fail = st.clone();
+        fail.path.push((idx, true));
+        let Some(callee) = fail.frame.pop() else {
+            return Ok(());
+        };
+        fail.cur_mut().regs[0] = RegState::known(0);
+        self.push_stack(callee.callsite, fail)
+    }
+
     fn step(&mut self, idx: usize, st: &mut VerifierState) -> Res<Next> {
         let Some(raw) = self.insns.get(idx) else {
             return acces(format!(
@@ -559,13 +596,7 @@ impl Walker<'_> {
         };
         check_fields(raw, false).map_err(|m| (Errno::Inval, m))?;
         let Some(insn) = self.decoded.get(idx).copied().flatten() else {
-            // check_reg_arg: a register number past r10 (the source is checked first);
-            // check_fields has refused register fields where the opcode has none.
-            let msg = match (raw.src, raw.dst) {
-                (r, _) | (_, r) if r > 10 => format!("R{r} is invalid"),
-                _ => format!("unknown opcode {:02x}", raw.code),
-            };
-            return Err((Errno::Inval, msg));
+            return Err(invalid_reg_or_opcode(raw));
         };
         match insn {
             Insn::Alu {
@@ -704,16 +735,26 @@ impl Walker<'_> {
                 refs::check_resource_leak(st, "BPF_LD_[ABS|IND]")?;
                 clobber_caller_saved(st);
                 st.cur_mut().regs[0] = RegState::unknown();
+                self.ld_abs_failure_return(idx, st)?;
             }
             Insn::Ja { off, .. } => {
                 return Ok(Next::Goto((idx as i64 + 1 + off as i64) as usize));
             }
             Insn::MayGoto { off } => {
+                // The jump is taken now; the fall-through (one more iteration) is explored
+                // later, one level deeper, with the scalars that changed since the loop's
+                // previous visit here widened.
                 let target = (idx as i64 + 1 + off as i64) as usize;
+                let prev = self.find_prev_entry(st, idx);
                 let mut other = st.clone();
-                other.path.push((idx, true));
-                self.push_stack(target, other)?;
-                st.path.push((idx, false));
+                other.path.push((idx, false));
+                other.may_goto_depth += 1;
+                if let Some(k) = prev {
+                    equiv::widen_imprecise_scalars(&self.kept[k].st, &mut other, self.id_gen);
+                }
+                self.push_stack(idx + 1, other)?;
+                st.path.push((idx, true));
+                return Ok(Next::Goto(target));
             }
             Insn::Jump {
                 width,
@@ -838,6 +879,19 @@ mod tests {
         assert_eq!(
             msg(&[r0, skip, RawInsn::new(0x7b, 10, 15, -8, 0), EXIT]),
             "accept"
+        );
+    }
+
+    #[test]
+    fn registers_past_r10_are_invalid() {
+        // r0 = r15: the source is read first; a jump reads its destination first.
+        assert_eq!(
+            msg(&[RawInsn::new(0xbf, 0, 15, 0, 0), EXIT]),
+            "R15 is invalid"
+        );
+        assert_eq!(
+            msg(&[RawInsn::new(0x1d, 12, 11, 0, 0), EXIT]),
+            "R12 is invalid"
         );
     }
 

@@ -230,6 +230,20 @@ impl Walker<'_> {
         }
     }
 
+    /// `find_prev_entry`: the most recent checkpoint at `idx` still on the path being
+    /// explored (branches pending, same call chain), other than `cur`'s own parent: the
+    /// state a loop through `idx` came around from.
+    pub(super) fn find_prev_entry(&self, cur: &VerifierState, idx: usize) -> Option<usize> {
+        let list = self.explored.get(&(idx, cur.cur().callsite))?;
+        list.iter().rev().copied().find(|&k| {
+            let s = &self.kept[k];
+            Some(k) != cur.parent
+                && s.st.insn_idx == idx
+                && s.branches > 0
+                && Self::same_callsites(&s.st, cur)
+        })
+    }
+
     /// `is_state_visited`: `Ok(true)` when an explored state covers `cur` (prune the path).
     pub(super) fn is_state_visited(&mut self, idx: usize, cur: &mut VerifierState) -> Res<bool> {
         let aux = self.aux(idx);
