@@ -18,7 +18,7 @@ use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
 use std::path::{Path, PathBuf};
 
 /// (fixture object without `.o`, program, the kernel's verdict or error line).
-const CASES: &[(&str, &str, &str)] = &[
+const CASES: &[common::probes::Probe] = &[
     ("args", "key_ok", "accept"),
     (
         "args",
@@ -449,99 +449,14 @@ fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verifier_helpers")
 }
 
-/// bpfsim's verdict on one probe: `accept` or the error message.
-fn bpfsim_verdict(obj: &Object, program: &str) -> String {
-    let Some(prog) = obj.programs.iter().find(|p| p.name == program) else {
-        return format!("no program {program}");
-    };
-    let options = PreflightOptions {
-        btf_info: !prog.func_info.is_empty(),
-        maps: MapRefs::Object(&obj.maps),
-        ..PreflightOptions::default()
-    };
-    match verify(prog, &options).result {
-        Ok(()) => "accept".to_string(),
-        Err(e) => e.message().to_string(),
-    }
-}
-
 #[test]
 fn recorded_verdicts_hold() {
-    let mut objects = std::collections::BTreeMap::new();
-    let mut wrong = Vec::new();
-    for &(file, program, kernel) in CASES {
-        let obj = objects.entry(file).or_insert_with(|| {
-            Object::from_file(fixture_dir().join(format!("{file}.o"))).expect("fixture parses")
-        });
-        let got = bpfsim_verdict(obj, program);
-        if got != kernel {
-            wrong.push(format!(
-                "{file}/{program}: kernel {kernel:?}, bpfsim {got:?}"
-            ));
-        }
-    }
-    println!(
-        "{}/{} probes agree with the kernel",
-        CASES.len() - wrong.len(),
-        CASES.len()
-    );
-    assert!(wrong.is_empty(), "disagreements:\n{}", wrong.join("\n"));
+    common::probes::check_recorded(&fixture_dir(), CASES);
 }
 
 #[test]
 fn kernel_agrees_with_the_recorded_verdicts() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        println!("skipped: not root");
-        return;
-    }
-    let tool = common::shared_dir().join("tools/kernel_verdicts.py");
-    if !tool.is_file() {
-        println!("skipped: {} not found", tool.display());
-        return;
-    }
-    let out = std::env::temp_dir().join(format!("bpfsim-vh-{}.jsonl", std::process::id()));
-    let status = std::process::Command::new("python3")
-        .arg(&tool)
-        .arg(fixture_dir())
-        .arg("-o")
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
-    let Ok(text) = status.and_then(|_| std::fs::read_to_string(&out)) else {
-        println!("skipped: kernel_verdicts.py did not run");
-        return;
-    };
-    let _ = std::fs::remove_file(&out);
-    let mut wrong = Vec::new();
-    let mut seen = 0;
-    for line in text.lines() {
-        let rec: serde_json::Value = serde_json::from_str(line).expect("jsonl line is JSON");
-        let (Some(file), Some(program)) = (rec["file"].as_str(), rec["program"].as_str()) else {
-            continue;
-        };
-        let said = match rec["kernel_verdict"].as_str() {
-            Some("accept") => "accept".to_string(),
-            _ => rec["error_line"].as_str().unwrap_or("").to_string(),
-        };
-        let file = file.trim_end_matches(".o");
-        match CASES.iter().find(|c| c.0 == file && c.1 == program) {
-            Some(c) => {
-                seen += 1;
-                if c.2 != said {
-                    wrong.push(format!(
-                        "{file}/{program}: recorded {:?}, kernel now {said:?}",
-                        c.2
-                    ));
-                }
-            }
-            None => wrong.push(format!("{file}/{program}: not recorded (kernel: {said:?})")),
-        }
-    }
-    println!("kernel re-checked {seen} probes");
-    assert_eq!(seen, CASES.len(), "some probes were not loaded");
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    common::probes::check_kernel(&fixture_dir(), CASES);
 }
 
 /// Corpus programs the kernel refuses for a helper-call rule, with its error line.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod probes;
 pub mod sys;
 
 use std::path::{Path, PathBuf};
