@@ -15,6 +15,11 @@ use super::btf::{BtfKind, BtfType, BtfTypes};
 
 /// `MAX_RESOLVE_DEPTH`.
 const MAX_RESOLVE_DEPTH: u32 = 32;
+/// The most struct members and section variables one record's walk visits. Nested structs
+/// can fan out exponentially within `MAX_RESOLVE_DEPTH` (two members of the next struct,
+/// 31 times over); the kernel's BTF size checks make that costly to build there, but an
+/// object's BTF is input here. Real map values have hundreds of members at most.
+const MAX_MEMBERS_VISITED: u32 = 100_000;
 /// `BTF_FIELDS_MAX`: the most fields one record holds.
 const BTF_FIELDS_MAX: usize = 11;
 
@@ -132,9 +137,10 @@ pub fn parse_fields(types: &BtfTypes, value_type_id: u32, value_size: u32) -> Ve
     let Some(t) = types.get(value_type_id) else {
         return Vec::new();
     };
+    let mut budget = MAX_MEMBERS_VISITED;
     let found = match t.kind {
-        BtfKind::Struct => find_struct_field(types, t, 0),
-        BtfKind::DataSec => find_datasec_var(types, t),
+        BtfKind::Struct => find_struct_field(types, t, 0, &mut budget),
+        BtfKind::DataSec => find_datasec_var(types, t, &mut budget),
         _ => return Vec::new(),
     };
     let Ok(mut fields) = found else {
@@ -156,10 +162,16 @@ pub fn parse_fields(types: &BtfTypes, value_type_id: u32, value_size: u32) -> Ve
 }
 
 /// `btf_find_struct_field`: the members of a struct, in order.
-fn find_struct_field(types: &BtfTypes, t: &BtfType, level: u32) -> Result<Vec<MapField>, Refused> {
+fn find_struct_field(
+    types: &BtfTypes,
+    t: &BtfType,
+    level: u32,
+    budget: &mut u32,
+) -> Result<Vec<MapField>, Refused> {
     let mut out = Vec::new();
     let mut seen = Vec::new();
     for m in &t.members {
+        *budget = budget.checked_sub(1).ok_or(Refused)?;
         let bit_off = if t.kind_flag {
             m.offset & 0x00ff_ffff
         } else {
@@ -171,16 +183,29 @@ fn find_struct_field(types: &BtfTypes, t: &BtfType, level: u32) -> Result<Vec<Ma
         let Some(mt) = types.get(m.type_id) else {
             return Err(Refused);
         };
-        out.extend(find_field_one(types, mt, bit_off / 8, 0, &mut seen, level)?);
+        out.extend(find_field_one(
+            types,
+            mt,
+            bit_off / 8,
+            0,
+            &mut seen,
+            level,
+            budget,
+        )?);
     }
     Ok(out)
 }
 
 /// `btf_find_datasec_var`: the variables of a global-data section.
-fn find_datasec_var(types: &BtfTypes, t: &BtfType) -> Result<Vec<MapField>, Refused> {
+fn find_datasec_var(
+    types: &BtfTypes,
+    t: &BtfType,
+    budget: &mut u32,
+) -> Result<Vec<MapField>, Refused> {
     let mut out = Vec::new();
     let mut seen = Vec::new();
     for v in &t.members {
+        *budget = budget.checked_sub(1).ok_or(Refused)?;
         let Some(var_type) = types
             .get(v.type_id)
             .and_then(|var| types.get(var.size_or_type))
@@ -188,7 +213,7 @@ fn find_datasec_var(types: &BtfTypes, t: &BtfType) -> Result<Vec<MapField>, Refu
             return Err(Refused);
         };
         out.extend(find_field_one(
-            types, var_type, v.offset, v.size, &mut seen, 0,
+            types, var_type, v.offset, v.size, &mut seen, 0, budget,
         )?);
     }
     Ok(out)
@@ -202,6 +227,7 @@ fn find_field_one<'a>(
     expected_size: u32,
     seen: &mut Vec<FieldKind>,
     level: u32,
+    budget: &mut u32,
 ) -> Result<Vec<MapField>, Refused> {
     let mut nelems: u32 = 1;
     let mut depth = 0;
@@ -232,7 +258,7 @@ fn find_field_one<'a>(
         if level + 1 >= MAX_RESOLVE_DEPTH {
             return Err(Refused);
         }
-        let inner = find_struct_field(types, t, level + 1)?;
+        let inner = find_struct_field(types, t, level + 1, budget)?;
         return repeat(&inner, off, nelems, sz);
     };
     let sz = kind.size();
@@ -345,4 +371,62 @@ fn kptr_kind<'a>(types: &'a BtfTypes, mut t: &'a BtfType) -> Result<Option<Field
         return Err(Refused);
     }
     Ok(Some(kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `.BTF` bytes: type 1 an int, types 2..=depth+1 structs whose two members are both
+    /// of the next struct (the last one's of the int), so a walk that enters every member
+    /// visits 2^depth leaves.
+    fn doubling_structs(depth: u32) -> Vec<u8> {
+        let mut types = Vec::new();
+        let word = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+        // int: name 0, kind INT (1), size 4, 32-bit encoding.
+        for x in [0, 1 << 24, 4, 32] {
+            word(&mut types, x);
+        }
+        for k in 0..depth {
+            let id = 2 + k;
+            let (member, member_size) = if k + 1 == depth {
+                (1, 4)
+            } else {
+                (id + 1, 4 << (depth - k - 1))
+            };
+            for x in [
+                0,
+                (4 << 24) | 2,
+                2 * member_size,
+                0,
+                member,
+                0,
+                0,
+                member,
+                member_size * 8,
+            ] {
+                word(&mut types, x);
+            }
+        }
+        let mut btf = Vec::new();
+        btf.extend_from_slice(&[0x9f, 0xeb, 1, 0]);
+        for x in [24, 0, types.len() as u32, types.len() as u32, 1] {
+            word(&mut btf, x);
+        }
+        btf.extend_from_slice(&types);
+        btf.push(0);
+        btf
+    }
+
+    #[test]
+    fn deeply_fanned_out_structs_end_in_bounded_work() {
+        // 2^28 leaves: without a bound on the members visited this takes minutes.
+        let types = BtfTypes::parse(&doubling_structs(28)).unwrap();
+        let start = std::time::Instant::now();
+        assert_eq!(parse_fields(&types, 2, 4 << 28), Vec::new());
+        assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
+        // A small one is walked whole (and holds no special field).
+        let types = BtfTypes::parse(&doubling_structs(3)).unwrap();
+        assert_eq!(parse_fields(&types, 2, 32), Vec::new());
+    }
 }
