@@ -39,6 +39,12 @@ pub fn ctx_access_ok(t: ProgType, attach: Option<u32>, off: u32, size: u32, writ
     }
 }
 
+/// `bpf_ctx_narrow_access_ok`: a load of `size` bytes of a `field`-byte context field is a
+/// power of two no wider than the field.
+pub(crate) fn narrow_ok(size: u32, field: u32) -> bool {
+    size <= field && size.is_power_of_two()
+}
+
 /// The size of the context structure of type `t`, where it has a fixed one.
 pub fn ctx_size(t: ProgType) -> Option<usize> {
     if skb::is_skb_type(t) {

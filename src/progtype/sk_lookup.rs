@@ -24,7 +24,7 @@ pub fn access_ok(off: u32, size: u32, write: bool) -> bool {
     if write || size == 0 || off >= SK_LOOKUP_CTX_SIZE || !off.is_multiple_of(size) {
         return false;
     }
-    let narrow = |field: u32| size <= field && size.is_power_of_two();
+    let narrow = |field: u32| super::narrow_ok(size, field);
     match off {
         SK..FAMILY => size == 8,
         // `remote_port` is 2 bytes; a 4-byte load of it is allowed for compatibility.

@@ -4,17 +4,13 @@
 //! programs (`sock_addr_is_valid_access`). Both depend on the attach type. Linux 6.18 was
 //! asked about every offset, size and direction (tests/progtype_kernel.rs).
 
+use super::narrow_ok;
 use super::section::attach::*;
 
 /// `sizeof(struct bpf_sock)`.
 pub const SOCK_CTX_SIZE: u32 = 80;
 /// `sizeof(struct bpf_sock_addr)`.
 pub const SOCK_ADDR_CTX_SIZE: u32 = 72;
-
-/// `bpf_ctx_narrow_access_ok`: a power of two no wider than the field.
-fn narrow_ok(size: u32, field: u32) -> bool {
-    size <= field && size.is_power_of_two()
-}
 
 /// `bpf_ctx_wide_access_ok`: an aligned 8-byte access inside the array `[start, end)`.
 fn wide_ok(off: u32, size: u32, start: u32, end: u32) -> bool {

@@ -34,7 +34,7 @@ pub fn access_ok(off: u32, size: u32, write: bool) -> bool {
         off::BYTES_RECEIVED..off::BYTES_ACKED_END => size == 8,
         // sk, skb_data, skb_data_end: pointers.
         off::SK..off::SKB_LEN => size == 8,
-        off::SKB_TCP_FLAGS => size <= 4 && size.is_power_of_two(),
+        off::SKB_TCP_FLAGS => super::narrow_ok(size, 4),
         off::SKB_HWTSTAMP.. => size == 8,
         _ => size == 4,
     }
