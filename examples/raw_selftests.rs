@@ -108,9 +108,16 @@ fn parse(v: &Value) -> Result<Test, String> {
         return Err("attach target".into());
     }
     let hex = s("insns");
-    let bytes: Vec<u8> = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0))
-        .collect();
+    let bytes = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(|| format!("instructions: bad hex {pair:?}"))
+        })
+        .collect::<Result<Vec<u8>, String>>()?;
     let insns = RawInsn::slots(&bytes).map_err(|e| format!("instructions: {e}"))?;
     let mut maps = Vec::new();
     if let Some(fixups) = v["fixups"].as_object() {
