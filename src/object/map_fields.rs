@@ -420,11 +420,16 @@ mod tests {
 
     #[test]
     fn deeply_fanned_out_structs_end_in_bounded_work() {
-        // 2^28 leaves: without a bound on the members visited this takes minutes.
-        let types = BtfTypes::parse(&doubling_structs(28)).unwrap();
+        // 2^27 leaves (the most whose member bit offsets fit in 32 bits): without a bound on
+        // the members visited this takes seconds in release, minutes in debug.
+        let types = BtfTypes::parse(&doubling_structs(27)).unwrap();
         let start = std::time::Instant::now();
-        assert_eq!(parse_fields(&types, 2, 4 << 28), Vec::new());
-        assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
+        assert_eq!(parse_fields(&types, 2, 4 << 27), Vec::new());
+        assert!(
+            start.elapsed().as_millis() < 1000,
+            "took {:?}",
+            start.elapsed()
+        );
         // A small one is walked whole (and holds no special field).
         let types = BtfTypes::parse(&doubling_structs(3)).unwrap();
         assert_eq!(parse_fields(&types, 2, 32), Vec::new());
