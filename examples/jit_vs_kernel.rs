@@ -3,13 +3,20 @@
 //! (`bpftool prog loadall` + `bpftool prog run ... data_in ... repeat N`, which reports the
 //! average duration of one run) and in a bpfsim `Session` (the interpreter, the JIT in
 //! checked mode, the JIT in verified mode). The rounds alternate between the kernel and
-//! bpfsim and the best round of each is kept. The kernel's test-run timer stops while the
+//! bpfsim. Times are the best round of each; a ratio is the median over the rounds of the
+//! ratio within one round, which a slow spell of the machine (its CPU time stolen by the
+//! host) moves far less than it moves two independent bests. The kernel's test-run timer stops while the
 //! loop yields the CPU to other tasks; so that a busy machine does not count against bpfsim
 //! only, bpfsim's runs are timed in CPU time of the running thread
 //! (`CLOCK_THREAD_CPUTIME_ID`), and in wall time as well (`Session::run`'s own average).
 //!
-//! `cargo run --release --example jit_vs_kernel [REPEAT] [ROUNDS]` (as root with bpftool for the
-//! kernel column; without them it prints bpfsim's numbers only).
+//! Both sides run on one CPU: the process pins itself to the CPU it starts on (or to `CPU`),
+//! and bpftool inherits that. On a shared VM the two virtual CPUs are not equally fast (a
+//! busy sibling thread on the host slows one of them), and a run that timed the kernel on
+//! one and bpfsim on the other measured that difference, by up to 25%.
+//!
+//! `cargo run --release --example jit_vs_kernel [REPEAT] [ROUNDS] [CPU]` (as root with bpftool
+//! for the kernel column; without them it prints bpfsim's numbers only).
 
 use bpfsim::engine::Engine;
 use bpfsim::jit::JitMode;
@@ -79,6 +86,29 @@ fn thread_cpu_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// Pins the process (and so the bpftool it starts) to `cpu`, or to the CPU it runs on now.
+/// Returns the CPU, or why it could not pin.
+fn pin(cpu: Option<usize>) -> Result<usize, String> {
+    // SAFETY: sched_getcpu has no arguments; it returns the CPU or -1.
+    let current = unsafe { libc::sched_getcpu() };
+    let cpu = match cpu {
+        Some(c) => c,
+        None => usize::try_from(current).map_err(|_| "sched_getcpu failed".to_string())?,
+    };
+    // SAFETY: cpu_set_t is plain data that CPU_ZERO/CPU_SET initialise; sched_setaffinity
+    // reads one set of the size given.
+    let rc = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_ZERO(&mut set);
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if rc != 0 {
+        return Err(format!("CPU {cpu}: {}", std::io::Error::last_os_error()));
+    }
+    Ok(cpu)
+}
+
 fn main() {
     let repeat: u32 = std::env::args()
         .nth(1)
@@ -88,6 +118,10 @@ fn main() {
         .nth(2)
         .and_then(|a| a.parse().ok())
         .unwrap_or(ROUNDS);
+    let cpu = match pin(std::env::args().nth(3).and_then(|a| a.parse().ok())) {
+        Ok(c) => format!("on CPU {c}"),
+        Err(e) => format!("not pinned ({e})"),
+    };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let obj = root.join("benches/fixtures/bench.o");
     let frame = frame();
@@ -109,45 +143,63 @@ fn main() {
         })
         .collect();
     let mut insns = [0u64; PROGRAMS.len()];
-    let mut best_kernel: Option<Vec<f64>> = None;
+    // Per round: the kernel's time per program (if measured), bpfsim's per engine and program.
+    let mut kernel_rounds: Vec<Vec<f64>> = Vec::new();
     let mut kernel_note = None;
-    let mut best = vec![[f64::INFINITY; PROGRAMS.len()]; engines.len()];
-    let mut best_wall = best.clone();
+    let mut rounds_cpu: Vec<Vec<[f64; PROGRAMS.len()]>> = Vec::new();
+    let mut best_wall = vec![[f64::INFINITY; PROGRAMS.len()]; engines.len()];
     for _ in 0..rounds {
         match kernel_round(&obj, &frame_path, repeat) {
-            Ok(t) => {
-                let b = best_kernel.get_or_insert_with(|| vec![f64::INFINITY; t.len()]);
-                for (b, t) in b.iter_mut().zip(t) {
-                    *b = b.min(t);
-                }
-            }
+            Ok(t) => kernel_rounds.push(t),
             Err(e) => kernel_note = Some(e),
         }
-        for (e, s) in sessions.iter_mut().enumerate() {
-            for (i, p) in PROGRAMS.iter().enumerate() {
+        let mut cpu = vec![[0.0; PROGRAMS.len()]; engines.len()];
+        // A program's engines run back to back, so a slow spell of the machine falls on all
+        // of them and their ratio within the round stays what the code makes it.
+        for (i, p) in PROGRAMS.iter().enumerate() {
+            for (e, s) in sessions.iter_mut().enumerate() {
                 let t0 = thread_cpu_ns();
                 let out = s.run(p, &input, repeat).expect("runs");
-                let cpu = (thread_cpu_ns() - t0) as f64 / repeat as f64;
+                cpu[e][i] = (thread_cpu_ns() - t0) as f64 / repeat as f64;
                 insns[i] = out.insns;
-                best[e][i] = best[e][i].min(cpu);
                 best_wall[e][i] = best_wall[e][i].min(out.duration.as_nanos() as f64);
             }
         }
+        rounds_cpu.push(cpu);
     }
-    let _ = std::fs::remove_file(&frame_path);
+    let best = |e: usize, i: usize| {
+        rounds_cpu
+            .iter()
+            .map(|r| r[e][i])
+            .fold(f64::INFINITY, f64::min)
+    };
+    let best_kernel = |i: usize| {
+        kernel_rounds
+            .iter()
+            .map(|k| k[i])
+            .reduce(f64::min)
+    };
+    // The median over rounds of a ratio taken within each round.
+    let median_ratio = |ratio: &dyn Fn(usize) -> Option<f64>| {
+        let mut r: Vec<f64> = (0..rounds_cpu.len()).filter_map(ratio).collect();
+        r.sort_by(f64::total_cmp);
+        (!r.is_empty()).then(|| r[r.len() / 2])
+    };
+    let (checked, verified) = (1, 2);
     println!(
-        "{:<12} {:>8} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+        "{:<12} {:>8} {:>11} {:>11} {:>11} {:>12} {:>10} {:>10} {:>10}",
         "program",
         "insns",
         "kernel JIT",
         "interp",
         "jit checked",
         "jit verified",
-        "verif/kern",
+        "v/k bests",
+        "v/k median",
         "chk/verif"
     );
+    let ratio_text = |r: Option<f64>| r.map_or("-".into(), |r| format!("{r:.2}x"));
     for (i, p) in PROGRAMS.iter().enumerate() {
-        let k = best_kernel.as_ref().map(|k| k[i]);
         let fmt = |ns: f64| {
             if ns >= 10_000.0 {
                 format!("{:.1} µs", ns / 1000.0)
@@ -155,16 +207,23 @@ fn main() {
                 format!("{ns:.0} ns")
             }
         };
+        let verif_kern = median_ratio(&|r| {
+            let k = kernel_rounds.get(r)?;
+            Some(rounds_cpu[r][verified][i] / k[i])
+        });
+        let chk_verif =
+            median_ratio(&|r| Some(rounds_cpu[r][checked][i] / rounds_cpu[r][verified][i]));
         println!(
-            "{:<12} {:>8} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+            "{:<12} {:>8} {:>11} {:>11} {:>11} {:>12} {:>10} {:>10} {:>10}",
             p,
             insns[i],
-            k.map_or("-".into(), fmt),
-            fmt(best[0][i]),
-            fmt(best[1][i]),
-            fmt(best[2][i]),
-            k.map_or("-".into(), |k| format!("{:.2}x", best[2][i] / k)),
-            format!("{:.2}x", best[1][i] / best[2][i]),
+            best_kernel(i).map_or("-".into(), fmt),
+            fmt(best(0, i)),
+            fmt(best(checked, i)),
+            fmt(best(verified, i)),
+            ratio_text(best_kernel(i).map(|k| best(verified, i) / k)),
+            ratio_text(verif_kern),
+            ratio_text(chk_verif),
         );
     }
     println!("bpfsim in wall time (interp / jit checked / jit verified):");
@@ -174,8 +233,13 @@ fn main() {
             p, best_wall[0][i], best_wall[1][i], best_wall[2][i]
         );
     }
-    if let Some(note) = kernel_note.filter(|_| best_kernel.is_none()) {
+    if let Some(note) = kernel_note.filter(|_| kernel_rounds.is_empty()) {
         println!("kernel: not measured ({note})");
     }
-    println!("best of {rounds} rounds of {repeat} runs each");
+    println!(
+        "times: the best of {rounds} rounds of {repeat} runs each; v/k bests: the ratio of \
+         the best times; v/k median, chk/verif: the median over the rounds of the ratio \
+         within a round; {cpu}"
+    );
+    let _ = std::fs::remove_file(&frame_path);
 }
