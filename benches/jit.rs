@@ -187,7 +187,7 @@ fn object_path() -> String {
 fn objects(c: &mut Criterion) {
     let frame = frame();
     let input = TestRunInput::new(&frame);
-    for program in ["arith", "csum", "helper_loop", "local_call"] {
+    for program in ["arith", "csum", "fields", "helper_loop", "local_call"] {
         let mut g = c.benchmark_group(format!("object/{program}"));
         let mut want = None;
         for (label, engine, mode) in [

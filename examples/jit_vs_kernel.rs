@@ -25,7 +25,7 @@ use bpfsim::session::Session;
 use std::path::Path;
 use std::process::Command;
 
-const PROGRAMS: [&str; 4] = ["arith", "csum", "helper_loop", "local_call"];
+const PROGRAMS: [&str; 5] = ["arith", "csum", "fields", "helper_loop", "local_call"];
 /// Rounds when the second argument does not say.
 const ROUNDS: usize = 5;
 
@@ -173,12 +173,7 @@ fn main() {
             .map(|r| r[e][i])
             .fold(f64::INFINITY, f64::min)
     };
-    let best_kernel = |i: usize| {
-        kernel_rounds
-            .iter()
-            .map(|k| k[i])
-            .reduce(f64::min)
-    };
+    let best_kernel = |i: usize| kernel_rounds.iter().map(|k| k[i]).reduce(f64::min);
     // The median over rounds of a ratio taken within each round.
     let median_ratio = |ratio: &dyn Fn(usize) -> Option<f64>| {
         let mut r: Vec<f64> = (0..rounds_cpu.len()).filter_map(ratio).collect();

@@ -15,7 +15,10 @@
 //! accesses are done inline when they lie in the current stack frames
 //! or in the last region a slow access found (one cache for loads, one for stores); anything
 //! else goes to the interpreter's slow path through [`super::runtime`], which translates
-//! context fields, finds the region or reports the same fault. Verified mode emits the
+//! context fields, finds the region or reports the same fault. Loads (or stores) through one
+//! base register in straight-line code share one check of the bytes they span ([`Group`]),
+//! with a copy of that code whose accesses are checked one by one for when it fails.
+//! Verified mode emits the
 //! access with no check, except through registers that may hold the context pointer
 //! (`ctxflow`).
 
@@ -92,6 +95,8 @@ struct Gen<'a> {
     cold: Vec<Cold>,
     /// Verified mode: per slot, the registers that may hold the context pointer.
     maybe_ctx: Vec<super::ctxflow::RegSet>,
+    /// Per slot: an access a group check (`group`) covers, emitted without its own check.
+    covered: Vec<bool>,
 }
 
 /// Compiles program `program` (its lowered `code`, `len` slots of its own).
@@ -132,6 +137,7 @@ pub fn generate(
             JitMode::Verified => super::ctxflow::maybe_ctx(code, len),
             JitMode::Checked => Vec::new(),
         },
+        covered: vec![false; code.len()],
     };
     let body = g.prologue();
     g.body();
@@ -158,6 +164,72 @@ fn is_forward_cond(op: &Op, pc: usize) -> bool {
     (OpKind::Jeq64K as u8..=OpKind::Jsle32X as u8).contains(&k) && op.off as usize > pc
 }
 
+/// Accesses through one base register that one check covers (checked mode): loads only or
+/// stores only (the two caches), the base not written between them, and among them no jump
+/// target, no call, atomic or backward jump: only straight-line code and forward conditional
+/// jumps out. Parsers read several header fields after one test against the packet's end
+/// (and leave on the first field they do not want): one check instead of one per field.
+struct Group {
+    first: usize,
+    last: usize,
+    base: crate::vm::code::RegIdx,
+    write: bool,
+    /// The bytes the members touch, as offsets from the base: `[lo, hi)`.
+    lo: i64,
+    hi: i64,
+    members: Vec<usize>,
+}
+
+/// A plain load or store: its base register, offset, size and direction.
+struct Access {
+    base: crate::vm::code::RegIdx,
+    off: i32,
+    size: u64,
+    write: bool,
+}
+
+fn access(op: &Op) -> Option<Access> {
+    use OpKind::*;
+    let (size, write) = match op.kind {
+        LdxB | LdxSB => (1, false),
+        LdxH | LdxSH => (2, false),
+        LdxW | LdxSW => (4, false),
+        LdxDW => (8, false),
+        StB | StxB => (1, true),
+        StH | StxH => (2, true),
+        StW | StxW => (4, true),
+        StDW | StxDW => (8, true),
+        _ => return None,
+    };
+    let base = if write { op.dst } else { op.src };
+    Some(Access {
+        base,
+        off: op.off,
+        size,
+        write,
+    })
+}
+
+/// Whether `op` at `pc` has no effect beyond registers and plain memory and, if it does not
+/// run straight on, leaves forward (the way a parser leaves on a field it does not want):
+/// ALU operations, `lddw`, loads, stores and forward conditional jumps.
+fn straight(op: &Op, pc: usize) -> bool {
+    use OpKind::*;
+    let k = op.kind as u8;
+    (Add64K as u8..=Arsh32X as u8).contains(&k)
+        || is_forward_cond(op, pc)
+        || access(op).is_some()
+        || matches!(
+            op.kind,
+            MovSx64 | MovSx32 | Neg64 | Neg32 | Le | Swap | Ld64 | Ld64Tail
+        )
+}
+
+/// Whether a straight-line `op` writes register `r`.
+fn writes(op: &Op, r: crate::vm::code::RegIdx) -> bool {
+    access(op).is_none_or(|a| !a.write) && op.kind != OpKind::Ld64Tail && op.dst == r
+}
+
 fn has_target(kind: OpKind) -> bool {
     use OpKind::*;
     (Ja as u8..=MayGoto as u8).contains(&(kind as u8)) || kind == CallLocal
@@ -171,6 +243,9 @@ impl Gen<'_> {
     /// Whether an access at `pc` through `base` is checked: always in checked mode; in
     /// verified mode when the base may be the context pointer (its fields are translated).
     fn checked(&self, pc: usize, base: crate::vm::code::RegIdx, off: i32, size: u64) -> bool {
+        if self.covered[pc] {
+            return false;
+        }
         // r10 never written: `[r10 + off]` with off in [-512, -size] is in the current frame.
         let frame = -(STACK_SIZE as i32)..=-(size as i32);
         if self.fixed_frame && base.get() == 10 && frame.contains(&off) {
@@ -280,36 +355,18 @@ impl Gen<'_> {
             }
         }
         let mut pending = 0u32;
-        let mut fused = false;
-        for pc in 0..len {
-            let op = code[pc];
-            if std::mem::take(&mut fused) {
-                // The second instruction of a pair `fuse` emitted as one.
-                self.a.bind(self.slot[pc]);
-                continue;
-            }
+        let mut pc = 0;
+        while pc < len {
             if leader[pc] {
                 self.flush(&mut pending);
             }
-            if op.kind == OpKind::Ld64Tail {
-                let l = self.slot[pc];
-                self.cold.push(Box::new(move |g: &mut Gen<'_>| {
-                    g.a.bind(l);
-                    g.error_stub(ERR_INTO_LD64, pc as u64);
-                }));
+            if let Some(group) = self.group_at(pc, &leader) {
+                self.group(&group, &mut pending);
+                pc = group.last + 1;
                 continue;
             }
-            self.a.bind(self.slot[pc]);
-            pending += 1;
-            let next = code.get(pc + 1).filter(|_| pc + 1 < len && !leader[pc + 1]);
-            if let Some(next) = next
-                && self.fuse(&op, next)
-            {
-                pending += 1;
-                fused = true;
-                continue;
-            }
-            self.op(pc, &op, &mut pending);
+            let next_is_leader = pc + 1 >= len || leader[pc + 1];
+            pc += self.slot_code(pc, next_is_leader, &mut pending, true);
         }
         self.flush(&mut pending);
         needed_padding.sort_unstable();
@@ -320,6 +377,121 @@ impl Gen<'_> {
                 self.error_stub(ERR_PC_OUT_OF_RANGE, code[t].imm as u64);
             }
         }
+    }
+
+    /// Emits slot `pc` (binding its label when `bind`) and returns how many slots it took:
+    /// 2 when the next one (not a leader) was fused into it.
+    fn slot_code(
+        &mut self,
+        pc: usize,
+        next_is_leader: bool,
+        pending: &mut u32,
+        bind: bool,
+    ) -> usize {
+        let code = self.code;
+        let op = code[pc];
+        if op.kind == OpKind::Ld64Tail {
+            if bind {
+                let l = self.slot[pc];
+                self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+                    g.a.bind(l);
+                    g.error_stub(ERR_INTO_LD64, pc as u64);
+                }));
+            }
+            return 1;
+        }
+        if bind {
+            self.a.bind(self.slot[pc]);
+        }
+        *pending += 1;
+        if !next_is_leader && self.fuse(&op, &code[pc + 1]) {
+            // The second instruction of the pair: no code of its own.
+            if bind {
+                self.a.bind(self.slot[pc + 1]);
+            }
+            *pending += 1;
+            return 2;
+        }
+        self.op(pc, &op, pending);
+        1
+    }
+
+    /// Checked mode: the group of accesses starting at `pc`, if one does (see [`Group`]).
+    fn group_at(&self, pc: usize, leader: &[bool]) -> Option<Group> {
+        if self.mode != JitMode::Checked {
+            return None;
+        }
+        let first = access(&self.code[pc])?;
+        if !self.checked(pc, first.base, first.off, first.size) {
+            return None;
+        }
+        let mut group = Group {
+            first: pc,
+            last: pc,
+            base: first.base,
+            write: first.write,
+            lo: first.off as i64,
+            hi: first.off as i64 + first.size as i64,
+            members: vec![pc],
+        };
+        let mut q = pc;
+        loop {
+            if writes(&self.code[q], first.base) {
+                break;
+            }
+            q += 1;
+            if q >= self.len || leader[q] || !straight(&self.code[q], q) {
+                break;
+            }
+            if let Some(a) = access(&self.code[q])
+                && a.base == first.base
+                && a.write == first.write
+                && self.checked(q, a.base, a.off, a.size)
+            {
+                group.members.push(q);
+                group.last = q;
+                group.lo = group.lo.min(a.off as i64);
+                group.hi = group.hi.max(a.off as i64 + a.size as i64);
+            }
+        }
+        (group.members.len() > 1).then_some(group)
+    }
+
+    /// One check for a whole group: when `[base + lo, base + hi)` lies in one region, the
+    /// members run unchecked; otherwise a copy of the group's slots runs, each access with
+    /// its own check, so that a fault is the same error at the same slot, after the same
+    /// effects.
+    fn group(&mut self, group: &Group, pending: &mut u32) {
+        let base = self.r(group.base);
+        let span = (group.hi - group.lo) as u64;
+        let each = self.a.label();
+        let join = self.a.label();
+        // A jump to the first member comes to the check.
+        self.a.bind(self.slot[group.first]);
+        self.check_span(base, group.lo as i32, span, group.write, each);
+        for &m in &group.members {
+            self.covered[m] = true;
+        }
+        let before = *pending;
+        let mut pc = group.first;
+        while pc <= group.last {
+            pc += self.slot_code(pc, pc == group.last, pending, pc != group.first);
+        }
+        for &m in &group.members {
+            self.covered[m] = false;
+        }
+        self.a.bind(join);
+        let (first, last) = (group.first, group.last);
+        self.cold.push(Box::new(move |g: &mut Gen<'_>| {
+            g.a.bind(each);
+            // Counted once, by the copy above: this one's count is dropped.
+            let mut count = before;
+            let mut pc = first;
+            while pc <= last {
+                pc += g.slot_code(pc, pc == last, &mut count, false);
+            }
+            g.a.jmp(join);
+        }));
     }
 
     /// Emits two ALU instructions (the second no jump target) as one x86 instruction where
@@ -700,6 +872,13 @@ impl Gen<'_> {
     /// The inline bounds check of a checked access: falls through when `[base + off, +size)`
     /// lies in the stack frames or the cached region, else goes to `slow`.
     fn check(&mut self, base: u8, off: i32, size: u64, write: bool, slow: Label) {
+        self.check_span(base, off, size, write, slow);
+    }
+
+    /// [`Gen::check`] for `span` bytes, any number: the limits the run state keeps are for
+    /// 1, 2, 4 and 8 bytes; a span of another length is checked as its first byte and its
+    /// last byte lying in the region.
+    fn check_span(&mut self, base: u8, off: i32, span: u64, write: bool, slow: Label) {
         let (clo, clim) = if write {
             (field!(wcache_lo), field!(wcache_lim))
         } else {
@@ -711,24 +890,37 @@ impl Gen<'_> {
         } else {
             [(clo, clim), stack]
         };
-        // r11 = addr - lo: the access fits exactly when r11 < lim[size] (= len - size + 1).
-        let adj = off;
-        let idx = size.trailing_zeros() as i32;
+        // r11 = addr - lo: `span` bytes fit exactly when r11 < lim[span] (= len - span + 1),
+        // or, for other spans, when r11 < len and r11 + span - 1 < len (len < 2^63: no wrap).
+        let sized = matches!(span, 1 | 2 | 4 | 8);
+        let idx = if sized {
+            span.trailing_zeros() as i32
+        } else {
+            0
+        };
         let [(lo1, lim1), (lo2, lim2)] = order.map(|(lo, lim)| (lo, lim + 8 * idx));
+        let emit = move |a: &mut Asm, lo: i32, lim: i32, miss: Label| {
+            a.lea(R11, base, off);
+            a.alu_rm(alu::SUB, R11, CTX, lo);
+            a.alu_rm(alu::CMP, R11, CTX, lim);
+            if !sized {
+                a.jcc(cc::AE, miss);
+                a.lea(R10, R11, (span - 1) as i32);
+                a.alu_rm(alu::CMP, R10, CTX, lim);
+            }
+        };
         // The likely region inline, with its branch not taken; the other one out of line.
         let second = self.a.label();
         let fast = self.a.label();
-        self.a.lea(R11, base, adj);
-        self.a.alu_rm(alu::SUB, R11, CTX, lo1);
-        self.a.alu_rm(alu::CMP, R11, CTX, lim1);
+        emit(&mut self.a, lo1, lim1, second);
         self.a.jcc(cc::AE, second);
         self.a.bind(fast);
         self.cold.push(Box::new(move |g: &mut Gen<'_>| {
             g.a.bind(second);
-            g.a.lea(R11, base, adj);
-            g.a.alu_rm(alu::SUB, R11, CTX, lo2);
-            g.a.alu_rm(alu::CMP, R11, CTX, lim2);
+            let miss = g.a.label();
+            emit(&mut g.a, lo2, lim2, miss);
             g.a.jcc(cc::B, fast);
+            g.a.bind(miss);
             g.a.jmp(slow);
         }));
     }

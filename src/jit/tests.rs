@@ -297,6 +297,56 @@ fn zero_extension_pairs_match() {
 /// The checked JIT caches the element of a map-values region an access found (until a
 /// helper call): an access inside it passes inline, one that crosses its end still faults
 /// as in the interpreter, and the next element is found again.
+/// Loads or stores through one base in straight-line code share one check (`Group`): when
+/// that check fails, each access runs with its own, so the fault is the interpreter's, at
+/// the same slot, after the same stores.
+#[test]
+fn grouped_accesses_fault_where_the_interpreter_does() {
+    let mem: Vec<u8> = (1..=16).collect();
+    for src in [
+        // All in bounds, loads and stores, spans of 2, 8, 16 and 11 bytes.
+        "ldxb %r0, [%r1+0]\nldxb %r2, [%r1+1]\nadd %r0, %r2\nexit",
+        "ldxw %r0, [%r1+0]\nldxw %r2, [%r1+4]\nadd %r0, %r2\nexit",
+        "ldxdw %r0, [%r1+8]\nmov %r3, 5\nldxw %r2, [%r1+0]\nldxh %r4, [%r1+6]\nxor %r0, %r2\nxor %r0, %r4\nexit",
+        "stw [%r1+0], 7\nmov %r3, 0x60\nstxb [%r1+10], %r3\nmov %r0, 0\nexit",
+        // The last member out of bounds: the first store stays, the fault is the second's.
+        "stw [%r1+0], 7\nmov %r0, 1\nstw [%r1+13], 9\nexit",
+        "ldxw %r0, [%r1+12]\nldxb %r2, [%r1+16]\nexit",
+        // The first out of bounds (below the input), the second in.
+        "ldxb %r0, [%r1-1]\nldxb %r2, [%r1+0]\nexit",
+        // Another base in between, out of bounds: its own fault, after the first store.
+        "mov %r3, %r1\nstb [%r1+0], 1\nstb [%r3+20], 2\nstb [%r1+1], 3\nexit",
+        // Loads and stores through one base are two groups (two caches).
+        "ldxw %r0, [%r1+0]\nstw [%r1+4], 1\nldxw %r2, [%r1+8]\nstw [%r1+12], 2\nexit",
+        // Through a pointer into the stack, then across the frame's top.
+        "mov %r2, %r10\nadd %r2, -16\nstdw [%r2+0], 1\nstdw [%r2+8], 2\nldxdw %r0, [%r2+0]\nldxdw %r3, [%r2+8]\nadd %r0, %r3\nexit",
+        "mov %r2, %r10\nadd %r2, -8\nstdw [%r2+0], 1\nstdw [%r2+8], 2\nexit",
+        // A parser's exits between the members: taken, not taken, and a fault after them.
+        "ldxh %r2, [%r1+12]\nmov %r0, 0\njne %r2, 0x0e0d, +2\nldxb %r0, [%r1+14]\nldxb %r3, [%r1+15]\nexit",
+        "ldxh %r2, [%r1+12]\nmov %r0, 0\njeq %r2, 0x0e0d, +2\nldxb %r0, [%r1+14]\nldxb %r3, [%r1+15]\nexit",
+        "ldxh %r2, [%r1+12]\nmov %r0, 0\njne %r2, 0x0e0d, +2\nldxb %r0, [%r1+14]\nldxb %r3, [%r1+16]\nexit",
+        // A jump to the first member (may_goto's taken edge) comes to the group's check; the
+        // frame pointer moved, so the accesses are checked (the differential test's find).
+        "add %r10, 40\nja +4\nadd %r0, %r0\nadd %r0, %r0\nadd %r0, %r0\nldxb %r0, [%r1+0]\nadd %r0, %r0\nadd %r10, 72\njne %r0, %r1, +3\nadd %r0, %r0\nadd %r0, %r0\nmay_goto +0\nldxb %r0, [%r10-9]\nadd %r0, %r0\nldxb %r0, [%r10-9]\n",
+        // lddw among the members.
+        "ldxw %r0, [%r1+0]\nlddw %r3, 0x100000000\nldxw %r2, [%r1+4]\nadd %r0, %r3\nadd %r0, %r2\nexit",
+    ] {
+        same(src, &mem);
+    }
+    // The base rewritten by a member: the next access is not the group's (it faults at an
+    // address made of the input's bytes, whose nearest region varies from run to run).
+    let src = "ldxw %r2, [%r1+0]\nldxdw %r1, [%r1+8]\nldxb %r0, [%r1+0]\nexit";
+    let (got, _) = jit(src, &mem, 100, JitMode::Checked);
+    assert!(
+        matches!(got, Err(VmError::MemoryAccess { pc: 2, .. })),
+        "{got:?}"
+    );
+    assert!(matches!(
+        interp(src, &mem, 100).0,
+        Err(VmError::MemoryAccess { pc: 2, .. })
+    ));
+}
+
 #[test]
 fn cached_map_elements_keep_accesses_inside_one_element() {
     for tail in [
