@@ -56,18 +56,6 @@ pub enum CodegenError {
     Unbound,
 }
 
-/// Whether no instruction of `code` writes r10 (then r10 is always the frame pointer).
-pub fn keeps_frame_pointer(code: &[Op], len: usize) -> bool {
-    use OpKind::*;
-    code.iter().take(len).all(|op| {
-        let k = op.kind as u8;
-        let writes_dst =
-            (Add64K as u8..=Ld64 as u8).contains(&k) || (LdxB as u8..=LdxSW as u8).contains(&k);
-        let writes_src = matches!(op.kind, Atomic32 | Atomic64) && op.aux & ATOMIC_FETCH != 0;
-        !(writes_dst && op.dst.get() == 10 || writes_src && op.src.get() == 10)
-    })
-}
-
 /// Generated code and where its body starts (the tail-call entry, after the prologue).
 pub struct Generated {
     pub code: Vec<u8>,
@@ -1181,18 +1169,31 @@ impl Gen<'_> {
             a.alu_mi(alu::ADD, CTX, field!(stack_lim) + 8 * i, frame);
         }
         a.alu_ri(true, alu::SUB, RBP, frame);
-        // Each frame starts zeroed, as in the interpreter.
-        a.load64(R11, CTX, field!(stack_lo));
-        a.xorps_xmm0();
-        a.mov_imm(R10, (STACK_SIZE / 64) as u64);
-        let lp = a.label();
-        a.bind(lp);
-        for i in 0..4 {
-            a.movups_store_xmm0(R11, 16 * i);
+        // Each frame starts zeroed as far as the callee reaches (a multiple of 16 bytes; see
+        // `frame_use`), as in the interpreter: up to 128 bytes in straight stores, more in
+        // 64-byte steps (which may clear a little more, below what the callee reaches).
+        let zeroed = (op.imm as usize).min(STACK_SIZE) as i32;
+        if zeroed > 0 {
+            a.load64(R11, CTX, field!(stack_lo));
+            a.xorps_xmm0();
+            if zeroed <= 128 {
+                for i in 0..zeroed / 16 {
+                    a.movups_store_xmm0(R11, frame - zeroed + 16 * i);
+                }
+            } else {
+                let steps = (zeroed + 63) / 64;
+                a.alu_ri(true, alu::ADD, R11, frame - 64 * steps);
+                a.mov_imm(R10, steps as u64);
+                let lp = a.label();
+                a.bind(lp);
+                for i in 0..4 {
+                    a.movups_store_xmm0(R11, 16 * i);
+                }
+                a.alu_ri(true, alu::ADD, R11, 64);
+                a.alu_ri(true, alu::SUB, R10, 1);
+                a.jcc(cc::NE, lp);
+            }
         }
-        a.alu_ri(true, alu::ADD, R11, 64);
-        a.alu_ri(true, alu::SUB, R10, 1);
-        a.jcc(cc::NE, lp);
         // r6-r9 are the caller's again after the call.
         for r in [RBX, R13, R14, R15] {
             a.push(r);

@@ -119,7 +119,7 @@ impl Jit {
         // Tail calls keep registers: r10 is fixed only if no program of the set writes it.
         let fixed_frame = (0..jit.interp.program_count())
             .filter_map(|i| jit.interp.lowered(i))
-            .all(|(code, len)| codegen::keeps_frame_pointer(code, len));
+            .all(|(code, len)| crate::vm::frame_use::keeps_frame_pointer(code, len));
         for index in 0..jit.interp.program_count() {
             let compiled = match jit.interp.lowered(index) {
                 None => None,
@@ -222,11 +222,13 @@ impl Jit {
         let counted = budget.min(i64::MAX as u64);
         let entries = self.entries.as_ptr();
         let n_entries = self.entries.len();
+        let zeroed = self.interp.entry_use(index);
         let machine = self.interp.machine();
         let stack_top = machine.stack_top();
         let frame = STACK_SIZE as u64;
-        // Each run's entry frame starts zeroed, as in the interpreter.
-        memory::zero(Checked(stack_top - frame), STACK_SIZE);
+        // Each run's entry frame starts zeroed as far as the program reaches, as in the
+        // interpreter.
+        memory::zero(Checked(stack_top - zeroed as u64), zeroed);
         // The region r1 points to (raw mode's input) is the likely first one used.
         let cache = |write: bool| {
             env.mem

@@ -347,6 +347,31 @@ fn grouped_accesses_fault_where_the_interpreter_does() {
     ));
 }
 
+/// Each frame starts zeroed as far as its function reaches (`frame_use`): what an earlier
+/// callee left below the next one's reach is never read, in either engine, and each run
+/// starts with its entry frame zeroed again.
+#[test]
+fn frames_read_zero_where_their_function_reaches() {
+    // f dirties 8 and 200 bytes down; g reads them (g reaches 208 bytes); h, reaching 16
+    // bytes, reads 8 down; main reads 24 down (its own reach) and dirties it for the next run.
+    let src = "call local f\ncall local g\nmov %r6, %r0\ncall local h\nadd %r6, %r0\n\
+               ldxdw %r0, [%r10-24]\nadd %r0, %r6\nstdw [%r10-24], 5\nexit\n\
+               f:\nstdw [%r10-8], -1\nstdw [%r10-200], -1\nstdw [%r10-512], -1\nexit\n\
+               g:\nldxdw %r0, [%r10-8]\nldxdw %r1, [%r10-200]\nadd %r0, %r1\nexit\n\
+               h:\nldxdw %r0, [%r10-8]\nexit";
+    let insns = decode_program(&assemble(src).expect("assembles")).expect("decodes");
+    let mut vm = Interpreter::new(&insns, HelperTable::conformance()).expect("prepares");
+    for _ in 0..2 {
+        assert_eq!(vm.run_raw(&mut []).expect("runs").r0, 0, "interpreter");
+    }
+    for mode in [JitMode::Checked, JitMode::Verified] {
+        let mut j = Jit::compile(&insns, HelperTable::conformance(), mode).expect("compiles");
+        for _ in 0..2 {
+            assert_eq!(j.run_raw(&mut []).expect("runs").r0, 0, "{mode:?}");
+        }
+    }
+}
+
 #[test]
 fn cached_map_elements_keep_accesses_inside_one_element() {
     for tail in [

@@ -2,6 +2,7 @@
 //! width and its operand kind folded into one dispatch byte and immediates pre-extended, so
 //! the run loop decodes nothing.
 
+use super::{STACK_SIZE, frame_use};
 use crate::insn::{
     AluOp, AtomicOp, ByteOrder, CallTarget, Insn, JmpCond, Ld64Kind, Size, Source, Width,
 };
@@ -199,7 +200,8 @@ impl RegIdx {
 
 /// One pre-decoded slot. `off` is the memory offset of loads and stores, or the absolute
 /// target slot of jumps and local calls; `imm` is the immediate already extended the way the
-/// operation uses it.
+/// operation uses it, and for a local call the bytes at the top of the callee's frame that
+/// are zeroed when it is entered ([`super::frame_use`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct Op {
@@ -287,6 +289,25 @@ pub fn lower(insns: &[Insn]) -> Result<Vec<Op>, PrepareError> {
     }
     let padded = code.len().next_power_of_two();
     code.resize(padded, padding(len as i64));
+    // A local call's `imm`: how much of its new frame the callee can reach (zeroed on entry).
+    let whole = frame_use::whole_frames(&code, len);
+    let mut callee_use: Vec<Option<i64>> = vec![None; len];
+    for pc in 0..len {
+        if code[pc].kind == OpKind::CallLocal {
+            let target = code[pc].off as usize;
+            code[pc].imm = match callee_use.get(target).copied().flatten() {
+                Some(n) => n,
+                None if whole => STACK_SIZE as i64,
+                None => {
+                    let n = frame_use::frame_use(&code, len, target) as i64;
+                    if let Some(slot) = callee_use.get_mut(target) {
+                        *slot = Some(n);
+                    }
+                    n
+                }
+            };
+        }
+    }
     Ok(code)
 }
 

@@ -5,6 +5,7 @@ use super::alu;
 use super::code::{self, ATOMIC_FETCH, Op, OpKind, PrepareError};
 use super::env::{Env, LegacyLoad};
 use super::error::{AccessKind, LoadError, VmError};
+use super::frame_use;
 use super::memory::{self, Checked, Region, RegionKind};
 use super::{DEFAULT_BUDGET, MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE};
 use crate::helpers::{CallEnv, HelperError, HelperTable};
@@ -36,6 +37,8 @@ pub(crate) struct Lowered {
     /// False for a placeholder of a program that could not be prepared: tail calls to it
     /// fall through, as they do to an empty program array slot.
     available: bool,
+    /// Bytes at the top of the entry frame zeroed when a run starts ([`frame_use::entry_use`]).
+    entry_use: usize,
 }
 
 /// A caller's state saved across a bpf-to-bpf call.
@@ -85,10 +88,12 @@ impl Interpreter {
                 return Err(PrepareError::UnknownHelper { pc, id: op.imm });
             }
         }
+        let entry_use = frame_use::entry_use(&code, insns.len());
         self.programs.push(Lowered {
             code,
             len: insns.len(),
             available: true,
+            entry_use,
         });
         Ok(self.programs.len() - 1)
     }
@@ -101,6 +106,7 @@ impl Interpreter {
             code,
             len: 0,
             available: false,
+            entry_use: STACK_SIZE,
         });
         self.programs.len() - 1
     }
@@ -136,6 +142,11 @@ impl Interpreter {
 
     pub(crate) fn helpers(&self) -> &HelperTable {
         &self.helpers
+    }
+
+    /// Bytes at the top of the entry frame a run of program `index` starts with zeroed.
+    pub(crate) fn entry_use(&self, index: usize) -> usize {
+        self.programs.get(index).map_or(STACK_SIZE, |p| p.entry_use)
     }
 
     /// What a run shares with callbacks, and the top of the entry frame's stack: another
@@ -355,7 +366,12 @@ fn execute(
         (STACK_SIZE * (entry.depth + 1)) as u64,
         true,
     );
-    memory::zero(Checked(stack.start), STACK_SIZE);
+    // A program's entry frame is zeroed as far as the program reaches; a callback's whole.
+    let zeroed = match entry.depth {
+        0 => machine.programs[program].entry_use,
+        _ => STACK_SIZE,
+    };
+    memory::zero(Checked(frame_top - zeroed as u64), zeroed);
     let mut frames = [Frame::default(); MAX_CALL_FRAMES];
     let mut depth = entry.depth;
     let mut tail_calls = 0u32;
@@ -644,7 +660,9 @@ fn execute(
                     stack.start -= STACK_SIZE as u64;
                     stack.len += STACK_SIZE as u64;
                     stack.kind = RegionKind::Stack(depth);
-                    memory::zero(Checked(stack.start), STACK_SIZE);
+                    let zeroed = (op.imm as usize).min(STACK_SIZE);
+                    let top = stack.start + STACK_SIZE as u64;
+                    memory::zero(Checked(top - zeroed as u64), zeroed);
                     transfer!(op.off as usize);
                     continue;
                 }

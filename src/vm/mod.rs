@@ -7,6 +7,7 @@ pub mod alu;
 pub mod code;
 mod env;
 mod error;
+pub mod frame_use;
 mod interp;
 pub mod memory;
 
