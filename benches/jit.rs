@@ -26,7 +26,7 @@
 
 use bpfsim::engine::Engine;
 use bpfsim::helpers::HelperTable;
-use bpfsim::insn::{AluOp, CallTarget, Insn, Reg, Source, encode_program};
+use bpfsim::insn::encode_program;
 use bpfsim::jit::{Jit, JitMode};
 use bpfsim::maps::MapSetConfig;
 use bpfsim::object::Object;
@@ -38,70 +38,10 @@ use bpfsim::vm::memory::RegionKind;
 use bpfsim::vm::{Env, Interpreter};
 mod common;
 
-use common::{alu, arithmetic_loop, loop_back};
+use common::{arithmetic_loop, checksum, helper_free_loop, helper_loop, identity, local_call_loop};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
-
-/// r6 = n; do { r1 = r6; call 5; r6 -= 1 } while (r6); exit
-fn helper_loop(n: i32) -> Vec<Insn> {
-    with_call(n, Insn::Call(CallTarget::Helper(5)))
-}
-
-/// The same loop with `r0 = r1` where the call was: the time a call adds is the difference.
-fn helper_free_loop(n: i32) -> Vec<Insn> {
-    with_call(n, alu(AluOp::Mov, Reg::R0, Source::Reg(Reg::R1)))
-}
-
-fn with_call(n: i32, call: Insn) -> Vec<Insn> {
-    vec![
-        alu(AluOp::Mov, Reg::R6, Source::Imm(n)),
-        alu(AluOp::Mov, Reg::R1, Source::Reg(Reg::R6)),
-        call,
-        alu(AluOp::Sub, Reg::R6, Source::Imm(1)),
-        loop_back(Reg::R6, -4),
-        Insn::Exit,
-    ]
-}
-
-/// r6 = n; r7 = 0; do { r1 = r6; call f; r7 += r0; r6 -= 1 } while (r6); r0 = r7; exit
-/// f: r0 = r1; r0 ^= 0x5a; r0 += 3; exit
-fn local_call_loop(n: i32) -> Vec<Insn> {
-    vec![
-        alu(AluOp::Mov, Reg::R6, Source::Imm(n)),
-        alu(AluOp::Mov, Reg::R7, Source::Imm(0)),
-        alu(AluOp::Mov, Reg::R1, Source::Reg(Reg::R6)),
-        // f is at 9 = 3 + 1 + 5.
-        Insn::Call(CallTarget::Local(5)),
-        alu(AluOp::Add, Reg::R7, Source::Reg(Reg::R0)),
-        alu(AluOp::Sub, Reg::R6, Source::Imm(1)),
-        loop_back(Reg::R6, -5),
-        alu(AluOp::Mov, Reg::R0, Source::Reg(Reg::R7)),
-        Insn::Exit,
-        alu(AluOp::Mov, Reg::R0, Source::Reg(Reg::R1)),
-        alu(AluOp::Xor, Reg::R0, Source::Imm(0x5a)),
-        alu(AluOp::Add, Reg::R0, Source::Imm(3)),
-        Insn::Exit,
-    ]
-}
-
-fn checksum() -> (Vec<Insn>, Vec<u8>) {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let bytes =
-        std::fs::read(format!("{root}/examples/checksum.bin")).expect("examples/checksum.bin");
-    let slots = bpfsim::insn::RawInsn::slots(&bytes).expect("whole slots");
-    let mem = std::fs::read(format!("{root}/examples/ipv4_header.bin"))
-        .expect("examples/ipv4_header.bin");
-    // rbpf's raw mode does not pass the length in r2: every engine gets it from a first
-    // `r2 = len` (relative jumps are unaffected).
-    let mut insns = vec![alu(AluOp::Mov, Reg::R2, Source::Imm(mem.len() as i32))];
-    insns.extend(bpfsim::insn::decode_program(&slots).expect("decodes"));
-    (insns, mem)
-}
-
-fn identity(a: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
-    a
-}
 
 fn raw(c: &mut Criterion) {
     let (cks, header) = checksum();
