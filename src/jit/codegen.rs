@@ -168,36 +168,6 @@ struct Group {
     members: Vec<usize>,
 }
 
-/// A plain load or store: its base register, offset, size and direction.
-struct Access {
-    base: crate::vm::code::RegIdx,
-    off: i32,
-    size: u64,
-    write: bool,
-}
-
-fn access(op: &Op) -> Option<Access> {
-    use OpKind::*;
-    let (size, write) = match op.kind {
-        LdxB | LdxSB => (1, false),
-        LdxH | LdxSH => (2, false),
-        LdxW | LdxSW => (4, false),
-        LdxDW => (8, false),
-        StB | StxB => (1, true),
-        StH | StxH => (2, true),
-        StW | StxW => (4, true),
-        StDW | StxDW => (8, true),
-        _ => return None,
-    };
-    let base = if write { op.dst } else { op.src };
-    Some(Access {
-        base,
-        off: op.off,
-        size,
-        write,
-    })
-}
-
 /// Whether `op` at `pc` has no effect beyond registers and plain memory and, if it does not
 /// run straight on, leaves forward (the way a parser leaves on a field it does not want):
 /// ALU operations, `lddw`, loads, stores and forward conditional jumps.
@@ -206,7 +176,7 @@ fn straight(op: &Op, pc: usize) -> bool {
     let k = op.kind as u8;
     (Add64K as u8..=Arsh32X as u8).contains(&k)
         || is_forward_cond(op, pc)
-        || access(op).is_some()
+        || op.memory_access().is_some()
         || matches!(
             op.kind,
             MovSx64 | MovSx32 | Neg64 | Neg32 | Le | Swap | Ld64 | Ld64Tail
@@ -215,7 +185,7 @@ fn straight(op: &Op, pc: usize) -> bool {
 
 /// Whether a straight-line `op` writes register `r`.
 fn writes(op: &Op, r: crate::vm::code::RegIdx) -> bool {
-    access(op).is_none_or(|a| !a.write) && op.kind != OpKind::Ld64Tail && op.dst == r
+    op.memory_access().is_none_or(|a| !a.write) && op.kind != OpKind::Ld64Tail && op.dst == r
 }
 
 fn has_target(kind: OpKind) -> bool {
@@ -409,7 +379,7 @@ impl Gen<'_> {
         if self.mode != JitMode::Checked {
             return None;
         }
-        let first = access(&self.code[pc])?;
+        let first = self.code[pc].memory_access()?;
         if !self.checked(pc, first.base, first.off, first.size) {
             return None;
         }
@@ -431,7 +401,7 @@ impl Gen<'_> {
             if q >= self.len || leader[q] || !straight(&self.code[q], q) {
                 break;
             }
-            if let Some(a) = access(&self.code[q])
+            if let Some(a) = self.code[q].memory_access()
                 && a.base == first.base
                 && a.write == first.write
                 && self.checked(q, a.base, a.off, a.size)

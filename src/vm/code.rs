@@ -214,6 +214,40 @@ pub struct Op {
     pub imm: i64,
 }
 
+/// A plain load or store of an [`Op`]: the register holding the address, the offset, the
+/// size in bytes and whether it writes (atomics are not plain).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemAccess {
+    pub base: RegIdx,
+    pub off: i32,
+    pub size: u64,
+    pub write: bool,
+}
+
+impl Op {
+    /// The access of a plain load or store, `None` for anything else.
+    pub fn memory_access(&self) -> Option<MemAccess> {
+        use OpKind::*;
+        let (size, write) = match self.kind {
+            LdxB | LdxSB => (1, false),
+            LdxH | LdxSH => (2, false),
+            LdxW | LdxSW => (4, false),
+            LdxDW => (8, false),
+            StB | StxB => (1, true),
+            StH | StxH => (2, true),
+            StW | StxW => (4, true),
+            StDW | StxDW => (8, true),
+            _ => return None,
+        };
+        Some(MemAccess {
+            base: if write { self.dst } else { self.src },
+            off: self.off,
+            size,
+            write,
+        })
+    }
+}
+
 /// Picks one of an operation's four variants `[64K, 64X, 32K, 32X]`.
 fn quad(variants: [OpKind; 4], width: Width, src: Source) -> OpKind {
     variants[match (width, src) {

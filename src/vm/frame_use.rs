@@ -92,30 +92,19 @@ pub fn frame_use(code: &[Op], len: usize, entry: usize) -> usize {
 /// it is not inside the frame or r10 is also its value. `None` for anything else (a load
 /// or store through another register included).
 fn frame_access(op: &Op) -> Option<Result<usize, ()>> {
-    use OpKind::*;
-    let (size, base, value) = match op.kind {
-        LdxB | LdxSB => (1, op.src, None),
-        LdxH | LdxSH => (2, op.src, None),
-        LdxW | LdxSW => (4, op.src, None),
-        LdxDW => (8, op.src, None),
-        StB => (1, op.dst, None),
-        StH => (2, op.dst, None),
-        StW => (4, op.dst, None),
-        StDW => (8, op.dst, None),
-        StxB => (1, op.dst, Some(op.src)),
-        StxH => (2, op.dst, Some(op.src)),
-        StxW => (4, op.dst, Some(op.src)),
-        StxDW => (8, op.dst, Some(op.src)),
-        Atomic32 => (4, op.dst, Some(op.src)),
-        Atomic64 => (8, op.dst, Some(op.src)),
+    let (size, base, value) = match (op.memory_access(), op.kind) {
+        (Some(a), _) if a.write => (a.size, a.base, Some(op.src)),
+        (Some(a), _) => (a.size, a.base, None),
+        (None, OpKind::Atomic32) => (4, op.dst, Some(op.src)),
+        (None, OpKind::Atomic64) => (8, op.dst, Some(op.src)),
         _ => return None,
     };
     if base.get() != STACK_TOP_REG {
         return None;
     }
     let value_is_frame = value.is_some_and(|v| v.get() == STACK_TOP_REG);
-    let loaded_into_frame = matches!(op.kind, LdxB | LdxSB | LdxH | LdxSH | LdxW | LdxSW | LdxDW)
-        && op.dst.get() == STACK_TOP_REG;
+    let loaded_into_frame =
+        op.memory_access().is_some_and(|a| !a.write) && op.dst.get() == STACK_TOP_REG;
     let off = op.off as i64;
     let inside = off >= -(STACK_SIZE as i64) && off + size as i64 <= 0;
     Some(if inside && !value_is_frame && !loaded_into_frame {
