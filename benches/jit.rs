@@ -33,7 +33,7 @@ use bpfsim::object::Object;
 use bpfsim::progtype::TestRunInput;
 use bpfsim::session::Session;
 use bpfsim::testing::verify_program;
-use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
+use bpfsim::verifier::{PreflightOptions, verify};
 use bpfsim::vm::memory::RegionKind;
 use bpfsim::vm::{Env, Interpreter};
 mod common;
@@ -169,13 +169,10 @@ fn compile(c: &mut Criterion) {
         let insns = s.linked_insns(name).expect("links");
         let program = s.object().program(name).expect("program").clone();
         let maps = s.object().maps.clone();
+        let records = s.object().map_records();
         g.bench_function(format!("verify+jit {name} ({} insns)", insns.len()), |b| {
             b.iter(|| {
-                let options = PreflightOptions {
-                    btf_info: !program.func_info.is_empty(),
-                    maps: MapRefs::Object(&maps),
-                    ..PreflightOptions::default()
-                };
+                let options = PreflightOptions::for_object_program(&program, &maps, &records);
                 let v = verify(black_box(&program), &options);
                 assert!(v.result.is_ok());
                 black_box(Jit::compile(&insns, helpers.clone(), JitMode::Verified).expect("ok"))
@@ -185,11 +182,7 @@ fn compile(c: &mut Criterion) {
             // Each stage of the line above alone.
             g.bench_function(format!("verify {name}"), |b| {
                 b.iter(|| {
-                    let options = PreflightOptions {
-                        btf_info: !program.func_info.is_empty(),
-                        maps: MapRefs::Object(&maps),
-                        ..PreflightOptions::default()
-                    };
+                    let options = PreflightOptions::for_object_program(&program, &maps, &records);
                     black_box(verify(black_box(&program), &options))
                 })
             });

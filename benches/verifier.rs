@@ -16,7 +16,7 @@
 mod test_common;
 
 use bpfsim::object::Object;
-use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
+use bpfsim::verifier::{PreflightOptions, verify};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
@@ -85,11 +85,8 @@ fn fixtures(c: &mut Criterion) {
         let program = obj.program(name).expect("fixture program");
         // As `bpfsim run` verifies (`testing::verify_program`): with the object's maps and,
         // from a libbpf-style object, its BTF info.
-        let options = PreflightOptions {
-            btf_info: !program.func_info.is_empty(),
-            maps: MapRefs::Object(&obj.maps),
-            ..PreflightOptions::default()
-        };
+        let records = obj.map_records();
+        let options = PreflightOptions::for_object_program(program, &obj.maps, &records);
         let v = verify(program, &options);
         assert!(v.result.is_ok(), "{file} {name}: {:?}", v.result);
         g.throughput(Throughput::Elements(v.stats.insns_processed));

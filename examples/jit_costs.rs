@@ -17,7 +17,7 @@ use bpfsim::helpers::HelperTable;
 use bpfsim::insn::{AluOp, CallTarget, Insn, JmpCond, Reg, Source, Width, encode_program};
 use bpfsim::jit::{Jit, JitMode};
 use bpfsim::session::Session;
-use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
+use bpfsim::verifier::{PreflightOptions, verify};
 use bpfsim::vm::Env;
 use std::hint::black_box;
 
@@ -154,11 +154,8 @@ fn compile_classify(n: usize) {
     let program = s.object().program("classify").expect("program").clone();
     let maps = s.object().maps.clone();
     let helpers = HelperTable::kernel();
-    let options = PreflightOptions {
-        btf_info: !program.func_info.is_empty(),
-        maps: MapRefs::Object(&maps),
-        ..PreflightOptions::default()
-    };
+    let records = s.object().map_records();
+    let options = PreflightOptions::for_object_program(&program, &maps, &records);
     let mut verify_only = || {
         for _ in 0..BATCH {
             black_box(verify(black_box(&program), &options));

@@ -87,16 +87,10 @@ pub fn verify(a: VerifyArgs) -> Result<(), CliError> {
     }
     let mut rejected = 0;
     for p in &chosen {
-        let options = PreflightOptions {
-            btf_info: !p.func_info.is_empty(),
-            maps: if a.raw.is_some() {
-                MapRefs::None
-            } else {
-                MapRefs::Object(&maps)
-            },
-            map_records: &map_records,
-            ..PreflightOptions::default()
-        };
+        let mut options = PreflightOptions::for_object_program(p, &maps, &map_records);
+        if a.raw.is_some() {
+            options.maps = MapRefs::None;
+        }
         let start = Instant::now();
         let v = if a.log {
             let (v, log) = verify_with_log(p, &options);

@@ -42,7 +42,7 @@ use crate::maps::MapType;
 use crate::object::btf::BtfTypes;
 use crate::progtype::{ProgType, TestRunInput};
 use crate::session::{RunResult, Session, SessionError};
-use crate::verifier::{MapRefs, PreflightOptions};
+use crate::verifier::PreflightOptions;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -645,12 +645,7 @@ pub fn verify_program(session: &Session, name: &str) -> Result<(), TestError> {
             })
         })?;
     let map_records = obj.map_records();
-    let options = PreflightOptions {
-        btf_info: !p.func_info.is_empty(),
-        maps: MapRefs::Object(&obj.maps),
-        map_records: &map_records,
-        ..PreflightOptions::default()
-    };
+    let options = PreflightOptions::for_object_program(p, &obj.maps, &map_records);
     match crate::verifier::verify(p, &options).result {
         Ok(()) => Ok(()),
         Err(e) => Err(TestError::Verifier {

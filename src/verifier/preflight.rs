@@ -79,6 +79,24 @@ impl Default for PreflightOptions<'_> {
     }
 }
 
+impl<'a> PreflightOptions<'a> {
+    /// As libbpf loads a program of an object (and `bpfsim run` verifies it), as root: with
+    /// the program's func and line info when it has them, the object's maps, and their
+    /// values' special fields ([`crate::object::Object::map_records`]).
+    pub fn for_object_program(
+        program: &Program,
+        maps: &'a [crate::maps::MapDef],
+        map_records: &'a [Option<Vec<MapField>>],
+    ) -> Self {
+        PreflightOptions {
+            btf_info: !program.func_info.is_empty(),
+            maps: MapRefs::Object(maps),
+            map_records,
+            ..PreflightOptions::default()
+        }
+    }
+}
+
 /// What the structural passes leave for `do_check`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Preflight {

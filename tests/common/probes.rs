@@ -6,7 +6,7 @@
 //! again, printing `skipped` where that cannot run.
 
 use bpfsim::object::Object;
-use bpfsim::verifier::{MapRefs, PreflightOptions, verify};
+use bpfsim::verifier::{PreflightOptions, verify};
 use std::path::Path;
 
 /// One probe: the object's file stem, the program, and the kernel's verdict.
@@ -18,12 +18,7 @@ pub fn bpfsim_verdict(obj: &Object, program: &str) -> String {
         return format!("no program {program}");
     };
     let records = obj.map_records();
-    let options = PreflightOptions {
-        btf_info: !prog.func_info.is_empty(),
-        maps: MapRefs::Object(&obj.maps),
-        map_records: &records,
-        ..PreflightOptions::default()
-    };
+    let options = PreflightOptions::for_object_program(prog, &obj.maps, &records);
     match verify(prog, &options).result {
         Ok(()) => "accept".to_string(),
         Err(e) => e.message().to_string(),
