@@ -372,6 +372,37 @@ fn frames_read_zero_where_their_function_reaches() {
     }
 }
 
+/// Eight frames are allowed (the entry's and seven callees'), a ninth is the call depth
+/// error, in both engines; stack accesses through a copy of r10 in the deepest frame and
+/// after the returns see each frame's bounds.
+#[test]
+fn call_depth_is_eight_frames_in_both_engines() {
+    let chain = |calls: usize| {
+        let mut src = String::new();
+        for i in 0..calls {
+            src += &format!("f{i}:\ncall local f{}\nadd %r0, 1\nexit\n", i + 1);
+        }
+        src += &format!("f{calls}:\nmov %r2, %r10\nstdw [%r2-8], 40\nldxdw %r0, [%r2-8]\nexit\n");
+        src
+    };
+    let seven = chain(7);
+    same(&seven, &[]);
+    let (got, _) = jit(&seven, &[], 1000, JitMode::Checked);
+    assert_eq!(got.map(|o| o.r0), Ok(47));
+    let eight = chain(8);
+    same(&eight, &[]);
+    let (got, _) = jit(&eight, &[], 1000, JitMode::Checked);
+    assert!(
+        matches!(got, Err(VmError::CallDepth { pc: 21, .. })),
+        "{got:?}"
+    );
+    // r10 moved (the run state's bounds are then adjusted in memory): the same limits.
+    let moved = format!("add %r10, 0\n{}", chain(7).replacen("f0:\n", "", 1));
+    same(&moved, &[]);
+    let moved = format!("add %r10, 0\n{}", chain(8).replacen("f0:\n", "", 1));
+    same(&moved, &[]);
+}
+
 #[test]
 fn cached_map_elements_keep_accesses_inside_one_element() {
     for tail in [
