@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A hold-out measure for bpfsim's verifier: the kernel's own verifier selftests.
 
-Compiles tools/testing/selftests/bpf/progs/verifier_*.c from a kernel source tree into a
+Compiles tools/testing/selftests/bpf/progs/verifier_*.c (or the files starting with the
+--prefix values, e.g. `--prefix dynptr_ --prefix iters`) from a kernel source tree into a
 work directory outside the repository, asks the running kernel for a verdict on every
 program (/work/shared/tools/kernel_verdicts.py, default loading: no unpriv runs, no
 BPF_F_* flags from the `__flag` annotations), runs `bpfsim verify --json` on the same
@@ -14,7 +15,11 @@ every generated file goes to --work.
 Usage (root for the kernel verdicts; they are cached in WORK/kernel.jsonl):
     cargo build --release
     python3 tools/selftests_agreement.py [--src SELFTESTS_BPF_DIR] [--work DIR]
-        [--bpfsim PATH] [--only SUBSTR] [--recompile] [--rekernel] [--json OUT]
+        [--bpfsim PATH] [--prefix P]... [--only SUBSTR] [--recompile] [--rekernel]
+        [--json OUT]
+
+The kernel verdicts are cached for the whole WORK/obj directory, so use one --work per
+selection of --prefix values.
 
 The kernel tree defaults to /tmp/ksrc/linux-source-6.12 (extracted from
 /usr/src/linux-source-6.12.tar.xz when absent).
@@ -100,7 +105,7 @@ def compile_one(args):
     return src_c, r.returncode == 0, next((l for l in err if 'error' in l), err[-1] if err else '')
 
 
-def compile_all(src, root, work, only, recompile, jobs):
+def compile_all(src, root, work, prefixes, only, recompile, jobs):
     inc = prepare_includes(root, work)
     objdir = os.path.join(work, 'obj')
     os.makedirs(objdir, exist_ok=True)
@@ -109,7 +114,7 @@ def compile_all(src, root, work, only, recompile, jobs):
              '-I' + os.path.join(root, 'tools/include'),
              '-Wno-compare-distinct-pointer-types', '-DENABLE_ATOMICS_TESTS'] + sys_includes()
     srcs = sorted(f for f in os.listdir(os.path.join(src, 'progs'))
-                  if f.startswith('verifier_') and f.endswith('.c') and (not only or only in f))
+                  if f.startswith(tuple(prefixes)) and f.endswith('.c') and (not only or only in f))
     todo, ok, failed = [], [], []
     for f in srcs:
         obj = os.path.join(objdir, f[:-2] + '.o')
@@ -265,6 +270,8 @@ def main():
     ap.add_argument('--work', default='/tmp/selftests-agreement', help='objects, headers, verdicts')
     ap.add_argument('--bpfsim', default=None, help='the bpfsim binary (default: release build)')
     ap.add_argument('--kernel-verdicts', default=KERNEL_VERDICTS)
+    ap.add_argument('--prefix', action='append', default=None,
+                    help='compile progs/*.c files starting with this (repeatable; default verifier_)')
     ap.add_argument('--only', default=None, help='only files whose name contains this')
     ap.add_argument('--recompile', action='store_true')
     ap.add_argument('--rekernel', action='store_true', help='ask the kernel again')
@@ -280,7 +287,7 @@ def main():
         sys.exit('no bpfsim binary at %s: cargo build --release, or --bpfsim' % bpfsim)
     root = ensure_tree(a.src)
     os.makedirs(a.work, exist_ok=True)
-    objdir, ok, failed = compile_all(a.src, root, a.work, a.only, a.recompile, a.jobs)
+    objdir, ok, failed = compile_all(a.src, root, a.work, a.prefix or ['verifier_'], a.only, a.recompile, a.jobs)
     kernel = kernel_verdicts(objdir, a.work, a.rekernel, a.kernel_verdicts)
     files = set(f[:-2] + '.o' for f in ok)
     kernel = {k: v for k, v in kernel.items() if k[0] in files}
