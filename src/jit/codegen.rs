@@ -32,8 +32,8 @@ use super::x86::{
     alu, cc, shift,
 };
 use crate::helpers::{Helper, HelperImpl, HelperTable, WorldField, WorldHelperFn};
-use crate::vm::STACK_SIZE;
 use crate::vm::code::{ATOMIC_FETCH, Op, OpKind};
+use crate::vm::{MAX_CALL_FRAMES, STACK_SIZE};
 use std::mem::offset_of;
 
 /// BPF register → x86 register.
@@ -186,27 +186,6 @@ fn straight(op: &Op, pc: usize) -> bool {
 /// Whether a straight-line `op` writes register `r`.
 fn writes(op: &Op, r: crate::vm::code::RegIdx) -> bool {
     op.memory_access().is_none_or(|a| !a.write) && op.kind != OpKind::Ld64Tail && op.dst == r
-}
-
-/// After a call (`moved` = -512) or a return (+512) has moved rbp: the run state's stack
-/// bounds for the new current frame. When r10 is never written, rbp is that frame's top, and
-/// the bounds are stored from it (`lim_base - lo`), so no call waits on the previous
-/// return's stores; otherwise they are adjusted in memory.
-fn set_stack_bounds(a: &mut Asm, fixed_frame: bool, moved: i32) {
-    if fixed_frame {
-        a.lea(R11, RBP, -(STACK_SIZE as i32));
-        a.store64(CTX, field!(stack_lo), R11);
-        for i in 0..4 {
-            a.load64(R10, CTX, field!(lim_base) + 8 * i);
-            a.alu_rr(true, alu::SUB, R10, R11);
-            a.store64(CTX, field!(stack_lim) + 8 * i, R10);
-        }
-    } else {
-        a.alu_mi(alu::ADD, CTX, field!(stack_lo), moved);
-        for i in 0..4 {
-            a.alu_mi(alu::SUB, CTX, field!(stack_lim) + 8 * i, moved);
-        }
-    }
 }
 
 fn has_target(kind: OpKind) -> bool {
@@ -1149,21 +1128,17 @@ impl Gen<'_> {
             g.error_stub(ERR_CALL_DEPTH, pc as u64);
         }));
         let frame = STACK_SIZE as i32;
-        let fixed_frame = self.fixed_frame;
         let a = &mut self.a;
-        // The new frame would start below the stack's start: too deep.
-        if fixed_frame {
-            a.lea(R11, RBP, -2 * frame);
-        } else {
-            a.load64(R11, CTX, field!(stack_lo));
-            a.alu_ri(true, alu::SUB, R11, frame);
-        }
-        a.alu_rm(alu::CMP, R11, CTX, field!(lo_limit));
-        a.jcc(cc::B, depth_err);
+        a.alu_mi(alu::CMP, CTX, field!(depth), MAX_CALL_FRAMES as i32 - 1);
+        a.jcc(cc::AE, depth_err);
         a.test_rr(true, BUDGET, BUDGET);
         a.jcc(cc::S, b);
+        a.alu_mi(alu::ADD, CTX, field!(depth), 1);
+        a.alu_mi(alu::SUB, CTX, field!(stack_lo), frame);
+        for i in 0..4 {
+            a.alu_mi(alu::ADD, CTX, field!(stack_lim) + 8 * i, frame);
+        }
         a.alu_ri(true, alu::SUB, RBP, frame);
-        set_stack_bounds(a, fixed_frame, -frame);
         // Each frame starts zeroed as far as the callee reaches (a multiple of 16 bytes; see
         // `frame_use`), as in the interpreter: up to 128 bytes in straight stores, more in
         // 64-byte steps (which may clear a little more, below what the callee reaches).
@@ -1205,21 +1180,17 @@ impl Gen<'_> {
         let b = self.budget_label(pc);
         let frame = STACK_SIZE as i32;
         let epilogue = self.epilogue;
-        let fixed_frame = self.fixed_frame;
         let a = &mut self.a;
-        // The entry frame's exit leaves the program.
-        if fixed_frame {
-            a.alu_rm(alu::CMP, RBP, CTX, field!(frame_top));
-        } else {
-            a.load64(R11, CTX, field!(stack_lo));
-            a.alu_ri(true, alu::ADD, R11, frame);
-            a.alu_rm(alu::CMP, R11, CTX, field!(frame_top));
-        }
+        a.alu_mi(alu::CMP, CTX, field!(depth), 0);
         a.jcc(cc::E, epilogue);
         a.test_rr(true, BUDGET, BUDGET);
         a.jcc(cc::S, b);
+        a.alu_mi(alu::SUB, CTX, field!(depth), 1);
+        a.alu_mi(alu::ADD, CTX, field!(stack_lo), frame);
+        for i in 0..4 {
+            a.alu_mi(alu::SUB, CTX, field!(stack_lim) + 8 * i, frame);
+        }
         a.alu_ri(true, alu::ADD, RBP, frame);
-        set_stack_bounds(a, fixed_frame, frame);
         a.ret();
     }
 }

@@ -51,8 +51,7 @@ use crate::helpers::HelperTable;
 use crate::insn::{Insn, RawInsn, decode_program};
 use crate::vm::memory::{self, Checked, RegionKind};
 use crate::vm::{
-    Env, Interpreter, LoadError, MAX_CALL_FRAMES, MAY_GOTO_LOOPS, Outcome, PrepareError,
-    STACK_SIZE, VmError,
+    Env, Interpreter, LoadError, MAY_GOTO_LOOPS, Outcome, PrepareError, STACK_SIZE, VmError,
 };
 use exec_mem::ExecMem;
 use runtime::{JitCtx, ST_ERROR, ST_JIT_ERROR, ST_LEGACY_EXIT, ST_OK, ST_TAIL};
@@ -248,8 +247,7 @@ impl Jit {
             wcache_lo,
             wcache_lim,
             budget: counted as i64,
-            lo_limit: stack_top - (STACK_SIZE * MAX_CALL_FRAMES) as u64,
-            lim_base: [1, 2, 4, 8].map(|size| stack_top + 1 - size),
+            depth: 0,
             status: ST_OK,
             ret: 0,
             r0: 0,

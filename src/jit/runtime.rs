@@ -10,7 +10,7 @@ use crate::vm::alu;
 use crate::vm::code::{Op, OpKind, RegIdx};
 use crate::vm::memory::{self, Checked, Region, RegionKind};
 use crate::vm::{
-    Env, MAX_CALL_FRAMES, MAX_TAIL_CALLS, Machine, STACK_SIZE, VmError, atomic, atomic_target,
+    Env, MAX_CALL_FRAMES, MAX_TAIL_CALLS, Machine, VmError, atomic, atomic_target,
     legacy_packet_load, load_slow, store_slow,
 };
 use std::ffi::c_void;
@@ -53,12 +53,8 @@ pub struct JitCtx {
     pub wcache_lim: [u64; 4],
     /// Instructions the run may still execute (negative: over budget).
     pub budget: i64,
-    /// Per run: `stack_lo` at the deepest frame a call may not go below (the stack buffer's
-    /// start), and per access size `stack_top + 1 - size`, so that a frame's limits are
-    /// `lim_base - stack_lo` (see [`limits`]): calls and returns store the new bounds rather
-    /// than adjust the old ones in memory.
-    pub lo_limit: u64,
-    pub lim_base: [u64; 4],
+    /// The current call depth (0 = the entry frame).
+    pub depth: u64,
     pub status: u64,
     /// A Rust entry point's result.
     pub ret: u64,
@@ -93,15 +89,10 @@ pub struct JitCtx {
 }
 
 impl JitCtx {
-    /// The current call depth (0 = the entry frame), from the stack's bounds.
-    pub(crate) fn depth(&self) -> usize {
-        ((self.stack_top - self.stack_lo) as usize / STACK_SIZE).saturating_sub(1)
-    }
-
     /// The stack region as the interpreter names it (current frame and its callers).
     pub(crate) fn stack(&self) -> Region {
         Region::block(
-            RegionKind::Stack(self.depth()),
+            RegionKind::Stack(self.depth as usize),
             self.stack_lo,
             self.stack_top - self.stack_lo,
             true,
@@ -285,7 +276,7 @@ pub extern "C" fn jit_helper(ctx: *mut JitCtx, r1: u64, r2: u64, r3: u64, r4: u6
         stack: ctx.stack(),
         machine,
         program,
-        depth: ctx.depth(),
+        depth: ctx.depth as usize,
         budget_left: ctx.budget.max(0) as u64,
         callback_insns: 0,
     };

@@ -396,7 +396,7 @@ fn call_depth_is_eight_frames_in_both_engines() {
         matches!(got, Err(VmError::CallDepth { pc: 21, .. })),
         "{got:?}"
     );
-    // r10 moved (the run state's bounds are then adjusted in memory): the same limits.
+    // r10 moved (frames are then zeroed whole): the same limits.
     let moved = format!("add %r10, 0\n{}", chain(7).replacen("f0:\n", "", 1));
     same(&moved, &[]);
     let moved = format!("add %r10, 0\n{}", chain(8).replacen("f0:\n", "", 1));
