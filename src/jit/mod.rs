@@ -14,7 +14,8 @@
 //! # Modes
 //! - [`JitMode::Checked`]: every load and store is checked against the live regions
 //!   (inline for the stack frames and the last region used, else through the interpreter's
-//!   slow path; accesses through one base in straight-line code share one inline check). This is what [`crate::session::Session`], `bpfsim run --engine jit` and the
+//!   slow path; accesses through one base in straight-line code share one inline check).
+//!   This is what [`crate::session::Session`], `bpfsim run --engine jit` and the
 //!   conformance plugin use, for every program: the verifier (`crate::verifier`) is not
 //!   complete yet and still accepts some programs the kernel refuses, so its verdict cannot
 //!   be the reason to drop checks.
