@@ -32,6 +32,11 @@ const CASES: &[common::probes::Probe] = &[
     ),
     ("args", "key_uninit_reg", "R2 !read_ok"),
     ("args", "map_arg_not_a_map", "R1 type=fp expected=map_ptr"),
+    (
+        "args",
+        "percpu_arg_scalar",
+        "R1 type=scalar expected=percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_",
+    ),
     ("args", "key_from_map_value", "accept"),
     (
         "args",

@@ -104,7 +104,8 @@ fn compatible(base: ArgBase) -> &'static [&'static str] {
         ArgBase::PtrToBtfId => &["ptr_", "trusted_ptr_", "rcu_ptr_"],
         ArgBase::PtrToSpinLock => &["map_value", "ptr_"],
         ArgBase::PtrToRingbufMem => &["ringbuf_mem"],
-        ArgBase::PtrToPercpuBtfId => &["percpu_ptr_", "rcu_percpu_ptr_", "trusted_percpu_ptr_"],
+        // reg_type_str puts "percpu_" before "rcu_" and "trusted_".
+        ArgBase::PtrToPercpuBtfId => &["percpu_ptr_", "percpu_rcu_ptr_", "percpu_trusted_ptr_"],
         ArgBase::PtrToFunc => &["func"],
         ArgBase::PtrToStack => &["fp"],
         ArgBase::PtrToConstStr | ArgBase::PtrToTimer => &["map_value"],
