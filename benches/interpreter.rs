@@ -10,7 +10,7 @@ use bpfsim::insn::{AluOp, Insn, Reg, Size, Source, encode_program};
 use bpfsim::vm::Interpreter;
 mod common;
 
-use common::{alu, arithmetic_loop, loop_back};
+use common::{alu, arithmetic_loop, checksum, loop_back};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -45,20 +45,6 @@ fn memory_loop(n: i32) -> Vec<Insn> {
         loop_back(Reg::R3, -7),
         Insn::Exit,
     ]
-}
-
-fn checksum() -> (Vec<Insn>, Vec<u8>) {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let bytes =
-        std::fs::read(format!("{root}/examples/checksum.bin")).expect("examples/checksum.bin");
-    let slots = bpfsim::insn::RawInsn::slots(&bytes).expect("whole slots");
-    let mem = std::fs::read(format!("{root}/examples/ipv4_header.bin"))
-        .expect("examples/ipv4_header.bin");
-    // rbpf's raw mode does not pass the length in r2: both engines get it from a first
-    // `r2 = len` (relative jumps are unaffected).
-    let mut insns = vec![alu(AluOp::Mov, Reg::R2, Source::Imm(mem.len() as i32))];
-    insns.extend(bpfsim::insn::decode_program(&slots).expect("decodes"));
-    (insns, mem)
 }
 
 fn bench(c: &mut Criterion) {

@@ -38,21 +38,13 @@ use bpfsim::vm::memory::RegionKind;
 use bpfsim::vm::{Env, Interpreter};
 mod common;
 
-use common::{arithmetic_loop, checksum, helper_free_loop, helper_loop, identity, local_call_loop};
+use common::{checksum, identity, raw_cases};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
 
 fn raw(c: &mut Criterion) {
-    let (cks, header) = checksum();
-    let cases = [
-        ("arithmetic", arithmetic_loop(100_000), vec![0u8; 64]),
-        ("checksum", cks, header),
-        ("helper_call", helper_loop(10_000), vec![0u8; 64]),
-        ("helper_free", helper_free_loop(10_000), vec![0u8; 64]),
-        ("local_call", local_call_loop(10_000), vec![0u8; 64]),
-    ];
-    for (name, prog, mem) in cases {
+    for (name, prog, mem) in raw_cases() {
         let mut g = c.benchmark_group(format!("raw/{name}"));
         // Each engine runs over its own copy of the input, in an environment built once (the
         // engines are timed, not `run_raw`'s setup).

@@ -16,23 +16,12 @@ use bpfsim::insn::{Insn, encode_program};
 use bpfsim::jit::{Jit, JitMode};
 use bpfsim::vm::memory::RegionKind;
 use bpfsim::vm::{Env, Interpreter};
-use common::{arithmetic_loop, checksum, helper_free_loop, helper_loop, identity, local_call_loop};
+use common::{identity, raw_cases, thread_cpu_ns};
 use std::hint::black_box;
 
 /// Runs of a program per round (so that a round of the shortest one is tens of µs).
 fn runs_per_round(insns: u64) -> u32 {
     (100_000 / insns.max(1)).clamp(1, 1000) as u32
-}
-
-/// This thread's CPU time in nanoseconds.
-fn cpu_ns() -> f64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec it is given and reads nothing else.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    t.tv_sec as f64 * 1e9 + t.tv_nsec as f64
 }
 
 fn rbpf_vm(prog: &[Insn]) -> rbpf::EbpfVmRaw<'static> {
@@ -59,14 +48,6 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100);
-    let (cks, header) = checksum();
-    let cases = [
-        ("arithmetic", arithmetic_loop(100_000), vec![0u8; 64]),
-        ("checksum", cks, header),
-        ("helper_call", helper_loop(10_000), vec![0u8; 64]),
-        ("helper_free", helper_free_loop(10_000), vec![0u8; 64]),
-        ("local_call", local_call_loop(10_000), vec![0u8; 64]),
-    ];
     let labels = [
         "bpfsim interp",
         "JIT checked",
@@ -78,7 +59,7 @@ fn main() {
         "{:<12} {:>8} {:>11} {:>11} {:>11} {:>11} {:>11}   (fastest round; median below)",
         "program", "insns", labels[0], labels[1], labels[2], labels[3], labels[4]
     );
-    for (name, prog, mem) in cases {
+    for (name, prog, mem) in raw_cases() {
         // Each engine runs over its own copy of the input, in an environment built once.
         let mut m = mem.clone();
         let mut env = Env::default();
@@ -115,7 +96,7 @@ fn main() {
         let mut times = vec![Vec::with_capacity(rounds); labels.len()];
         for _ in 0..rounds {
             for (engine, t) in times.iter_mut().enumerate() {
-                let start = cpu_ns();
+                let start = thread_cpu_ns();
                 for _ in 0..per {
                     match engine {
                         0 => {
@@ -133,7 +114,7 @@ fn main() {
                         }
                     }
                 }
-                t.push((cpu_ns() - start) / per as f64);
+                t.push((thread_cpu_ns() - start) / per as f64);
             }
         }
         let stat = |t: &Vec<f64>, median: bool| {

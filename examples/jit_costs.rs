@@ -13,68 +13,30 @@
 //! cargo run --release --example jit_costs [ROUNDS]
 //! ```
 
+#[path = "../benches/common/mod.rs"]
+mod common;
+
 use bpfsim::helpers::HelperTable;
-use bpfsim::insn::{AluOp, CallTarget, Insn, JmpCond, Reg, Source, Width, encode_program};
+use bpfsim::insn::{AluOp, CallTarget, Insn, Reg, Source, encode_program};
 use bpfsim::jit::{Jit, JitMode};
 use bpfsim::session::Session;
 use bpfsim::verifier::{PreflightOptions, verify};
 use bpfsim::vm::Env;
+use common::{alu, identity, thread_cpu_ns, with_call};
 use std::hint::black_box;
 
 const CALLS: i32 = 1_000_000;
 /// Compilations per round (the time of one is the round's time divided by this).
 const BATCH: u32 = 50;
 
-fn alu(op: AluOp, dst: Reg, src: Source) -> Insn {
-    Insn::Alu {
-        width: Width::W64,
-        op,
-        dst,
-        src,
-    }
-}
-
-/// r6 = n; do { r1 = r6; <call>; r6 -= 1 } while (r6); exit
-fn call_loop(call: Insn) -> Vec<Insn> {
-    vec![
-        alu(AluOp::Mov, Reg::R6, Source::Imm(CALLS)),
-        alu(AluOp::Mov, Reg::R1, Source::Reg(Reg::R6)),
-        call,
-        alu(AluOp::Sub, Reg::R6, Source::Imm(1)),
-        Insn::Jump {
-            width: Width::W64,
-            cond: JmpCond::Ne,
-            dst: Reg::R6,
-            src: Source::Imm(0),
-            off: -4,
-        },
-        Insn::Exit,
-    ]
-}
-
-fn identity(a: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
-    a
-}
-
-/// This thread's CPU time in nanoseconds.
-fn cpu_ns() -> f64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec it is given and reads nothing else.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    t.tv_sec as f64 * 1e9 + t.tv_nsec as f64
-}
-
 /// Round times of each measurement, rounds interleaved across measurements.
 fn rounds(rounds: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<Vec<f64>> {
     let mut times = vec![Vec::with_capacity(rounds); fs.len()];
     for _ in 0..rounds {
         for (f, t) in fs.iter_mut().zip(&mut times) {
-            let start = cpu_ns();
+            let start = thread_cpu_ns();
             f();
-            t.push(cpu_ns() - start);
+            t.push(thread_cpu_ns() - start);
         }
     }
     times
@@ -100,8 +62,8 @@ fn rbpf_jit(prog: &[Insn]) -> rbpf::EbpfVmNoData<'static> {
 }
 
 fn helper_calls(n: usize) {
-    let with = call_loop(Insn::Call(CallTarget::Helper(5)));
-    let without = call_loop(alu(AluOp::Mov, Reg::R0, Source::Reg(Reg::R1)));
+    let with = with_call(CALLS, Insn::Call(CallTarget::Helper(5)));
+    let without = with_call(CALLS, alu(AluOp::Mov, Reg::R0, Source::Reg(Reg::R1)));
     let mut env = Env::default();
     let mut jits: Vec<Jit> = [JitMode::Verified, JitMode::Checked]
         .iter()

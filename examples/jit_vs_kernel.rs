@@ -18,10 +18,14 @@
 //! `cargo run --release --example jit_vs_kernel [REPEAT] [ROUNDS] [CPU]` (as root with bpftool
 //! for the kernel column; without them it prints bpfsim's numbers only).
 
+#[path = "../benches/common/mod.rs"]
+mod common;
+
 use bpfsim::engine::Engine;
 use bpfsim::jit::JitMode;
 use bpfsim::progtype::TestRunInput;
 use bpfsim::session::Session;
+use common::thread_cpu_ns;
 use std::path::Path;
 use std::process::Command;
 
@@ -73,17 +77,6 @@ fn kernel_round(obj: &Path, frame: &Path, repeat: u32) -> Result<Vec<f64>, Strin
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(times)
-}
-
-/// CPU time of the calling thread, in ns.
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec through a valid pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// Pins the process (and so the bpftool it starts) to `cpu`, or to the CPU it runs on now.
@@ -160,7 +153,7 @@ fn main() {
             for (e, s) in sessions.iter_mut().enumerate() {
                 let t0 = thread_cpu_ns();
                 let out = s.run(p, &input, repeat).expect("runs");
-                cpu[e][i] = (thread_cpu_ns() - t0) as f64 / repeat as f64;
+                cpu[e][i] = (thread_cpu_ns() - t0) / repeat as f64;
                 insns[i] = out.insns;
                 best_wall[e][i] = best_wall[e][i].min(out.duration.as_nanos() as f64);
             }

@@ -98,3 +98,26 @@ pub fn checksum() -> (Vec<Insn>, Vec<u8>) {
 pub fn identity(a: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
     a
 }
+
+/// The `raw/*` programs: (name, program, input).
+pub fn raw_cases() -> Vec<(&'static str, Vec<Insn>, Vec<u8>)> {
+    let (cks, header) = checksum();
+    vec![
+        ("arithmetic", arithmetic_loop(100_000), vec![0u8; 64]),
+        ("checksum", cks, header),
+        ("helper_call", helper_loop(10_000), vec![0u8; 64]),
+        ("helper_free", helper_free_loop(10_000), vec![0u8; 64]),
+        ("local_call", local_call_loop(10_000), vec![0u8; 64]),
+    ]
+}
+
+/// This thread's CPU time in nanoseconds.
+pub fn thread_cpu_ns() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given and reads nothing else.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 * 1e9 + t.tv_nsec as f64
+}
