@@ -326,6 +326,7 @@ pub fn lower(insns: &[Insn]) -> Result<Vec<Op>, PrepareError> {
     // A local call's `imm`: how much of its new frame the callee can reach (zeroed on entry).
     let whole = frame_use::whole_frames(&code, len);
     let mut callee_use: Vec<Option<i64>> = vec![None; len];
+    let mut walker = frame_use::Walker::new(len);
     for pc in 0..len {
         if code[pc].kind == OpKind::CallLocal {
             let target = code[pc].off as usize;
@@ -333,7 +334,7 @@ pub fn lower(insns: &[Insn]) -> Result<Vec<Op>, PrepareError> {
                 Some(n) => n,
                 None if whole => STACK_SIZE as i64,
                 None => {
-                    let n = frame_use::frame_use(&code, len, target) as i64;
+                    let n = walker.frame_use(&code, len, target) as i64;
                     if let Some(slot) = callee_use.get_mut(target) {
                         *slot = Some(n);
                     }

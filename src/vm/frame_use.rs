@@ -42,50 +42,82 @@ pub fn whole_frames(code: &[Op], len: usize) -> bool {
     !keeps_frame_pointer(code, len) || code.iter().take(len).any(tail_call)
 }
 
-/// Bytes at the top of the entry frame a program reaches (see [`frame_use`]).
+/// Bytes at the top of the entry frame a program reaches (see [`Walker::frame_use`]).
 pub fn entry_use(code: &[Op], len: usize) -> usize {
     if whole_frames(code, len) {
         STACK_SIZE
     } else {
-        frame_use(code, len, 0)
+        Walker::new(len).frame_use(code, len, 0)
     }
 }
 
-/// Bytes at the top of the frame the function starting at slot `entry` of `code` (whose
-/// own slots are the first `len`) can reach: a multiple of 16, at most [`STACK_SIZE`].
-/// Meaningful where the program's frames do not count whole ([`whole_frames`]).
-pub fn frame_use(code: &[Op], len: usize, entry: usize) -> usize {
-    let mut seen = vec![false; len];
-    let mut work = vec![entry];
-    let mut deepest = 0usize;
-    while let Some(pc) = work.pop() {
-        if pc >= len || std::mem::replace(&mut seen[pc], true) {
-            continue;
-        }
-        let op = &code[pc];
-        match frame_access(op) {
-            Some(Ok(depth)) => deepest = deepest.max(depth),
-            Some(Err(())) => return STACK_SIZE,
-            None if op.dst.get() == STACK_TOP_REG || op.src.get() == STACK_TOP_REG => {
-                return STACK_SIZE;
-            }
-            None => {}
-        }
-        use OpKind::*;
-        let k = op.kind as u8;
-        match op.kind {
-            Exit | OutOfRange | Ld64Tail => {}
-            Ld64 => work.push(pc + 2),
-            Ja => work.push(op.off as usize),
-            // Both ways for conditional jumps and may_goto; after a call, the next slot.
-            _ if (Jeq64K as u8..=MayGoto as u8).contains(&k) => {
-                work.push(op.off as usize);
-                work.push(pc + 1);
-            }
-            _ => work.push(pc + 1),
+/// Walks functions of one program for [`Walker::frame_use`], with one bound on the work of
+/// all its walks: a program can have a call target per slot, and each walk may cover the
+/// rest of the program. Past the bound every frame counts whole (correct, only zeroing
+/// more), so lowering stays linear in the program's length.
+pub struct Walker {
+    /// `seen[pc] == stamp`: visited by the current walk.
+    seen: Vec<u32>,
+    stamp: u32,
+    /// Slots the walks may still visit.
+    budget: usize,
+}
+
+impl Walker {
+    /// Slots visited per slot of the program, over all walks.
+    const WORK_PER_SLOT: usize = 8;
+
+    pub fn new(len: usize) -> Walker {
+        Walker {
+            seen: vec![0; len],
+            stamp: 0,
+            budget: len.saturating_mul(Self::WORK_PER_SLOT).max(4096),
         }
     }
-    deepest.next_multiple_of(16).min(STACK_SIZE)
+
+    /// Bytes at the top of the frame the function starting at slot `entry` of `code`
+    /// (whose own slots are the first `len`) can reach: a multiple of 16, at most
+    /// [`STACK_SIZE`]. Meaningful where the program's frames do not count whole
+    /// ([`whole_frames`]).
+    pub fn frame_use(&mut self, code: &[Op], len: usize, entry: usize) -> usize {
+        self.stamp += 1;
+        let stamp = self.stamp;
+        let mut work = vec![entry];
+        let mut deepest = 0usize;
+        while let Some(pc) = work.pop() {
+            if pc >= len.min(self.seen.len()) || self.seen[pc] == stamp {
+                continue;
+            }
+            self.seen[pc] = stamp;
+            let Some(left) = self.budget.checked_sub(1) else {
+                return STACK_SIZE;
+            };
+            self.budget = left;
+            let op = &code[pc];
+            match frame_access(op) {
+                Some(Ok(depth)) => deepest = deepest.max(depth),
+                Some(Err(())) => return STACK_SIZE,
+                None if op.dst.get() == STACK_TOP_REG || op.src.get() == STACK_TOP_REG => {
+                    return STACK_SIZE;
+                }
+                None => {}
+            }
+            use OpKind::*;
+            let k = op.kind as u8;
+            match op.kind {
+                Exit | OutOfRange | Ld64Tail => {}
+                Ld64 => work.push(pc + 2),
+                Ja => work.push(op.off as usize),
+                // Both ways for conditional jumps and may_goto; after a call, the next slot.
+                _ if (Jeq64K as u8..=MayGoto as u8).contains(&k) => {
+                    work.push(op.off as usize);
+                    work.push(pc + 1);
+                }
+                _ => work.push(pc + 1),
+            }
+        }
+        deepest.next_multiple_of(16).min(STACK_SIZE)
+    }
 }
 
 /// For a load, store or atomic through r10: how deep below r10 it reaches, or `Err` when
@@ -123,7 +155,7 @@ mod tests {
     fn use_of(src: &str, entry: usize) -> usize {
         let insns = decode_program(&assemble(src).expect("assembles")).expect("decodes");
         let code = lower(&insns).expect("lowers");
-        frame_use(&code, insns.len(), entry)
+        Walker::new(insns.len()).frame_use(&code, insns.len(), entry)
     }
 
     #[test]
@@ -156,6 +188,49 @@ mod tests {
             "ldxb %r0, [%r10-513]\nexit",
         ] {
             assert_eq!(use_of(src, 0), STACK_SIZE, "{src}");
+        }
+    }
+
+    /// Input: a program can have a call target per slot. Each target's walk may cover the
+    /// rest of the program, so lowering bounds the walks' total work and counts the frames
+    /// of the targets past that bound whole (still correct, only zeroing more).
+    #[test]
+    fn many_call_targets_lower_in_bounded_time() {
+        use crate::insn::{AluOp, CallTarget, Insn, Reg, Source, Width};
+        const CALLS: usize = 20_000;
+        const TAIL: usize = 20_000;
+        let mut insns = Vec::with_capacity(CALLS + TAIL + 3);
+        // Call i (at slot i) lands on slot CALLS + 1 + i: each a different target.
+        insns.extend((0..CALLS).map(|_| Insn::Call(CallTarget::Local(CALLS as i32))));
+        insns.push(Insn::Exit);
+        insns.push(Insn::Store {
+            size: crate::insn::Size::B,
+            dst: Reg::R10,
+            off: -40,
+            src: Source::Imm(1),
+        });
+        for _ in 0..TAIL {
+            insns.push(Insn::Alu {
+                width: Width::W64,
+                op: AluOp::Add,
+                dst: Reg::R0,
+                src: Source::Imm(1),
+            });
+        }
+        insns.push(Insn::Exit);
+        let start = std::time::Instant::now();
+        let code = lower(&insns).expect("lowers");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(1),
+            "lowering took {:?}",
+            start.elapsed()
+        );
+        for (pc, op) in code.iter().take(CALLS).enumerate() {
+            assert_eq!(op.kind, OpKind::CallLocal);
+            let target = op.off as usize;
+            // Exact where walked: the store above the first target, none below it.
+            let exact = if target <= CALLS + 1 { 48 } else { 0 };
+            assert!(op.imm as usize >= exact, "call at {pc}: {}", op.imm);
         }
     }
 
