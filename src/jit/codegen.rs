@@ -426,7 +426,7 @@ impl Gen<'_> {
         let join = self.a.label();
         // A jump to the first member comes to the check.
         self.a.bind(self.slot[group.first]);
-        self.check_span(base, group.lo as i32, span, group.write, each);
+        self.check(base, group.lo as i32, span, group.write, each);
         for &m in &group.members {
             self.covered[m] = true;
         }
@@ -827,16 +827,11 @@ impl Gen<'_> {
         a.jcc(cc::NE, epilogue);
     }
 
-    /// The inline bounds check of a checked access: falls through when `[base + off, +size)`
-    /// lies in the stack frames or the cached region, else goes to `slow`.
-    fn check(&mut self, base: u8, off: i32, size: u64, write: bool, slow: Label) {
-        self.check_span(base, off, size, write, slow);
-    }
-
-    /// [`Gen::check`] for `span` bytes, any number: the limits the run state keeps are for
-    /// 1, 2, 4 and 8 bytes; a span of another length is checked as its first byte and its
-    /// last byte lying in the region.
-    fn check_span(&mut self, base: u8, off: i32, span: u64, write: bool, slow: Label) {
+    /// The inline bounds check of a checked access or group: falls through when
+    /// `[base + off, +span)` lies in the stack frames or the cached region, else goes to
+    /// `slow`. The run state keeps limits for 1, 2, 4 and 8 bytes; a span of another length
+    /// is checked as its first byte and its last byte lying in the region.
+    fn check(&mut self, base: u8, off: i32, span: u64, write: bool, slow: Label) {
         let (clo, clim) = if write {
             (field!(wcache_lo), field!(wcache_lim))
         } else {
